@@ -1,0 +1,64 @@
+/**
+ * Structured logging (pino). Components take a child logger
+ * (`logger.child({ component: "intake" })`), jobs a child with the job's
+ * correlation id. Studies are identified by Orthanc ID or studyKey() (a keyed
+ * hash of the Study Instance UID), never by patient attributes.
+ *
+ * As a second line of defence, any field whose name is a PHI attribute is
+ * redacted wherever it appears in a log object.
+ */
+import { createHmac } from "node:crypto";
+import pino, { type Logger, type LevelWithSilent } from "pino";
+
+export type { Logger } from "pino";
+
+export const PHI_FIELDS = [
+  "PatientName",
+  "PatientID",
+  "PatientBirthDate",
+  "AccessionNumber",
+  "patientName",
+  "patientId",
+  "patientBirthDate",
+  "accessionNumber",
+  "00100010",
+  "00100020",
+  "00100030",
+  "00080050",
+] as const;
+
+const REDACT_PATHS = PHI_FIELDS.flatMap((f) => [f, `*.${f}`, `*.*.${f}`]);
+
+export interface LoggerOptions {
+  level: LevelWithSilent;
+  /** Where to write; defaults to stdout. Tests pass a stream to scan lines. */
+  destination?: pino.DestinationStream;
+}
+
+export function createLogger(options: LoggerOptions): Logger {
+  return pino(
+    {
+      level: options.level,
+      base: { service: "radz" },
+      redact: { paths: REDACT_PATHS, censor: "[redacted]" },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    options.destination ?? pino.destination(1),
+  );
+}
+
+/** A logger that writes nothing (tests, library use). */
+export function silentLogger(): Logger {
+  return pino({ level: "silent" });
+}
+
+const DEFAULT_UID_KEY = "radz-uid-hash";
+
+/**
+ * A short, stable, keyed hash of a Study Instance UID, for logs and metrics.
+ * Key it per site (RADZ_LOG_KEY) so hashes cannot be reversed by dictionary.
+ */
+export function studyKey(studyInstanceUid: string, key: string = process.env.RADZ_LOG_KEY ?? DEFAULT_UID_KEY): string {
+  return createHmac("sha256", key).update(studyInstanceUid).digest("hex").slice(0, 16);
+}
