@@ -1,0 +1,324 @@
+/**
+ * SQLite job store (better-sqlite3 12.x, WAL). Forward-only migrations, each
+ * in its own transaction, recorded in a _schema table. Every state change goes
+ * through assertTransition() against the table in states.ts.
+ */
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import { RadzError } from "../errors.js";
+import { JobState, canTransition } from "./states.js";
+import type { EnqueueResult, Job, JobError, JobFilter, JobResult, JobSource, JobStore } from "./types.js";
+
+/** Forward-only. Never edit a released migration; append a new one. */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE jobs (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     orthanc_study_id TEXT NOT NULL UNIQUE,
+     study_uid TEXT,
+     state TEXT NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     source TEXT NOT NULL,
+     last_error_code TEXT,
+     last_error_message TEXT,
+     skip_reason TEXT,
+     not_before INTEGER NOT NULL DEFAULT 0,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL,
+     started_at INTEGER,
+     finished_at INTEGER,
+     priority TEXT,
+     result_json TEXT
+   );
+   CREATE INDEX jobs_state_not_before ON jobs(state, not_before, id);
+   CREATE INDEX jobs_created ON jobs(created_at);
+   CREATE TABLE cursors (name TEXT PRIMARY KEY, value INTEGER NOT NULL, updated_at INTEGER NOT NULL);`,
+];
+
+interface JobRow {
+  id: number;
+  orthanc_study_id: string;
+  study_uid: string | null;
+  state: JobState;
+  attempts: number;
+  source: JobSource;
+  last_error_code: string | null;
+  last_error_message: string | null;
+  skip_reason: string | null;
+  not_before: number;
+  created_at: number;
+  updated_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  priority: string | null;
+  result_json: string | null;
+}
+
+function toJob(r: JobRow): Job {
+  return {
+    id: r.id,
+    orthancStudyId: r.orthanc_study_id,
+    studyInstanceUid: r.study_uid,
+    state: r.state,
+    attempts: r.attempts,
+    source: r.source,
+    lastError: r.last_error_code ? { code: r.last_error_code, message: r.last_error_message ?? "" } : null,
+    notBefore: r.not_before,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    result: r.result_json ? (JSON.parse(r.result_json) as JobResult) : null,
+    skipReason: r.skip_reason,
+  };
+}
+
+export interface SqliteJobStoreOptions {
+  /** File path, or ":memory:". */
+  path: string;
+  now?: () => number;
+}
+
+export class SqliteJobStore implements JobStore {
+  private readonly db: Database.Database;
+  private readonly now: () => number;
+
+  constructor(options: SqliteJobStoreOptions) {
+    this.now = options.now ?? Date.now;
+    try {
+      if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
+      this.db = new Database(options.path);
+      this.db.pragma("journal_mode = WAL");
+      this.db.pragma("synchronous = NORMAL");
+      this.db.pragma("busy_timeout = 5000");
+      this.migrate();
+    } catch (err) {
+      throw new RadzError("STORE_FAILED", `cannot open job store ${options.path}: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+  }
+
+  /** Current schema version (number of applied migrations). */
+  schemaVersion(): number {
+    const row = this.db.prepare("SELECT MAX(version) AS v FROM _schema").get() as { v: number | null };
+    return row.v ?? 0;
+  }
+
+  private migrate(): void {
+    this.db.exec("CREATE TABLE IF NOT EXISTS _schema (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
+    const current = this.schemaVersion();
+    if (current > MIGRATIONS.length) {
+      throw new Error(`job store schema v${current} is newer than this RadZ (v${MIGRATIONS.length}); upgrade RadZ`);
+    }
+    MIGRATIONS.forEach((sql, index) => {
+      const version = index + 1;
+      if (version <= current) return;
+      this.db.transaction(() => {
+        this.db.exec(sql);
+        this.db.prepare("INSERT INTO _schema (version, applied_at) VALUES (?, ?)").run(version, this.now());
+      })();
+    });
+  }
+
+  private row(id: number): JobRow {
+    const r = this.db.prepare("SELECT * FROM jobs WHERE id = ?").get(id) as JobRow | undefined;
+    if (!r) throw new RadzError("JOB_NOT_FOUND", `no job with id ${id}`);
+    return r;
+  }
+
+  private assertTransition(r: JobRow, to: JobState): void {
+    if (!canTransition(r.state, to)) {
+      throw new RadzError("JOB_INVALID_TRANSITION", `job ${r.id} cannot go from ${r.state} to ${to}`);
+    }
+  }
+
+  private insertOrGet(orthancStudyId: string, source: JobSource): EnqueueResult {
+    const now = this.now();
+    const info = this.db
+      .prepare(
+        `INSERT INTO jobs (orthanc_study_id, state, source, created_at, updated_at)
+         VALUES (?, 'queued', ?, ?, ?) ON CONFLICT(orthanc_study_id) DO NOTHING`,
+      )
+      .run(orthancStudyId, source, now, now);
+    const r = this.db.prepare("SELECT * FROM jobs WHERE orthanc_study_id = ?").get(orthancStudyId) as JobRow;
+    return { job: toJob(r), created: info.changes === 1 };
+  }
+
+  enqueueBatch(
+    orthancStudyIds: readonly string[],
+    source: JobSource,
+    cursor?: { name: string; value: number },
+  ): EnqueueResult[] {
+    return this.db.transaction(() => {
+      const out = orthancStudyIds.map((id) => this.insertOrGet(id, source));
+      if (cursor) this.setCursor(cursor.name, cursor.value);
+      return out;
+    })();
+  }
+
+  enqueue(orthancStudyId: string, source: JobSource): EnqueueResult {
+    return this.insertOrGet(orthancStudyId, source);
+  }
+
+  requeue(orthancStudyId: string, source: JobSource): Job {
+    return this.db.transaction(() => {
+      const existing = this.db.prepare("SELECT * FROM jobs WHERE orthanc_study_id = ?").get(orthancStudyId) as
+        | JobRow
+        | undefined;
+      if (!existing) return this.insertOrGet(orthancStudyId, source).job;
+      if (existing.state === JobState.Queued || existing.state === JobState.Running) return toJob(existing);
+      this.assertTransition(existing, JobState.Queued);
+      this.db
+        .prepare(
+          `UPDATE jobs SET state='queued', attempts=0, not_before=0, source=?, last_error_code=NULL,
+           last_error_message=NULL, skip_reason=NULL, updated_at=? WHERE id=?`,
+        )
+        .run(source, this.now(), existing.id);
+      return toJob(this.row(existing.id));
+    })();
+  }
+
+  claimNext(now: number): Job | null {
+    return this.db.transaction(() => {
+      const r = this.db
+        .prepare("SELECT * FROM jobs WHERE state='queued' AND not_before <= ? ORDER BY not_before, id LIMIT 1")
+        .get(now) as JobRow | undefined;
+      if (!r) return null;
+      this.db
+        .prepare("UPDATE jobs SET state='running', attempts=attempts+1, started_at=?, updated_at=? WHERE id=?")
+        .run(now, now, r.id);
+      return toJob(this.row(r.id));
+    })();
+  }
+
+  setStudyInstanceUid(id: number, uid: string): void {
+    this.db.prepare("UPDATE jobs SET study_uid=?, updated_at=? WHERE id=?").run(uid, this.now(), id);
+  }
+
+  private finish(id: number, to: JobState, fields: Record<string, unknown>): Job {
+    return this.db.transaction(() => {
+      const r = this.row(id);
+      this.assertTransition(r, to);
+      const now = this.now();
+      const sets = Object.keys(fields).map((k) => `${k}=@${k}`);
+      this.db
+        .prepare(`UPDATE jobs SET state=@state, updated_at=@now${sets.length ? ", " + sets.join(", ") : ""} WHERE id=@id`)
+        .run({ ...fields, state: to, now, id });
+      return toJob(this.row(id));
+    })();
+  }
+
+  complete(id: number, result: JobResult): Job {
+    return this.finish(id, JobState.Done, {
+      result_json: JSON.stringify(result),
+      priority: result.priority,
+      study_uid: result.studyInstanceUid,
+      finished_at: this.now(),
+      last_error_code: null,
+      last_error_message: null,
+      skip_reason: null,
+    });
+  }
+
+  skip(id: number, reason: string, error: JobError): Job {
+    return this.finish(id, JobState.Skipped, {
+      skip_reason: reason,
+      last_error_code: error.code,
+      last_error_message: error.message,
+      finished_at: this.now(),
+      result_json: null,
+      priority: null,
+    });
+  }
+
+  retryLater(id: number, error: JobError, retryAt: number): Job {
+    return this.finish(id, JobState.Queued, {
+      last_error_code: error.code,
+      last_error_message: error.message,
+      not_before: retryAt,
+    });
+  }
+
+  fail(id: number, error: JobError): Job {
+    return this.finish(id, JobState.Failed, {
+      last_error_code: error.code,
+      last_error_message: error.message,
+      finished_at: this.now(),
+    });
+  }
+
+  requeueRunning(): number {
+    return this.db
+      .prepare("UPDATE jobs SET state='queued', not_before=0, updated_at=? WHERE state='running'")
+      .run(this.now()).changes;
+  }
+
+  get(id: number): Job | null {
+    const r = this.db.prepare("SELECT * FROM jobs WHERE id = ?").get(id) as JobRow | undefined;
+    return r ? toJob(r) : null;
+  }
+
+  getByStudy(orthancStudyId: string): Job | null {
+    const r = this.db.prepare("SELECT * FROM jobs WHERE orthanc_study_id = ?").get(orthancStudyId) as
+      | JobRow
+      | undefined;
+    return r ? toJob(r) : null;
+  }
+
+  list(filter: JobFilter = {}): Job[] {
+    const where: string[] = [];
+    const params: Record<string, unknown> = {};
+    if (filter.state) {
+      where.push("state = @state");
+      params.state = filter.state;
+    }
+    if (filter.priority) {
+      where.push("priority = @priority");
+      params.priority = filter.priority;
+    }
+    if (filter.sinceMs !== undefined) {
+      where.push("created_at >= @since");
+      params.since = filter.sinceMs;
+    }
+    params.limit = Math.min(Math.max(filter.limit ?? 100, 1), 1000);
+    params.offset = Math.max(filter.offset ?? 0, 0);
+    const sql = `SELECT * FROM jobs ${where.length ? "WHERE " + where.join(" AND ") : ""}
+      ORDER BY CASE priority WHEN 'urgent' THEN 0 WHEN 'review' THEN 1 WHEN 'routine' THEN 2 ELSE 3 END, created_at, id
+      LIMIT @limit OFFSET @offset`;
+    return (this.db.prepare(sql).all(params) as JobRow[]).map(toJob);
+  }
+
+  countByState(): Record<string, number> {
+    const out: Record<string, number> = { queued: 0, running: 0, done: 0, skipped: 0, failed: 0 };
+    for (const r of this.db.prepare("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state").all() as {
+      state: string;
+      n: number;
+    }[]) {
+      out[r.state] = r.n;
+    }
+    return out;
+  }
+
+  nextWakeUp(): number | null {
+    const r = this.db.prepare("SELECT MIN(not_before) AS t FROM jobs WHERE state='queued'").get() as { t: number | null };
+    return r.t;
+  }
+
+  getCursor(name: string): number | null {
+    const r = this.db.prepare("SELECT value FROM cursors WHERE name = ?").get(name) as { value: number } | undefined;
+    return r ? r.value : null;
+  }
+
+  setCursor(name: string, value: number): void {
+    this.db
+      .prepare(
+        "INSERT INTO cursors (name, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET value=excluded.value, updated_at=excluded.updated_at",
+      )
+      .run(name, value, this.now());
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

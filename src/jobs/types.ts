@@ -1,0 +1,93 @@
+import type { JobState } from "./states.js";
+
+/** Where the job came from. */
+export type JobSource = "changes" | "webhook" | "sweep" | "manual" | "backfill";
+
+export interface JobError {
+  readonly code: string;
+  readonly message: string;
+}
+
+/** What a finished job records (no PHI: UIDs, scores, timings only). */
+export interface JobResult {
+  readonly studyInstanceUid: string;
+  readonly findings: readonly {
+    readonly labelId: string;
+    readonly display: string;
+    readonly probability: number;
+    readonly threshold: number;
+    readonly positive: boolean;
+  }[];
+  readonly priority: "urgent" | "review" | "routine";
+  readonly triageScore: number;
+  readonly model: { readonly id: string; readonly version: string; readonly labelSetHash: string };
+  readonly images: readonly string[];
+  readonly sr: { readonly sopInstanceUid: string; readonly seriesInstanceUid: string } | null;
+  /** Milliseconds per stage (qido, wado, decode, preprocess, inference, srBuild, stow, flags...). */
+  readonly timings: Readonly<Record<string, number>>;
+}
+
+export interface Job {
+  readonly id: number;
+  /** Orthanc's study ID (the natural key for the listener). */
+  readonly orthancStudyId: string;
+  readonly studyInstanceUid: string | null;
+  readonly state: JobState;
+  readonly attempts: number;
+  readonly source: JobSource;
+  readonly lastError: JobError | null;
+  /** Epoch ms before which a queued job is not claimed (retry backoff). */
+  readonly notBefore: number;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly startedAt: number | null;
+  readonly finishedAt: number | null;
+  readonly result: JobResult | null;
+  /** Reason a job was skipped. */
+  readonly skipReason: string | null;
+}
+
+export interface JobFilter {
+  state?: JobState | undefined;
+  priority?: JobResult["priority"] | undefined;
+  sinceMs?: number | undefined;
+  limit?: number | undefined;
+  offset?: number | undefined;
+}
+
+export interface EnqueueResult {
+  readonly job: Job;
+  /** False when a job for the study already existed (and was left as it was). */
+  readonly created: boolean;
+}
+
+/**
+ * The durable job store. One implementation (SQLite) today; the conformance
+ * suite in test/jobs/ is written against this interface.
+ */
+export interface JobStore {
+  /** Enqueue jobs for studies and move a feed cursor in ONE transaction: the cursor never passes an uncommitted job. */
+  enqueueBatch(orthancStudyIds: readonly string[], source: JobSource, cursor?: { name: string; value: number }): EnqueueResult[];
+  enqueue(orthancStudyId: string, source: JobSource): EnqueueResult;
+  /** Put a finished job back to queued (reprocess / manual retry). */
+  requeue(orthancStudyId: string, source: JobSource): Job;
+  /** Atomically take the oldest claimable queued job (state → running, attempts + 1). */
+  claimNext(now: number): Job | null;
+  setStudyInstanceUid(id: number, uid: string): void;
+  complete(id: number, result: JobResult): Job;
+  skip(id: number, reason: string, error: JobError): Job;
+  /** Transient failure with attempts left: back to queued until retryAt. Otherwise: failed. */
+  retryLater(id: number, error: JobError, retryAt: number): Job;
+  fail(id: number, error: JobError): Job;
+  /** Crash recovery / shutdown: running jobs go back to queued. Returns how many. */
+  requeueRunning(): number;
+  get(id: number): Job | null;
+  getByStudy(orthancStudyId: string): Job | null;
+  list(filter?: JobFilter): Job[];
+  countByState(): Record<string, number>;
+  /** Earliest notBefore among queued jobs, or null when none is queued. */
+  nextWakeUp(): number | null;
+  getCursor(name: string): number | null;
+  setCursor(name: string, value: number): void;
+  close(): void;
+}

@@ -1,0 +1,55 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect } from "chai";
+import { dicomwebUrl, envToObject, loadConfig } from "../../src/config/index.js";
+import { RadzError } from "../../src/errors.js";
+
+describe("config", () => {
+  it("has working defaults", () => {
+    const c = loadConfig({ env: {} });
+    expect(c.orthanc.url).to.equal("http://127.0.0.1:8042");
+    expect(dicomwebUrl(c)).to.equal("http://127.0.0.1:8042/dicom-web");
+    expect(Object.isFrozen(c.orthanc)).to.equal(true);
+  });
+
+  it("layers file < env < overrides", () => {
+    const dir = mkdtempSync(join(tmpdir(), "radz-cfg-"));
+    const file = join(dir, "c.json");
+    writeFileSync(file, JSON.stringify({ orthanc: { url: "http://a:1" }, jobs: { concurrency: 3 } }));
+    const c = loadConfig({
+      file,
+      env: { RADZ_ORTHANC__URL: "http://b:2", RADZ_JOBS__MAX_ATTEMPTS: "9" },
+      overrides: { jobs: { concurrency: 4 } },
+    });
+    expect(c.orthanc.url).to.equal("http://b:2");
+    expect(c.jobs.maxAttempts).to.equal(9);
+    expect(c.jobs.concurrency).to.equal(4);
+  });
+
+  it("maps RADZ_SECTION__KEY env names to nested camelCase keys", () => {
+    expect(envToObject({ RADZ_MODEL__EXECUTION_PROVIDERS: '["cuda","cpu"]', OTHER: "x" })).to.deep.equal({
+      model: { executionProviders: ["cuda", "cpu"] },
+    });
+  });
+
+  it("reports every problem at once", () => {
+    try {
+      loadConfig({ env: {}, overrides: { orthanc: { url: "not a url" }, jobs: { concurrency: 0 }, bogus: 1 } });
+      expect.fail("should throw");
+    } catch (err) {
+      expect(err).to.be.instanceOf(RadzError);
+      const e = err as RadzError;
+      expect(e.code).to.equal("CONFIG_INVALID");
+      expect(e.message).to.include("orthanc.url");
+      expect(e.message).to.include("jobs.concurrency");
+      expect(e.message).to.match(/bogus/);
+    }
+  });
+
+  it("names an unreadable file", () => {
+    expect(() => loadConfig({ file: "/nonexistent/radz.json", env: {} }))
+      .to.throw(RadzError)
+      .with.property("code", "CONFIG_FILE_UNREADABLE");
+  });
+});
