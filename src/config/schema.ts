@@ -3,6 +3,7 @@
  * description; docs/configuration.md is generated from it (npm run docs:config)
  * and a test fails when that file is stale.
  */
+import cron from "node-cron";
 import { z } from "zod";
 
 const url = z.string().url();
@@ -36,12 +37,19 @@ export const ConfigSchema = z
         poll: z.boolean().default(true).describe("Poll Orthanc's /changes feed for StableStudy events."),
         pollCron: z
           .string()
+          .refine((v) => cron.validate(v), "not a valid node-cron expression")
           .default("*/2 * * * * *")
           .describe("node-cron schedule (with seconds) for polling /changes."),
+        startFrom: z
+          .enum(["now", "beginning"])
+          .default("now")
+          .describe(
+            "On first start (no stored cursor): 'now' ignores studies already in Orthanc (use `radz backfill` for those), 'beginning' reads Orthanc's whole change history.",
+          ),
         changesLimit: z.number().int().min(1).max(10_000).default(100).describe("Changes fetched per /changes request."),
       })
       .strict()
-      .default({ poll: true, pollCron: "*/2 * * * * *", changesLimit: 100 }),
+      .default({ poll: true, pollCron: "*/2 * * * * *", startFrom: "now", changesLimit: 100 }),
     jobs: z
       .object({
         dbPath: z.string().default(".radz/radz.sqlite").describe("SQLite job store path (created if missing)."),
