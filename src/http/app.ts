@@ -1,0 +1,111 @@
+/**
+ * The service's HTTP API (express). Routes read the job store; they never run
+ * inference. Responses carry UIDs, scores and states, never patient attributes.
+ */
+import express, { type NextFunction, type Request, type Response } from "express";
+import { RadzError, toRadzError } from "../errors.js";
+import { JOB_STATES, type Job, type JobState, type JobStore } from "../jobs/index.js";
+import type { Logger } from "../observability/index.js";
+
+export interface ApiDeps {
+  store: JobStore;
+  logger: Logger;
+  /** Readiness: true when the model is loaded and Orthanc was reachable at start. */
+  ready: () => boolean;
+  /** Identity of the running model, for /healthz. */
+  model: () => { id: string; version: string; executionProvider: string } | null;
+}
+
+/** The public view of a job (no PHI: Orthanc ID, Study UID, states, scores). */
+export function jobView(job: Job) {
+  return {
+    id: job.id,
+    orthancStudyId: job.orthancStudyId,
+    studyInstanceUID: job.studyInstanceUid,
+    state: job.state,
+    attempts: job.attempts,
+    source: job.source,
+    priority: job.result?.priority ?? null,
+    triageScore: job.result?.triageScore ?? null,
+    findings: job.result?.findings ?? [],
+    model: job.result?.model ?? null,
+    images: job.result?.images ?? [],
+    sr: job.result?.sr ?? null,
+    timings: job.result?.timings ?? {},
+    skipReason: job.skipReason,
+    error: job.lastError,
+    createdAt: new Date(job.createdAt).toISOString(),
+    updatedAt: new Date(job.updatedAt).toISOString(),
+    finishedAt: job.finishedAt === null ? null : new Date(job.finishedAt).toISOString(),
+  };
+}
+
+function intParam(v: unknown, name: string, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = typeof v === "string" && /^\d+$/.test(v) ? Number(v) : NaN;
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new RadzError("INPUT_INVALID", `${name} must be an integer between ${min} and ${max}`);
+  }
+  return n;
+}
+
+export function createApi(deps: ApiDeps): express.Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.use(express.json({ limit: "64kb" }));
+
+  app.get("/healthz", (_req, res) => {
+    res.json({ status: "ok", model: deps.model() });
+  });
+
+  app.get("/readyz", (_req, res) => {
+    const ready = deps.ready();
+    res.status(ready ? 200 : 503).json({ ready });
+  });
+
+  app.get("/api/studies", (req, res) => {
+    const q = req.query;
+    const state = q.state;
+    if (state !== undefined && (typeof state !== "string" || !JOB_STATES.includes(state as JobState))) {
+      throw new RadzError("INPUT_INVALID", `state must be one of ${JOB_STATES.join(", ")}`);
+    }
+    const priority = q.priority;
+    if (priority !== undefined && !["urgent", "review", "routine"].includes(String(priority))) {
+      throw new RadzError("INPUT_INVALID", "priority must be one of urgent, review, routine");
+    }
+    const limit = intParam(q.limit, "limit", 1, 1000) ?? 100;
+    const offset = intParam(q.offset, "offset", 0, 1_000_000_000) ?? 0;
+    const jobs = deps.store.list({
+      state: state as JobState | undefined,
+      priority: priority as "urgent" | "review" | "routine" | undefined,
+      limit,
+      offset,
+    });
+    res.json({ studies: jobs.map(jobView), limit, offset, counts: deps.store.countByState() });
+  });
+
+  app.get("/api/studies/:id", (req, res) => {
+    const id = req.params.id;
+    if (!/^[0-9a-f]{8}(-[0-9a-f]{8}){4}$/.test(id)) {
+      throw new RadzError("INPUT_INVALID", "study id must be an Orthanc study ID (five groups of 8 hex digits)");
+    }
+    const job = deps.store.getByStudy(id);
+    if (!job) throw new RadzError("JOB_NOT_FOUND", "no job for that study");
+    res.json(jobView(job));
+  });
+
+  app.use((_req, _res, next) => next(new RadzError("INPUT_INVALID", "no such route")));
+
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const status =
+      typeof err === "object" && err !== null && "status" in err && typeof err.status === "number" && err.status < 500
+        ? err.status
+        : undefined;
+    const e = status ? new RadzError("INPUT_INVALID", "malformed request") : toRadzError(err);
+    const http = status ?? (e.message === "no such route" ? 404 : e.httpStatus);
+    if (http >= 500) deps.logger.error({ code: e.code, err: e.message }, "API error");
+    res.status(http).json({ error: { code: e.code, message: e.message } });
+  });
+
+  return app;
+}
