@@ -1,0 +1,79 @@
+/**
+ * Finds a locally installed Orthanc and its DICOMweb plugin (Debian/Ubuntu
+ * packages "orthanc" and "orthanc-dicomweb"), for tests and `radz demo`.
+ */
+import { accessSync, constants, existsSync, readdirSync, statSync } from "node:fs";
+import { delimiter, join } from "node:path";
+import { RadzError } from "../errors.js";
+
+export const ORTHANC_INSTALL_HINT =
+  "install with `sudo apt-get install -y orthanc orthanc-dicomweb`";
+
+const BINARY_CANDIDATES = ["/usr/sbin/Orthanc", "/usr/local/sbin/Orthanc", "/usr/bin/Orthanc"];
+const PLUGIN_DIRS = [
+  "/usr/share/orthanc/plugins",
+  "/usr/lib/orthanc",
+  "/usr/local/share/orthanc/plugins",
+];
+const PLUGIN_FILE = /^libOrthancDicomWeb\.so(?:\.[0-9.]+)?$/;
+
+function isExecutableFile(path: string): boolean {
+  try {
+    if (!statSync(path).isFile()) return false;
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The Orthanc server binary: `explicit` if given, else PATH, else the usual Debian locations. */
+export function findOrthancBinary(explicit?: string): string {
+  if (explicit !== undefined) {
+    if (isExecutableFile(explicit)) return explicit;
+    throw new RadzError(
+      "DEMO_ORTHANC_MISSING",
+      `Orthanc binary not found at ${explicit}; ${ORTHANC_INSTALL_HINT}`,
+    );
+  }
+  const fromPath = (process.env.PATH ?? "")
+    .split(delimiter)
+    .filter((d) => d !== "")
+    .map((d) => join(d, "Orthanc"));
+  for (const candidate of [...fromPath, ...BINARY_CANDIDATES]) {
+    if (isExecutableFile(candidate)) return candidate;
+  }
+  throw new RadzError(
+    "DEMO_ORTHANC_MISSING",
+    `Orthanc is not installed (looked in PATH and /usr/sbin); ${ORTHANC_INSTALL_HINT}`,
+  );
+}
+
+/** The DICOMweb plugin shared library: `explicit` if given, else the usual Debian locations. */
+export function findDicomWebPlugin(explicit?: string): string {
+  if (explicit !== undefined) {
+    if (existsSync(explicit)) return explicit;
+    throw new RadzError(
+      "DEMO_ORTHANC_MISSING",
+      `Orthanc DICOMweb plugin not found at ${explicit}; ${ORTHANC_INSTALL_HINT}`,
+    );
+  }
+  for (const dir of PLUGIN_DIRS) {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    // Prefer the unversioned symlink, then the highest versioned file.
+    const hits = names
+      .filter((n) => PLUGIN_FILE.test(n))
+      .sort((a, b) => a.length - b.length || b.localeCompare(a));
+    const first = hits[0];
+    if (first !== undefined) return join(dir, first);
+  }
+  throw new RadzError(
+    "DEMO_ORTHANC_MISSING",
+    `The Orthanc DICOMweb plugin (libOrthancDicomWeb.so) is not installed; ${ORTHANC_INSTALL_HINT}`,
+  );
+}

@@ -1,0 +1,98 @@
+/**
+ * What the Orthanc REST client returns. Deliberately narrow: no patient-level
+ * tags (PatientMainDicomTags) ever leave this module, so nothing downstream can
+ * log them by accident. Resources are identified by Orthanc ID or DICOM UID.
+ */
+
+export interface OrthancSystem {
+  /** "1.10.1", "1.12.4" or "mainline". */
+  readonly version: string;
+  readonly apiVersion: number;
+  readonly name: string;
+  /** The DICOMweb plugin ("dicom-web") is loaded. */
+  readonly dicomWebPlugin: boolean;
+  /** Labels on resources are available (Orthanc >= 1.12.0 with a backend that has them). */
+  readonly supportsLabels: boolean;
+}
+
+/**
+ * Orthanc change types as Orthanc spells them (OrthancServer/Sources/ServerEnumerations.cpp).
+ * The feed can carry others; changeType stays a string so unknown ones pass through.
+ */
+export const ChangeType = {
+  NewInstance: "NewInstance",
+  NewSeries: "NewSeries",
+  NewStudy: "NewStudy",
+  NewPatient: "NewPatient",
+  StableSeries: "StableSeries",
+  StableStudy: "StableStudy",
+  StablePatient: "StablePatient",
+  Deleted: "Deleted",
+  UpdatedMetadata: "UpdatedMetadata",
+  UpdatedAttachment: "UpdatedAttachment",
+} as const;
+export type KnownChangeType = (typeof ChangeType)[keyof typeof ChangeType];
+
+export const ResourceType = {
+  Patient: "Patient",
+  Study: "Study",
+  Series: "Series",
+  Instance: "Instance",
+} as const;
+export type ResourceType = (typeof ResourceType)[keyof typeof ResourceType];
+
+export interface OrthancChange {
+  readonly seq: number;
+  /** e.g. "StableStudy" (see ChangeType). */
+  readonly changeType: string;
+  /** "Patient" | "Study" | "Series" | "Instance" (string: future types pass through). */
+  readonly resourceType: string;
+  /** Orthanc ID of the resource. */
+  readonly resourceId: string;
+  /** Orthanc's timestamp, "YYYYMMDDTHHMMSS". */
+  readonly date: string;
+}
+
+export interface OrthancChangesPage {
+  readonly changes: OrthancChange[];
+  /** Sequence number to pass as `since` next time. */
+  readonly last: number;
+  /** No more changes after `last` right now. */
+  readonly done: boolean;
+}
+
+export interface OrthancStudy {
+  readonly orthancId: string;
+  readonly studyInstanceUid: string;
+  readonly seriesIds: string[];
+  readonly patientOrthancId: string;
+  /** Orthanc's timestamp, "YYYYMMDDTHHMMSS". */
+  readonly lastUpdate: string;
+  readonly isStable: boolean;
+}
+
+export interface OrthancSeries {
+  readonly orthancId: string;
+  readonly seriesInstanceUid: string;
+  readonly modality: string | null;
+  readonly bodyPartExamined: string | null;
+  readonly seriesNumber: string | null;
+  readonly instanceIds: string[];
+  readonly parentStudy: string;
+}
+
+export interface OrthancInstance {
+  readonly orthancId: string;
+  readonly sopInstanceUid: string;
+  readonly instanceNumber: string | null;
+  readonly parentSeries: string;
+  readonly fileSize: number | null;
+  readonly indexInSeries: number | null;
+}
+
+export interface OrthancUploadResult {
+  readonly orthancId: string;
+  readonly parentStudy: string;
+  /** "Success" or "AlreadyStored". */
+  readonly status: string;
+}

@@ -1,0 +1,185 @@
+/**
+ * Shared test helpers for code that talks HTTP to Orthanc / DICOMweb:
+ *
+ *   useOrthanc(opts)      mocha hooks: a fresh local Orthanc per suite (before/after)
+ *   makeTestInstance(o)   a minimal valid DX Part-10 image (dcmjs), random UIDs
+ *   readPart10(bytes)     parse Part-10 bytes back into { meta, dataset } (naturalized)
+ *
+ * The full synthetic chest generator lives in src/synthetic/; this one is
+ * deliberately tiny (64x64, 16-bit) so HTTP tests stay fast.
+ */
+import { randomBytes } from "node:crypto";
+import { createRequire } from "node:module";
+import {
+  startLocalOrthanc,
+  type LocalOrthanc,
+  type StartLocalOrthancOptions,
+} from "../../src/orthanc/index.js";
+
+// dcmjs ships no type declarations; describe the little this helper uses.
+interface DcmjsDicomDict {
+  dict: Record<string, unknown>;
+  meta: Record<string, unknown>;
+  write(options?: Record<string, unknown>): ArrayBuffer;
+}
+interface Dcmjs {
+  data: {
+    DicomDict: new (meta: Record<string, unknown>) => DcmjsDicomDict;
+    DicomMessage: {
+      readFile(buffer: ArrayBuffer, options?: Record<string, unknown>): DcmjsDicomDict;
+    };
+    DicomMetaDictionary: {
+      denaturalizeDataset(dataset: Record<string, unknown>): Record<string, unknown>;
+      naturalizeDataset(dict: Record<string, unknown>): Record<string, unknown>;
+    };
+  };
+}
+const dcmjs = createRequire(import.meta.url)("dcmjs") as Dcmjs;
+
+/** Fields are filled in by the `before` hook; read them inside tests/hooks only. */
+export interface OrthancFixture {
+  server: LocalOrthanc;
+  url: string;
+  dicomwebUrl: string;
+}
+
+/**
+ * Starts a local Orthanc in `before` and stops it in `after`. Call at the top
+ * of a `describe`. The returned object's fields are set once `before` ran.
+ */
+export function useOrthanc(opts: StartLocalOrthancOptions = {}): OrthancFixture {
+  const fixture = {} as OrthancFixture;
+  before(async function () {
+    this.timeout(60_000);
+    fixture.server = await startLocalOrthanc(opts);
+    fixture.url = fixture.server.url;
+    fixture.dicomwebUrl = fixture.server.dicomwebUrl;
+  });
+  after(async function () {
+    this.timeout(30_000);
+    await fixture.server?.stop();
+  });
+  return fixture;
+}
+
+/** A random UID under the UUID-derived root 2.25 (PS3.5 B.2). */
+export function randomUid(): string {
+  return `2.25.${BigInt(`0x${randomBytes(16).toString("hex")}`).toString(10)}`;
+}
+
+export const DX_FOR_PRESENTATION = "1.2.840.10008.5.1.4.1.1.1.1";
+export const EXPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2.1";
+
+export interface TestInstanceOptions {
+  studyInstanceUid?: string;
+  seriesInstanceUid?: string;
+  sopInstanceUid?: string;
+  patientName?: string;
+  patientId?: string;
+  patientBirthDate?: string;
+  accessionNumber?: string;
+  modality?: string;
+  bodyPartExamined?: string;
+  viewPosition?: string;
+  seriesNumber?: number;
+  instanceNumber?: number;
+  rows?: number;
+  columns?: number;
+  /** Extra naturalized attributes merged last (dcmjs keyword -> value). */
+  extra?: Record<string, unknown>;
+}
+
+export interface TestInstance {
+  bytes: Uint8Array;
+  studyInstanceUid: string;
+  seriesInstanceUid: string;
+  sopInstanceUid: string;
+}
+
+/** A minimal DX (for presentation) Part-10 file, Explicit VR Little Endian, 16-bit MONOCHROME2. */
+export function makeTestInstance(opts: TestInstanceOptions = {}): TestInstance {
+  const studyInstanceUid = opts.studyInstanceUid ?? randomUid();
+  const seriesInstanceUid = opts.seriesInstanceUid ?? randomUid();
+  const sopInstanceUid = opts.sopInstanceUid ?? randomUid();
+  const rows = opts.rows ?? 64;
+  const columns = opts.columns ?? 64;
+
+  const pixels = new Uint16Array(rows * columns);
+  for (let y = 0; y < rows; y++) {
+    for (let x = 0; x < columns; x++) pixels[y * columns + x] = (x * 31 + y * 17) & 0x0fff;
+  }
+
+  const meta = {
+    FileMetaInformationVersion: new Uint8Array([0, 1]).buffer,
+    MediaStorageSOPClassUID: DX_FOR_PRESENTATION,
+    MediaStorageSOPInstanceUID: sopInstanceUid,
+    TransferSyntaxUID: EXPLICIT_VR_LITTLE_ENDIAN,
+    ImplementationClassUID: "2.25.80302813137786398554742050926734630921",
+    ImplementationVersionName: "RADZ_TEST",
+  };
+  const dataset: Record<string, unknown> = {
+    SpecificCharacterSet: "ISO_IR 100",
+    ImageType: ["ORIGINAL", "PRIMARY"],
+    SOPClassUID: DX_FOR_PRESENTATION,
+    SOPInstanceUID: sopInstanceUid,
+    StudyDate: "20240101",
+    StudyTime: "120000",
+    AccessionNumber: opts.accessionNumber ?? "ACC0001",
+    Modality: opts.modality ?? "DX",
+    PresentationIntentType: "FOR PRESENTATION",
+    Manufacturer: "RadZ test",
+    ReferringPhysicianName: "",
+    PatientName: opts.patientName ?? "TEST^PATIENT",
+    PatientID: opts.patientId ?? "PID0001",
+    PatientBirthDate: opts.patientBirthDate ?? "19700101",
+    PatientSex: "O",
+    BodyPartExamined: opts.bodyPartExamined ?? "CHEST",
+    ViewPosition: opts.viewPosition ?? "PA",
+    StudyInstanceUID: studyInstanceUid,
+    SeriesInstanceUID: seriesInstanceUid,
+    StudyID: "1",
+    SeriesNumber: String(opts.seriesNumber ?? 1),
+    InstanceNumber: String(opts.instanceNumber ?? 1),
+    PatientOrientation: ["A", "F"],
+    BurnedInAnnotation: "NO",
+    SamplesPerPixel: 1,
+    PhotometricInterpretation: "MONOCHROME2",
+    Rows: rows,
+    Columns: columns,
+    ImagerPixelSpacing: ["0.2", "0.2"],
+    PixelSpacing: ["0.2", "0.2"],
+    BitsAllocated: 16,
+    BitsStored: 12,
+    HighBit: 11,
+    PixelRepresentation: 0,
+    WindowCenter: "2048",
+    WindowWidth: "4096",
+    RescaleIntercept: "0",
+    RescaleSlope: "1",
+    RescaleType: "US",
+    PresentationLUTShape: "IDENTITY",
+    LossyImageCompression: "00",
+    PixelData: [pixels.buffer],
+    _vrMap: { PixelData: "OW" },
+    ...opts.extra,
+  };
+
+  const { DicomDict, DicomMetaDictionary } = dcmjs.data;
+  const dict = new DicomDict(DicomMetaDictionary.denaturalizeDataset(meta));
+  dict.dict = DicomMetaDictionary.denaturalizeDataset(dataset);
+  const bytes = new Uint8Array(dict.write());
+  return { bytes, studyInstanceUid, seriesInstanceUid, sopInstanceUid };
+}
+
+/** Parses Part-10 bytes into naturalized { meta, dataset } (dcmjs keywords). */
+export function readPart10(bytes: Uint8Array): {
+  meta: Record<string, unknown>;
+  dataset: Record<string, unknown>;
+} {
+  const copy = bytes.slice().buffer;
+  const file = dcmjs.data.DicomMessage.readFile(copy);
+  return {
+    meta: dcmjs.data.DicomMetaDictionary.naturalizeDataset(file.meta),
+    dataset: dcmjs.data.DicomMetaDictionary.naturalizeDataset(file.dict),
+  };
+}
