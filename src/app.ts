@@ -1,0 +1,145 @@
+/**
+ * The single composition root: builds every part from the validated config and
+ * pairs each start with a stop (in reverse order). No part imports this file
+ * and no part keeps a global singleton.
+ */
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { dicomwebUrl, type Config } from "./config/index.js";
+import { DicomWebClient } from "./dicomweb/index.js";
+import { toRadzError } from "./errors.js";
+import { createApi } from "./http/app.js";
+import { ChangeFeed } from "./intake/index.js";
+import { SqliteJobStore, type JobStore } from "./jobs/index.js";
+import { loadModel, type ZeroShotModel } from "./model/index.js";
+import type { Logger } from "./observability/index.js";
+import { OrthancClient } from "./orthanc/index.js";
+import { JobRunner } from "./pipeline/job-runner.js";
+import { createStudyProcessor } from "./pipeline/process-study.js";
+import { RADZ_VERSION } from "./version.js";
+
+export interface Service {
+  readonly store: JobStore;
+  readonly model: ZeroShotModel;
+  readonly orthanc: OrthancClient;
+  readonly feed: ChangeFeed;
+  readonly runner: JobRunner;
+  /** The API's base URL once started. */
+  readonly url: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function createService(config: Config, logger: Logger): Promise<Service> {
+  const store = new SqliteJobStore({ path: config.jobs.dbPath });
+  let model: ZeroShotModel;
+  try {
+    model = await loadModel(config.model.bundle, {
+      executionProviders: [...config.model.executionProviders],
+      requireGpu: config.model.requireGpu,
+      logger: logger.child({ component: "model" }),
+    });
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+  const auth = { username: config.orthanc.username, password: config.orthanc.password };
+  const orthanc = new OrthancClient({
+    url: config.orthanc.url,
+    ...auth,
+    timeoutMs: config.orthanc.timeoutMs,
+    logger: logger.child({ component: "orthanc" }),
+  });
+  const dicomweb = new DicomWebClient({
+    url: dicomwebUrl(config),
+    ...auth,
+    timeoutMs: config.dicomweb.timeoutMs,
+    maxInstanceBytes: config.dicomweb.maxInstanceBytes,
+  });
+  const runner = new JobRunner({
+    store,
+    process: createStudyProcessor({
+      orthanc,
+      dicomweb,
+      model,
+      config,
+      logger: logger.child({ component: "pipeline" }),
+      softwareVersion: RADZ_VERSION,
+    }),
+    logger: logger.child({ component: "jobs" }),
+    concurrency: config.jobs.concurrency,
+    maxAttempts: config.jobs.maxAttempts,
+    backoffBaseMs: config.jobs.backoffBaseMs,
+    backoffMaxMs: config.jobs.backoffMaxMs,
+  });
+  const feed = new ChangeFeed({
+    source: orthanc,
+    store,
+    logger: logger.child({ component: "intake" }),
+    limit: config.intake.changesLimit,
+    startFrom: config.intake.startFrom,
+    onEnqueued: () => runner.wake(),
+  });
+  let server: Server | null = null;
+  let url = "";
+
+  return {
+    store,
+    model,
+    orthanc,
+    feed,
+    runner,
+    get url() {
+      return url;
+    },
+    async start() {
+      const system = await orthanc.system().catch((err: unknown) => {
+        const e = toRadzError(err);
+        logger.warn({ code: e.code, err: e.message }, "Orthanc not reachable at start; will keep polling");
+        return null;
+      });
+      if (system) {
+        logger.info(
+          { orthancVersion: system.version, dicomWeb: system.dicomWebPlugin, labels: system.supportsLabels },
+          "connected to Orthanc",
+        );
+      }
+      const app = createApi({
+        store,
+        logger: logger.child({ component: "http" }),
+        ready: () => true,
+        model: () => ({
+          id: model.identity.id,
+          version: model.identity.version,
+          executionProvider: model.identity.executionProvider,
+        }),
+      });
+      server = await new Promise<Server>((resolve, reject) => {
+        const s = app.listen(config.http.port, config.http.host, () => resolve(s));
+        s.once("error", reject);
+      });
+      const addr = server.address() as AddressInfo;
+      url = `http://${config.http.host}:${addr.port}`;
+      runner.start();
+      if (config.intake.poll) {
+        feed.start(config.intake.pollCron);
+        await feed.poll().catch((err: unknown) => {
+          const e = toRadzError(err);
+          logger.warn({ code: e.code, err: e.message }, "first change-feed poll failed; will retry on schedule");
+        });
+      }
+      logger.info({ url, bundle: model.identity.id, ep: model.identity.executionProvider }, "RadZ serving");
+    },
+    async stop() {
+      await feed.stop();
+      if (server) {
+        const s = server;
+        await new Promise<void>((resolve) => s.close(() => resolve()));
+        s.closeAllConnections();
+      }
+      await runner.stop();
+      await model.close();
+      store.close();
+    },
+  };
+}

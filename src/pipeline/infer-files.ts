@@ -1,0 +1,166 @@
+/**
+ * `radz infer`: the service's pipeline without Orthanc. Reads Part-10 files,
+ * groups them by study, runs the same analyze/report code, writes one SR per
+ * study. A bad file fails its study (or itself, when not even its study can be
+ * read), never the run.
+ */
+import { mkdir, readFile, readdir, stat, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import type { Config } from "../config/index.js";
+import { toRadzError } from "../errors.js";
+import { parseInstance, selectImages, type DicomInstance, type ImageCandidate } from "../imaging/index.js";
+import type { ZeroShotModel } from "../model/index.js";
+import type { Logger } from "../observability/index.js";
+import { analyzeImages, buildReport } from "./analyze.js";
+import { Stopwatch } from "./stopwatch.js";
+
+export interface InferOutcome {
+  studyInstanceUID: string | null;
+  state: "done" | "skipped" | "failed";
+  findings: { label: string; probability: number; positive: boolean }[];
+  priority: "urgent" | "review" | "routine" | null;
+  outputs: string[];
+  timings: Record<string, number>;
+  error?: { code: string; message: string };
+  /** Files that could not be attributed to a study. */
+  files?: string[];
+}
+
+export interface InferFilesOptions {
+  model: ZeroShotModel;
+  config: Pick<Config, "imaging" | "model" | "report" | "selection" | "dicomweb">;
+  outDir: string;
+  logger: Logger;
+  softwareVersion: string;
+}
+
+async function* walk(path: string): AsyncGenerator<string> {
+  const s = await stat(path);
+  if (s.isDirectory()) {
+    const entries = (await readdir(path)).sort();
+    for (const e of entries) yield* walk(join(path, e));
+  } else if (s.isFile()) {
+    yield path;
+  }
+}
+
+function str(ds: Record<string, unknown>, key: string): string | undefined {
+  const v = ds[key];
+  if (typeof v === "string") return v;
+  if (Array.isArray(v) && typeof v[0] === "string") return v[0];
+  return undefined;
+}
+
+function num(ds: Record<string, unknown>, key: string): number | undefined {
+  const v = Array.isArray(ds[key]) ? (ds[key] as unknown[])[0] : ds[key];
+  const n = typeof v === "number" ? v : typeof v === "string" ? Number(v) : NaN;
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** Selection input from a parsed instance (the same fields QIDO-RS returns). */
+export function candidateFromInstance(instance: DicomInstance): ImageCandidate {
+  const ds = instance.dataset;
+  const imageType = ds.ImageType;
+  return {
+    studyInstanceUid: instance.studyInstanceUid,
+    seriesInstanceUid: instance.seriesInstanceUid,
+    sopInstanceUid: instance.sopInstanceUid,
+    sopClassUid: instance.sopClassUid,
+    modality: str(ds, "Modality"),
+    bodyPartExamined: str(ds, "BodyPartExamined"),
+    viewPosition: str(ds, "ViewPosition"),
+    imageType: Array.isArray(imageType) ? imageType.map(String) : typeof imageType === "string" ? imageType.split("\\") : undefined,
+    numberOfFrames: num(ds, "NumberOfFrames"),
+    rows: num(ds, "Rows"),
+    columns: num(ds, "Columns"),
+    instanceNumber: num(ds, "InstanceNumber"),
+  };
+}
+
+export async function* inferFiles(inputs: readonly string[], o: InferFilesOptions): AsyncGenerator<InferOutcome> {
+  const limits = { maxBytes: o.config.dicomweb.maxInstanceBytes };
+  const studies = new Map<string, { path: string; candidate: ImageCandidate }[]>();
+  const unreadable: { path: string; code: string; message: string }[] = [];
+
+  // Pass 1: headers only kept in memory (path + selection fields), never pixels.
+  for (const input of inputs) {
+    for await (const path of walk(resolve(input))) {
+      try {
+        const instance = parseInstance(new Uint8Array(await readFile(path)), limits);
+        const list = studies.get(instance.studyInstanceUid) ?? [];
+        list.push({ path, candidate: candidateFromInstance(instance) });
+        studies.set(instance.studyInstanceUid, list);
+      } catch (err) {
+        const e = toRadzError(err, "DICOM_PARSE_ERROR");
+        unreadable.push({ path, code: e.code, message: e.message });
+      }
+    }
+  }
+
+  await mkdir(o.outDir, { recursive: true });
+  for (const [studyUid, files] of studies) {
+    const clock = new Stopwatch();
+    try {
+      const { selected, rejected } = selectImages(
+        files.map((f) => f.candidate),
+        o.config.selection,
+      );
+      if (selected.length === 0) {
+        const reasons = [...new Set(rejected.map((r) => r.reason))].slice(0, 5).join("; ");
+        yield {
+          studyInstanceUID: studyUid,
+          state: "skipped",
+          findings: [],
+          priority: null,
+          outputs: [],
+          timings: {},
+          error: { code: "NO_ELIGIBLE_IMAGES", message: `no eligible chest radiograph${reasons ? `: ${reasons}` : ""}` },
+        };
+        continue;
+      }
+      const instances: DicomInstance[] = [];
+      for (const c of selected) {
+        const path = files.find((f) => f.candidate.sopInstanceUid === c.sopInstanceUid)!.path;
+        const bytes = new Uint8Array(await readFile(path));
+        instances.push(clock.time("parse", () => parseInstance(bytes, limits)));
+      }
+      const analysis = await analyzeImages(instances, o.model, o.config, clock);
+      const report = buildReport(analysis, instances[0]!, o.model, o.config, o.softwareVersion, clock);
+      const out = join(o.outDir, `${studyUid}.sr.dcm`);
+      await writeFile(out, report.part10);
+      yield {
+        studyInstanceUID: studyUid,
+        state: "done",
+        findings: analysis.findings.map((f) => ({ label: f.labelId, probability: f.probability, positive: f.positive })),
+        priority: analysis.triage.priority,
+        outputs: [out],
+        timings: clock.toJSON(),
+      };
+    } catch (err) {
+      const e = toRadzError(err);
+      o.logger.warn({ code: e.code }, "study failed in offline inference");
+      yield {
+        studyInstanceUID: studyUid,
+        state: "failed",
+        findings: [],
+        priority: null,
+        outputs: [],
+        timings: clock.toJSON(),
+        error: { code: e.code, message: e.message },
+      };
+    }
+  }
+
+  for (const u of unreadable) {
+    yield {
+      studyInstanceUID: null,
+      state: "failed",
+      findings: [],
+      priority: null,
+      outputs: [],
+      timings: {},
+      error: { code: u.code, message: u.message },
+      files: [u.path],
+    };
+  }
+}

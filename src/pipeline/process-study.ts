@@ -1,0 +1,88 @@
+/**
+ * The service's study processor: Orthanc study → QIDO-RS → selection →
+ * WADO-RS → analyze → SR → STOW-RS → verify. Returns what the job records.
+ */
+import type { Config } from "../config/index.js";
+import type { DicomWebClient } from "../dicomweb/index.js";
+import { RadzError } from "../errors.js";
+import { candidateFromDicomJson, parseInstance, selectImages, QIDO_INCLUDE_FIELDS } from "../imaging/index.js";
+import type { JobResult } from "../jobs/index.js";
+import type { ZeroShotModel } from "../model/index.js";
+import type { Logger } from "../observability/index.js";
+import type { OrthancClient } from "../orthanc/index.js";
+import { analyzeImages, buildReport, type StudyAnalysis } from "./analyze.js";
+import type { StudyProcessor } from "./job-runner.js";
+import { Stopwatch } from "./stopwatch.js";
+import type { BuiltReport } from "../report/index.js";
+
+export interface StudyProcessorDeps {
+  orthanc: Pick<OrthancClient, "study">;
+  dicomweb: Pick<DicomWebClient, "searchForInstances" | "retrieveInstance" | "storeInstances">;
+  model: ZeroShotModel;
+  config: Config;
+  logger: Logger;
+  softwareVersion: string;
+}
+
+export function jobResult(analysis: StudyAnalysis, report: BuiltReport | null, model: ZeroShotModel, clock: Stopwatch): JobResult {
+  return {
+    studyInstanceUid: analysis.studyInstanceUid,
+    findings: analysis.findings.map((f) => ({
+      labelId: f.labelId,
+      display: f.display,
+      probability: f.probability,
+      threshold: f.threshold,
+      positive: f.positive,
+    })),
+    priority: analysis.triage.priority,
+    triageScore: analysis.triage.score,
+    model: { id: model.identity.id, version: model.identity.version, labelSetHash: model.identity.labelSetHash },
+    images: analysis.images.map((i) => i.sopInstanceUid),
+    sr: report ? { sopInstanceUid: report.sopInstanceUid, seriesInstanceUid: report.seriesInstanceUid } : null,
+    timings: clock.toJSON(),
+  };
+}
+
+export function createStudyProcessor(deps: StudyProcessorDeps): StudyProcessor {
+  const { orthanc, dicomweb, model, config } = deps;
+  return async (job) => {
+    const clock = new Stopwatch();
+    const study = await clock.timeAsync("orthanc", () => orthanc.study(job.orthancStudyId));
+    const studyUid = study.studyInstanceUid;
+
+    const found = await clock.timeAsync("qido", () =>
+      dicomweb.searchForInstances(studyUid, undefined, [...QIDO_INCLUDE_FIELDS]),
+    );
+    const candidates = found.map(candidateFromDicomJson);
+    const { selected, rejected } = selectImages(candidates, config.selection);
+    if (selected.length === 0) {
+      const reasons = [...new Set(rejected.map((r) => r.reason))].slice(0, 5).join("; ");
+      throw new RadzError(
+        "NO_ELIGIBLE_IMAGES",
+        `no eligible chest radiograph among ${candidates.length} instance(s)${reasons ? `: ${reasons}` : ""}`,
+      );
+    }
+
+    const instances = [];
+    for (const c of selected) {
+      const bytes = await clock.timeAsync("wado", () =>
+        dicomweb.retrieveInstance(c.studyInstanceUid, c.seriesInstanceUid, c.sopInstanceUid),
+      );
+      instances.push(clock.time("parse", () => parseInstance(bytes, { maxBytes: config.dicomweb.maxInstanceBytes })));
+    }
+
+    const analysis = await analyzeImages(instances, model, config, clock);
+    const report = buildReport(analysis, instances[0]!, model, config, deps.softwareVersion, clock);
+
+    const stored = await clock.timeAsync("stow", () => dicomweb.storeInstances([report.part10], studyUid));
+    if (!stored.stored.includes(report.sopInstanceUid)) {
+      const why = stored.failed.map((f) => f.reason).join("; ") || "not listed as stored";
+      throw new RadzError("STOW_FAILED", `the SR was not stored: ${why}`);
+    }
+    const visible = await clock.timeAsync("verify", () => dicomweb.searchForInstances(studyUid, report.seriesInstanceUid));
+    if (!visible.some((i) => candidateFromDicomJson(i).sopInstanceUid === report.sopInstanceUid)) {
+      throw new RadzError("STOW_FAILED", "the SR was accepted but is not visible in the study");
+    }
+    return jobResult(analysis, report, model, clock);
+  };
+}
