@@ -1,0 +1,63 @@
+/**
+ * The configuration reference (docs/configuration.md) and JSON Schema are
+ * generated from ConfigSchema, so they cannot drift: test/config/reference.test.ts
+ * fails when the committed file is stale (`npm run docs:config` rewrites it).
+ */
+import { z } from "zod";
+import { ConfigSchema } from "./schema.js";
+
+interface JsonSchemaNode {
+  type?: string | string[];
+  description?: string;
+  default?: unknown;
+  enum?: unknown[];
+  items?: JsonSchemaNode;
+  properties?: Record<string, JsonSchemaNode>;
+  minimum?: number;
+  exclusiveMinimum?: number;
+  maximum?: number;
+}
+
+export function configJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(ConfigSchema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+}
+
+function typeOf(n: JsonSchemaNode): string {
+  if (n.enum) return n.enum.map((v) => JSON.stringify(v)).join(" \\| ");
+  const t = Array.isArray(n.type) ? n.type.join(" \\| ") : (n.type ?? "any");
+  if (t === "array" && n.items) return `${typeOf(n.items)}[]`;
+  const max = n.maximum !== undefined && n.maximum < Number.MAX_SAFE_INTEGER ? n.maximum : undefined;
+  const min = n.minimum ?? (n.exclusiveMinimum === 0 ? 1 : undefined);
+  const range = min !== undefined || max !== undefined ? ` (${min ?? ""}..${max ?? ""})` : "";
+  return t + range;
+}
+
+function envName(path: string[]): string {
+  return "RADZ_" + path.map((p) => p.replace(/([A-Z])/g, "_$1").toUpperCase()).join("__");
+}
+
+export function configReferenceMarkdown(): string {
+  const schema = configJsonSchema() as JsonSchemaNode;
+  const lines = [
+    "# Configuration reference",
+    "",
+    "<!-- Generated from src/config/schema.ts by `npm run docs:config`. Do not edit by hand. -->",
+    "",
+    "Set options in a JSON file (`radz serve --config radz.json` or `RADZ_CONFIG=radz.json`) and/or",
+    "in environment variables named `RADZ_<SECTION>__<KEY>`; environment values are parsed as JSON",
+    "when they parse (numbers, booleans, arrays), else taken as strings. The environment wins over",
+    "the file. Unknown keys are errors, and every problem is reported at once.",
+    "",
+  ];
+  for (const [section, node] of Object.entries(schema.properties ?? {})) {
+    lines.push(`## \`${section}\``, "", "| key | type | default | environment | description |", "|---|---|---|---|---|");
+    for (const [key, leaf] of Object.entries(node.properties ?? {})) {
+      const def = leaf.default === undefined ? "—" : `\`${JSON.stringify(leaf.default)}\``;
+      lines.push(
+        `| \`${section}.${key}\` | ${typeOf(leaf)} | ${def} | \`${envName([section, key])}\` | ${(leaf.description ?? "").replace(/\|/g, "\\|")} |`,
+      );
+    }
+    lines.push("");
+  }
+  return lines.join("\n");
+}
