@@ -1,0 +1,104 @@
+/**
+ * Fixed inputs for report/ tests, built in code (no downloads).
+ */
+import type { CodedConcept, LabelScore, ModelIdentity } from "../../src/model/types.js";
+import { CHEST_FINDINGS } from "../../src/report/codes.js";
+import type { SourceImageRef, StudyReportInput } from "../../src/report/structured-report.js";
+import { triage } from "../../src/report/triage.js";
+
+export const STUDY_UID = "1.2.826.0.1.3680043.8.498.10000000000000000000000000000000001";
+export const SERIES_UID = "1.2.826.0.1.3680043.8.498.10000000000000000000000000000000002";
+export const SERIES2_UID = "1.2.826.0.1.3680043.8.498.10000000000000000000000000000000003";
+export const DX_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.1.1"; // Digital X-Ray Image Storage - For Presentation
+export const CR_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.1"; // Computed Radiography Image Storage
+export const FIXED_DATE = new Date(Date.UTC(2024, 0, 15, 9, 30, 0));
+
+export function image(
+  n: number,
+  seriesUid = SERIES_UID,
+  sopClassUid = DX_SOP_CLASS,
+): SourceImageRef {
+  return {
+    studyInstanceUid: STUDY_UID,
+    seriesInstanceUid: seriesUid,
+    sopInstanceUid: `${seriesUid}.${n}`,
+    sopClassUid,
+  };
+}
+
+export const MODEL: ModelIdentity = {
+  id: "radz-cxr-demo",
+  name: "RadZ CXR zero-shot",
+  version: "1.2.0",
+  labelSetHash: "0123456789abcdef",
+  synthetic: true,
+  executionProvider: "cpu",
+};
+
+export function label(
+  labelId: string,
+  concept: CodedConcept,
+  probability: number,
+  threshold: number,
+  triageWeight: number,
+): LabelScore {
+  return {
+    labelId,
+    display: concept.meaning,
+    concept,
+    logit: Math.log(probability / (1 - probability)),
+    probability,
+    threshold,
+    positive: probability >= threshold,
+    triageWeight,
+  };
+}
+
+export function basicFindings(): LabelScore[] {
+  return [
+    label("pneumothorax", CHEST_FINDINGS.pneumothorax, 0.8125, 0.5, 1),
+    label("pleural_effusion", CHEST_FINDINGS.pleuralEffusion, 0.25, 0.5, 0.8),
+    label("cardiomegaly", CHEST_FINDINGS.cardiomegaly, 0.6, 0.55, 0.5),
+  ];
+}
+
+export function sourceDataset(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    SpecificCharacterSet: "ISO_IR 100",
+    SOPClassUID: DX_SOP_CLASS,
+    SOPInstanceUID: `${SERIES_UID}.1`,
+    StudyInstanceUID: STUDY_UID,
+    SeriesInstanceUID: SERIES_UID,
+    Modality: "DX",
+    PatientName: "Doe^Jane",
+    PatientID: "PAT-0001",
+    PatientBirthDate: "19700101",
+    PatientSex: "F",
+    StudyDate: "20240115",
+    StudyTime: "081500",
+    ReferringPhysicianName: "Smith^John",
+    StudyID: "S1",
+    AccessionNumber: "ACC-42",
+    StudyDescription: "XR CHEST PA",
+    ...overrides,
+  };
+}
+
+export function reportInput(overrides: Partial<StudyReportInput> = {}): StudyReportInput {
+  const findings = overrides.findings ?? basicFindings();
+  return {
+    source: sourceDataset(),
+    images: [image(1)],
+    findings,
+    triage: triage(findings),
+    model: MODEL,
+    device: {
+      manufacturer: "RadZ project",
+      softwareVersion: "0.1.0",
+      institutionName: "Demo Hospital",
+    },
+    series: { number: 9001, description: "RadZ AI results (unverified)" },
+    contentDateTime: FIXED_DATE,
+    ...overrides,
+  };
+}
