@@ -54,6 +54,7 @@ export const ERROR_CATALOGUE = {
   BUNDLE_HASH_MISMATCH: { cls: "permanent", http: 500, summary: "A model bundle file does not match its sha256 in bundle.json." },
   BUNDLE_MODEL_MISMATCH: { cls: "permanent", http: 500, summary: "An ONNX model's inputs or outputs do not match what bundle.json declares." },
   BUNDLE_LABEL_EMBEDDING_MISSING: { cls: "permanent", http: 500, summary: "A label has no text embedding and the bundle has no text encoder to compute one." },
+  GPU_UNAVAILABLE: { cls: "permanent", http: 500, summary: "model.requireGpu is set but the CUDA execution provider could not be used." },
   INFERENCE_FAILED: { cls: "transient", http: 500, summary: "The inference backend failed to run the model." },
   INFERENCE_BAD_OUTPUT: { cls: "permanent", http: 500, summary: "The model produced NaN/Inf or an output of the wrong shape." },
 
