@@ -1,0 +1,132 @@
+/**
+ * The one DICOMweb facade, with PS3.18's verbs as method names:
+ *
+ *   QIDO-RS  searchForStudies / searchForSeries / searchForInstances  (dicomweb-client)
+ *   WADO-RS  retrieveInstance                                          (Node http, streamed)
+ *   STOW-RS  storeInstances                                            (dicomweb-client)
+ *
+ * dicomweb-client carries the small JSON exchanges; large retrievals use
+ * Node's http client so the body is streamed, size-limited while it arrives
+ * and parsed without copying every byte through an XMLHttpRequest shim
+ * (bench/dicomweb-retrieve.ts measures the two).
+ *
+ * Errors: DICOMWEB_UNREACHABLE, DICOMWEB_TIMEOUT, DICOMWEB_HTTP_ERROR (5xx/429),
+ * DICOMWEB_REJECTED (other 4xx), DICOMWEB_BAD_RESPONSE, DICOMWEB_INSTANCE_TOO_LARGE,
+ * STOW_FAILED, INPUT_INVALID (a malformed UID or query key). Messages name
+ * UIDs and statuses only; QIDO query values are never logged.
+ */
+import type { Logger } from "../observability/index.js";
+import type { DicomJsonObject } from "./dicom-json.js";
+import { DicomwebClientAdapter } from "./dicomweb-client-adapter.js";
+import {
+  checkUid,
+  searchForInstances,
+  searchForSeries,
+  searchForStudies,
+  type QidoQuery,
+} from "./qido-rs.js";
+import { storeInstancesViaStow, type StoreInstancesResult } from "./stow-rs.js";
+import { retrieveInstancePart10, type WadoEndpoint } from "./wado-rs.js";
+
+export interface DicomWebClientOptions {
+  /** DICOMweb root, e.g. "http://127.0.0.1:8042/dicom-web". */
+  readonly url: string;
+  readonly username?: string;
+  readonly password?: string;
+  /** Extra headers for every request (e.g. a bearer token). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Per-request limit: connect, headers and the whole body. */
+  readonly timeoutMs: number;
+  /** Largest instance retrieveInstance accepts (DICOMWEB_INSTANCE_TOO_LARGE beyond). */
+  readonly maxInstanceBytes: number;
+  readonly logger?: Logger;
+}
+
+export class DicomWebClient {
+  readonly #adapter: DicomwebClientAdapter;
+  readonly #wado: WadoEndpoint;
+  readonly #maxInstanceBytes: number;
+  readonly #logger: Logger | undefined;
+
+  constructor(options: DicomWebClientOptions) {
+    const baseUrl = options.url.replace(/\/+$/, "");
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.username !== undefined) {
+      headers.Authorization = `Basic ${Buffer.from(`${options.username}:${options.password ?? ""}`).toString("base64")}`;
+    }
+    this.#adapter = new DicomwebClientAdapter({ baseUrl, headers, timeoutMs: options.timeoutMs });
+    this.#wado = { baseUrl, headers, timeoutMs: options.timeoutMs };
+    this.#maxInstanceBytes = options.maxInstanceBytes;
+    this.#logger = options.logger;
+  }
+
+  /** QIDO-RS Search for Studies: GET /studies?{query}. */
+  async searchForStudies(query?: QidoQuery): Promise<DicomJsonObject[]> {
+    return this.#timed("searchForStudies", { keys: Object.keys(query ?? {}) }, () =>
+      searchForStudies(this.#adapter, query),
+    );
+  }
+
+  /** QIDO-RS Search for Series of a study: GET /studies/{study}/series?{query}. */
+  async searchForSeries(studyUid: string, query?: QidoQuery): Promise<DicomJsonObject[]> {
+    return this.#timed("searchForSeries", { studyUid }, () =>
+      searchForSeries(this.#adapter, studyUid, query),
+    );
+  }
+
+  /**
+   * QIDO-RS Search for Instances of a study or one of its series, with
+   * `includefield` for attributes beyond the default set.
+   */
+  async searchForInstances(
+    studyUid: string,
+    seriesUid?: string,
+    includeFields?: readonly string[],
+  ): Promise<DicomJsonObject[]> {
+    return this.#timed("searchForInstances", { studyUid, seriesUid }, () =>
+      searchForInstances(this.#adapter, studyUid, seriesUid, includeFields),
+    );
+  }
+
+  /**
+   * WADO-RS Retrieve Instance: the Part-10 bytes, in the transfer syntax as
+   * stored when the server allows (`transfer-syntax=*`).
+   */
+  async retrieveInstance(studyUid: string, seriesUid: string, sopUid: string): Promise<Uint8Array> {
+    checkUid(studyUid, "Study Instance UID");
+    checkUid(seriesUid, "Series Instance UID");
+    checkUid(sopUid, "SOP Instance UID");
+    return this.#timed("retrieveInstance", { sopUid }, () =>
+      retrieveInstancePart10(this.#wado, this.#maxInstanceBytes, studyUid, seriesUid, sopUid),
+    );
+  }
+
+  /** STOW-RS Store Instances: POST /studies[/{study}] with Part-10 files. */
+  async storeInstances(
+    part10s: readonly Uint8Array[],
+    studyUid?: string,
+  ): Promise<StoreInstancesResult> {
+    return this.#timed("storeInstances", { count: part10s.length, studyUid }, () =>
+      storeInstancesViaStow(this.#adapter, part10s, studyUid),
+    );
+  }
+
+  async #timed<T>(op: string, ctx: Record<string, unknown>, fn: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      const result = await fn();
+      this.#logger?.debug(
+        { op, ...ctx, ms: Math.round(performance.now() - started) },
+        "DICOMweb request done",
+      );
+      return result;
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      this.#logger?.debug(
+        { op, ...ctx, code, ms: Math.round(performance.now() - started) },
+        "DICOMweb request failed",
+      );
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * The dicomweb-client package (browser-first) made safe for a Node service:
+ *
+ * - It is loaded lazily, on the first QIDO/STOW call, together with the xhr2
+ *   XMLHttpRequest implementation. No global is touched: every call hands
+ *   dicomweb-client its own xhr2 instance (its `request.instance` option), so
+ *   importing this module changes nothing for unrelated code.
+ * - Each call gets a deadline (xhr2's own timeout is not used: when it fires
+ *   after the headers, dicomweb-client resolves with a partial body).
+ * - `verbose: false`: dicomweb-client would otherwise print whole requests and
+ *   responses (which can carry patient data) to the console.
+ * - Failures become RadzErrors (see http-errors.ts).
+ */
+import { createRequire } from "node:module";
+import { RadzError } from "../errors.js";
+import { badResponse, statusError, timeoutError } from "./http-errors.js";
+
+/** The part of an xhr2 XMLHttpRequest this module touches. */
+export interface XhrInstance {
+  readonly status: number;
+  abort(): void;
+  setRequestHeader(name: string, value: string): void;
+}
+type XhrConstructor = new () => XhrInstance;
+
+/** dicomweb-client's per-call request options. */
+export interface DwcRequest {
+  readonly instance: XhrInstance;
+}
+
+/**
+ * The dicomweb-client methods used here, typed from its source (src/api.js);
+ * its bundled .d.ts declares Promise-returning methods as returning arrays.
+ */
+export interface DwcApi {
+  searchForStudies(options: {
+    queryParams?: Record<string, string>;
+    request?: DwcRequest;
+  }): Promise<unknown>;
+  searchForSeries(options: {
+    studyInstanceUID?: string;
+    queryParams?: Record<string, string>;
+    request?: DwcRequest;
+  }): Promise<unknown>;
+  searchForInstances(options: {
+    studyInstanceUID?: string;
+    seriesInstanceUID?: string;
+    queryParams?: Record<string, string>;
+    request?: DwcRequest;
+  }): Promise<unknown>;
+  retrieveInstance(options: {
+    studyInstanceUID: string;
+    seriesInstanceUID: string;
+    sopInstanceUID: string;
+    request?: DwcRequest;
+  }): Promise<unknown>;
+  storeInstances(options: {
+    datasets: ArrayBuffer[];
+    studyInstanceUID?: string;
+    request?: DwcRequest;
+  }): Promise<unknown>;
+}
+
+/** What dicomweb-client rejects with on an HTTP failure (src/api.js _httpRequest). */
+interface DwcHttpError extends Error {
+  status?: unknown;
+  response?: unknown;
+  request?: unknown;
+}
+
+export interface DicomwebClientAdapterOptions {
+  /** DICOMweb root without a trailing slash. */
+  readonly baseUrl: string;
+  /** Headers for every request (Authorization included). */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly timeoutMs: number;
+}
+
+/** An HTTP answer: `value` is what dicomweb-client resolved with (2xx), `response` the body otherwise. */
+export interface RawOutcome<T> {
+  readonly status: number;
+  readonly value: T | undefined;
+  readonly response: unknown;
+}
+
+export class DicomwebClientAdapter {
+  #loaded: Promise<{ client: DwcApi; Xhr: XhrConstructor }> | null = null;
+
+  constructor(private readonly options: DicomwebClientAdapterOptions) {}
+
+  /** Runs one call; resolves with its value for 2xx, throws a RadzError otherwise. */
+  async call<T>(what: string, fn: (client: DwcApi, request: DwcRequest) => Promise<T>): Promise<T> {
+    const outcome = await this.callRaw(what, fn);
+    if (outcome.status < 200 || outcome.status > 299) throw statusError(what, outcome.status);
+    return outcome.value as T;
+  }
+
+  /**
+   * Runs one call and reports any HTTP status (STOW-RS reads the body of a 409).
+   * Throws only DICOMWEB_UNREACHABLE / DICOMWEB_TIMEOUT / DICOMWEB_BAD_RESPONSE.
+   */
+  async callRaw<T>(
+    what: string,
+    fn: (client: DwcApi, request: DwcRequest) => Promise<T>,
+  ): Promise<RawOutcome<T>> {
+    const { client, Xhr } = await this.#load();
+    const xhr = new Xhr();
+    const { timeoutMs } = this.options;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        xhr.abort();
+        reject(timeoutError(what, timeoutMs));
+      }, timeoutMs);
+    });
+    try {
+      const value = await Promise.race([fn(client, { instance: xhr }), deadline]);
+      return { status: xhr.status, value, response: undefined };
+    } catch (err) {
+      if (err instanceof RadzError) throw err;
+      const e = err as DwcHttpError;
+      if (typeof e.status === "number" && "request" in e) {
+        if (e.status === 0) {
+          throw new RadzError(
+            "DICOMWEB_UNREACHABLE",
+            `${what} failed: no HTTP response (connection failed)`,
+            {
+              cause: err,
+            },
+          );
+        }
+        return { status: e.status, value: undefined, response: e.response };
+      }
+      throw badResponse(
+        what,
+        `unusable response (${e instanceof Error ? e.message : String(e)})`,
+        err,
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #load(): Promise<{ client: DwcApi; Xhr: XhrConstructor }> {
+    this.#loaded ??= (async () => {
+      const { api } = await import("dicomweb-client");
+      // xhr2 has no type declarations; it exports the XMLHttpRequest class.
+      const Xhr = createRequire(import.meta.url)("xhr2") as XhrConstructor;
+      const client = new api.DICOMwebClient({
+        url: this.options.baseUrl,
+        headers: { ...this.options.headers },
+        singlepart: false,
+        verbose: false,
+        requestHooks: [acceptDicomJsonOnPost],
+      }) as unknown as DwcApi;
+      return { client, Xhr };
+    })();
+    return this.#loaded;
+  }
+}
+
+/**
+ * STOW-RS: ask for the DICOM JSON response explicitly (dicomweb-client sends
+ * no Accept on POST). Exactly two parameters: dicomweb-client checks arity.
+ */
+function acceptDicomJsonOnPost(request: XhrInstance, metadata: { method: string }): XhrInstance {
+  if (metadata.method.toLowerCase() === "post")
+    request.setRequestHeader("Accept", "application/dicom+json");
+  return request;
+}

@@ -1,0 +1,56 @@
+/**
+ * One mapping from HTTP outcomes to error codes for every DICOMweb request:
+ *
+ *   network error (refused, reset, DNS)  -> DICOMWEB_UNREACHABLE (transient)
+ *   no complete answer within timeoutMs  -> DICOMWEB_TIMEOUT     (transient)
+ *   5xx or 429                           -> DICOMWEB_HTTP_ERROR  (transient)
+ *   other 4xx                            -> DICOMWEB_REJECTED    (permanent)
+ *   unusable 2xx (truncated, bad type)   -> DICOMWEB_BAD_RESPONSE (transient)
+ */
+import { RadzError, type ErrorCode } from "../errors.js";
+
+export function statusErrorCode(status: number): ErrorCode {
+  if (status === 429 || status >= 500) return "DICOMWEB_HTTP_ERROR";
+  if (status >= 400) return "DICOMWEB_REJECTED";
+  return "DICOMWEB_BAD_RESPONSE";
+}
+
+export function statusError(what: string, status: number): RadzError {
+  return new RadzError(statusErrorCode(status), `${what} answered HTTP ${status}`, {
+    details: { status },
+  });
+}
+
+export function timeoutError(what: string, timeoutMs: number): RadzError {
+  return new RadzError("DICOMWEB_TIMEOUT", `${what} did not complete within ${timeoutMs} ms`, {
+    details: { timeoutMs },
+  });
+}
+
+export function badResponse(what: string, reason: string, cause?: unknown): RadzError {
+  return new RadzError(
+    "DICOMWEB_BAD_RESPONSE",
+    `${what}: ${reason}`,
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+/** ECONNREFUSED, ENOTFOUND, ECONNRESET, ... from an error's `code` or cause chain. */
+export function systemErrorCode(err: unknown): string | undefined {
+  let e: unknown = err;
+  for (let depth = 0; depth < 4 && e instanceof Error; depth++) {
+    const code = (e as Error & { code?: unknown }).code;
+    if (typeof code === "string") return code;
+    e = e.cause;
+  }
+  return undefined;
+}
+
+export function unreachableError(what: string, err: unknown): RadzError {
+  const code = systemErrorCode(err);
+  return new RadzError(
+    "DICOMWEB_UNREACHABLE",
+    `${what} failed: ${code ?? (err instanceof Error ? err.message : String(err))}`,
+    { cause: err, details: { errno: code } },
+  );
+}
