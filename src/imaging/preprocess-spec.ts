@@ -25,7 +25,20 @@ export const PreprocessSpecSchema = z
     mean: z.array(z.number()).min(1).max(3).default([0]),
     std: z.array(z.number().positive()).min(1).max(3).default([1]),
   })
-  .strict();
+  .strict()
+  .superRefine((spec, ctx) => {
+    // One value applies to every channel; otherwise one value per channel.
+    for (const key of ["mean", "std"] as const) {
+      const n = spec[key].length;
+      if (n !== 1 && n !== spec.channels) {
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message: `${key} must have 1 value or ${spec.channels} (one per channel), not ${n}`,
+        });
+      }
+    }
+  });
 
 export type PreprocessSpec = z.output<typeof PreprocessSpecSchema>;
 export type PreprocessSpecInput = z.input<typeof PreprocessSpecSchema>;

@@ -1,0 +1,67 @@
+/**
+ * decodeFrame: one frame of a parsed instance -> display values in [0,1]
+ * (0 = black, i.e. MONOCHROME2 orientation after all LUTs), one per pixel.
+ * Grayscale rules: grayscale.ts; colour rules: colour.ts.
+ */
+import { renderColour } from "./colour.js";
+import type { FrameDecoderRegistry } from "./frame-decoder.js";
+import { renderGrayscale, type VoiSource } from "./grayscale.js";
+import type { DicomInstance } from "./instance.js";
+import { Photometric } from "./pixel-module.js";
+import { loadRawFrame } from "./raw-frame.js";
+import { transferSyntaxInfo } from "./transfer-syntax.js";
+import type { Window } from "./voi.js";
+
+export interface DecodedImage {
+  readonly rows: number;
+  readonly columns: number;
+  /** rows*columns display values in [0,1], row-major; 0 = black. */
+  readonly data: Float32Array;
+  /** The window applied (for an auto range: the equivalent LINEAR_EXACT window); null otherwise. */
+  readonly window: Window | null;
+  /** Where the VOI came from; "none" for colour images. */
+  readonly voi: VoiSource;
+  /** Photometric Interpretation of the decoded frame (after any codec conversion). */
+  readonly photometric: string;
+}
+
+export interface DecodeFrameOptions {
+  /** 0-based frame index (default 0). */
+  frame?: number;
+  /** Which Window Center/Width pair (or VOI LUT Sequence item) to use (default 0; the first when out of range). */
+  windowIndex?: number;
+  /** Refuse images with more than this many pixels (Rows x Columns): DICOM_IMAGE_TOO_LARGE. */
+  maxPixels: number;
+  /** Frame decoders (default: the native transfer syntaxes). */
+  decoders?: FrameDecoderRegistry;
+}
+
+export function decodeFrame(instance: DicomInstance, opts: DecodeFrameOptions): DecodedImage {
+  const frame = opts.frame ?? 0;
+  const { pixel, words } = loadRawFrame(instance, frame, {
+    maxPixels: opts.maxPixels,
+    ...(opts.decoders === undefined ? {} : { decoders: opts.decoders }),
+  });
+  const byteOrder = transferSyntaxInfo(instance.transferSyntaxUid)?.byteOrder ?? "little";
+  const base = {
+    rows: pixel.rows,
+    columns: pixel.columns,
+    photometric: pixel.photometricInterpretation,
+  };
+  if (
+    pixel.photometricInterpretation === Photometric.Monochrome1 ||
+    pixel.photometricInterpretation === Photometric.Monochrome2
+  ) {
+    const g = renderGrayscale(instance.dataset, pixel, words, {
+      windowIndex: opts.windowIndex ?? 0,
+      byteOrder,
+    });
+    return { ...base, data: g.data, window: g.window, voi: g.voi };
+  }
+  return {
+    ...base,
+    data: renderColour(instance.dataset, pixel, words, byteOrder),
+    window: null,
+    voi: "none",
+  };
+}

@@ -1,0 +1,136 @@
+/**
+ * Frame decoders, keyed by transfer syntax UID.
+ *
+ * A frame decoder turns the Pixel Data of one frame, in whatever form the
+ * transfer syntax gives it, into native little-endian sample words
+ * (Bits Allocated per sample, as Explicit VR Little Endian would store them).
+ * Everything after that — bit masking, LUTs, photometric rules — is shared.
+ *
+ * To add a codec (JPEG, JPEG-LS, JPEG 2000, RLE ...): implement FrameDecoder
+ * and register it for its UIDs with `defaultFrameDecoders().with(uid, codec)`,
+ * then pass that registry to decodeFrame / readStoredValues. The registry is
+ * immutable: `with` returns a new one, so there is no shared mutable state.
+ */
+import { RadzError } from "../errors.js";
+import { concatBytes } from "./dataset.js";
+import { nativeFrameBytes, type Photometric, type PixelModule } from "./pixel-module.js";
+import { tagLabel } from "./tags.js";
+import { TransferSyntaxUid, describeTransferSyntax, type ByteOrder } from "./transfer-syntax.js";
+
+export interface FrameRequest {
+  readonly transferSyntaxUid: string;
+  /** Byte order of the transfer syntax (native OW pixel data is in this order). */
+  readonly byteOrder: ByteOrder;
+  /**
+   * Pixel Data as dcmjs gives it: one chunk for native pixel data; for
+   * encapsulated syntaxes one chunk per frame (when the Basic Offset Table is
+   * present) or per fragment.
+   */
+  readonly pixelData: readonly Uint8Array[];
+  /** VR of Pixel Data (OB / OW / UN), when known. */
+  readonly pixelDataVr: string | undefined;
+  readonly pixel: PixelModule;
+  /** 0-based frame index, already checked against Number of Frames. */
+  readonly frame: number;
+}
+
+export interface DecodedFrameBytes {
+  /** The frame's samples, little-endian, Bits Allocated each; at least nativeFrameBytes(pixel) long. */
+  readonly bytes: Uint8Array;
+  /** Set when decoding changed the colour space (e.g. a JPEG codec that outputs RGB). */
+  readonly photometricInterpretation?: Photometric;
+  /** Set when decoding changed the sample layout (codecs usually output colour-by-pixel). */
+  readonly planarConfiguration?: 0 | 1;
+}
+
+export interface FrameDecoder {
+  readonly name: string;
+  decode(request: FrameRequest): DecodedFrameBytes;
+}
+
+export class FrameDecoderRegistry {
+  private readonly decoders: ReadonlyMap<string, FrameDecoder>;
+
+  constructor(entries: Iterable<readonly [string, FrameDecoder]> = []) {
+    this.decoders = new Map(entries);
+  }
+
+  /** A new registry with `decoder` handling `transferSyntaxUid` (replacing any earlier one). */
+  with(transferSyntaxUid: string, decoder: FrameDecoder): FrameDecoderRegistry {
+    return new FrameDecoderRegistry([...this.decoders, [transferSyntaxUid, decoder]]);
+  }
+
+  get(transferSyntaxUid: string): FrameDecoder | undefined {
+    return this.decoders.get(transferSyntaxUid);
+  }
+
+  has(transferSyntaxUid: string): boolean {
+    return this.decoders.has(transferSyntaxUid);
+  }
+
+  /** UIDs this registry decodes (e.g. for a WADO-RS Accept header). */
+  transferSyntaxUids(): string[] {
+    return [...this.decoders.keys()];
+  }
+
+  /** The decoder for a UID, or DICOM_UNSUPPORTED_TRANSFER_SYNTAX naming the UID and its name. */
+  require(transferSyntaxUid: string): FrameDecoder {
+    const d = this.decoders.get(transferSyntaxUid);
+    if (d === undefined) {
+      throw new RadzError(
+        "DICOM_UNSUPPORTED_TRANSFER_SYNTAX",
+        `transfer syntax ${describeTransferSyntax(transferSyntaxUid)} cannot be decoded`,
+        { details: { transferSyntaxUid } },
+      );
+    }
+    return d;
+  }
+}
+
+/**
+ * Native (uncompressed) pixel data: slice the frame out of the value and, for
+ * Explicit VR Big Endian with OW, swap each 16-bit word into little-endian
+ * (PS3.5 7.3: OW is byte-swapped in big endian, OB is not).
+ */
+export const nativeFrameDecoder: FrameDecoder = {
+  name: "native",
+  decode(req: FrameRequest): DecodedFrameBytes {
+    const frameBytes = nativeFrameBytes(req.pixel);
+    const data = concatBytes(req.pixelData);
+    const start = req.frame * frameBytes;
+    const end = start + frameBytes;
+    if (end > data.byteLength) {
+      throw new RadzError(
+        "DICOM_PIXEL_DATA_TRUNCATED",
+        `${tagLabel("PixelData")} has ${data.byteLength} bytes; frame ${req.frame} needs bytes ${start}..${end}`,
+      );
+    }
+    const swap =
+      req.byteOrder === "big" &&
+      (req.pixelDataVr === "OW" ||
+        (req.pixelDataVr === undefined && req.pixel.bitsAllocated === 16));
+    if (!swap) return { bytes: data.subarray(start, end) };
+    // Swap whole 16-bit words: align the region to the word grid of the value.
+    const alignedStart = start - (start % 2);
+    const alignedEnd = Math.min(data.byteLength - (data.byteLength % 2), end + (end % 2));
+    const out = new Uint8Array(alignedEnd - alignedStart);
+    for (let i = alignedStart, o = 0; i + 1 < alignedEnd; i += 2, o += 2) {
+      out[o] = data[i + 1] as number;
+      out[o + 1] = data[i] as number;
+    }
+    return { bytes: out.subarray(start - alignedStart, start - alignedStart + frameBytes) };
+  },
+};
+
+/** Decoders built in today: the four native transfer syntaxes (deflate is undone by the parser). */
+export function defaultFrameDecoders(): FrameDecoderRegistry {
+  return new FrameDecoderRegistry([
+    [TransferSyntaxUid.ImplicitVRLittleEndian, nativeFrameDecoder],
+    [TransferSyntaxUid.ExplicitVRLittleEndian, nativeFrameDecoder],
+    [TransferSyntaxUid.ExplicitVRBigEndian, nativeFrameDecoder],
+    [TransferSyntaxUid.DeflatedExplicitVRLittleEndian, nativeFrameDecoder],
+  ]);
+}
+
+/** The registry decodeFrame / readStoredValues use when none is passed (immutable). */
+export const DEFAULT_FRAME_DECODERS: FrameDecoderRegistry = defaultFrameDecoders();

@@ -1,0 +1,47 @@
+/**
+ * imaging/ facade: DICOM Part-10 bytes -> parsed instance -> display image ->
+ * model input tensor, plus the instance selection rules. No network I/O.
+ */
+export { parseInstance, type DicomInstance, type ParseLimits } from "./instance.js";
+export { decodeFrame, type DecodedImage, type DecodeFrameOptions } from "./decode-frame.js";
+export { readStoredValues, type StoredFrame } from "./stored-values.js";
+export type { FrameOptions } from "./raw-frame.js";
+export type { VoiSource } from "./grayscale.js";
+export { VoiLutFunction, type Window } from "./voi.js";
+export { preprocess, fitGeometry, type Geometry } from "./preprocess.js";
+export {
+  PreprocessSpecSchema,
+  type PreprocessSpec,
+  type PreprocessSpecInput,
+} from "./preprocess-spec.js";
+export {
+  selectImages,
+  candidateFromDicomJson,
+  candidateFromInstance,
+  QIDO_INCLUDE_FIELDS,
+  RejectionCode,
+  type ImageCandidate,
+  type SelectionRules,
+  type SelectionResult,
+  type Rejection,
+  type DicomJsonValue,
+} from "./selection.js";
+export { ACCEPTED_IMAGE_SOP_CLASSES, SopClassUid, sopClassName } from "./sop-class.js";
+export {
+  FrameDecoderRegistry,
+  DEFAULT_FRAME_DECODERS,
+  defaultFrameDecoders,
+  nativeFrameDecoder,
+  type FrameDecoder,
+  type FrameRequest,
+  type DecodedFrameBytes,
+} from "./frame-decoder.js";
+export {
+  TransferSyntaxUid,
+  TRANSFER_SYNTAXES,
+  transferSyntaxInfo,
+  transferSyntaxName,
+  type TransferSyntaxInfo,
+} from "./transfer-syntax.js";
+export { Photometric, type PixelModule } from "./pixel-module.js";
+export { Tag, type TagKeyword } from "./tags.js";

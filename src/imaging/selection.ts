@@ -1,0 +1,293 @@
+/**
+ * Which instances of a study RadZ reads, and in what order.
+ *
+ * An instance is eligible when
+ *  1. its SOP class is an accepted image storage class (sop-class.ts),
+ *  2. its Modality is in `rules.modalities` (case-insensitive; '' in the list
+ *     admits an absent Modality),
+ *  3. its Body Part Examined is in `rules.bodyParts` (case-insensitive; '' in
+ *     the list admits an absent or empty value).
+ *
+ * Eligible instances are ranked within their study by
+ *  1. View Position: PA, then AP, then absent / anything else, then lateral
+ *     views (LL, RL, LATERAL, LAT, LLD, RLD);
+ *  2. Image Type: ORIGINAL (and not SECONDARY) first, then absent, then
+ *     DERIVED or SECONDARY;
+ *  3. SOP class: DX For Presentation / CR before DX For Processing;
+ *  4. Instance Number ascending (absent last);
+ *  5. SOP Instance UID, so the choice never depends on the order a server
+ *     listed the instances in (reproducible scores);
+ * and the first `maxImagesPerStudy` of each study are selected. The others
+ * are reported as rejected with reason code "over-limit".
+ */
+import { RadzError } from "../errors.js";
+import { getNumber, getString, getStrings } from "./dataset.js";
+import type { DicomInstance } from "./instance.js";
+import { ACCEPTED_IMAGE_SOP_CLASSES, sopClassName } from "./sop-class.js";
+import { Tag, tagLabel, type TagKeyword } from "./tags.js";
+
+export interface ImageCandidate {
+  studyInstanceUid: string;
+  seriesInstanceUid: string;
+  sopInstanceUid: string;
+  sopClassUid: string;
+  modality?: string;
+  bodyPartExamined?: string;
+  viewPosition?: string;
+  imageType?: string[];
+  numberOfFrames?: number;
+  rows?: number;
+  columns?: number;
+  instanceNumber?: number;
+}
+
+export interface SelectionRules {
+  readonly modalities: readonly string[];
+  /** Accepted Body Part Examined values; '' admits an absent value. */
+  readonly bodyParts: readonly string[];
+  readonly maxImagesPerStudy: number;
+}
+
+export const RejectionCode = {
+  NotAnImage: "not-an-accepted-image-class",
+  Modality: "modality-not-accepted",
+  BodyPart: "body-part-not-accepted",
+  OverLimit: "over-limit",
+} as const;
+export type RejectionCode = (typeof RejectionCode)[keyof typeof RejectionCode];
+
+export interface Rejection {
+  sopInstanceUid: string;
+  /** Human-readable; contains no PHI (SOP class, modality, body part, counts only). */
+  reason: string;
+  code: RejectionCode;
+}
+
+export interface SelectionResult {
+  /** Per study (in order of first appearance), best first. */
+  selected: ImageCandidate[];
+  rejected: Rejection[];
+}
+
+/** Attributes a QIDO-RS instance search should ask for (includefield) so candidateFromDicomJson has them all. */
+export const QIDO_INCLUDE_FIELDS: readonly string[] = [
+  Tag.StudyInstanceUID,
+  Tag.SeriesInstanceUID,
+  Tag.SOPInstanceUID,
+  Tag.SOPClassUID,
+  Tag.Modality,
+  Tag.BodyPartExamined,
+  Tag.ViewPosition,
+  Tag.ImageType,
+  Tag.NumberOfFrames,
+  Tag.Rows,
+  Tag.Columns,
+  Tag.InstanceNumber,
+];
+
+const norm = (s: string | undefined): string => (s ?? "").trim().toUpperCase();
+
+const LATERAL_VIEWS: ReadonlySet<string> = new Set(["LL", "RL", "LATERAL", "LAT", "LLD", "RLD"]);
+
+/** 0 = PA, 1 = AP, 2 = absent / other, 3 = lateral. */
+export function viewRank(viewPosition: string | undefined): number {
+  const v = norm(viewPosition);
+  if (v === "PA") return 0;
+  if (v === "AP") return 1;
+  if (LATERAL_VIEWS.has(v)) return 3;
+  return 2;
+}
+
+/** 0 = ORIGINAL (not SECONDARY), 1 = absent, 2 = DERIVED or SECONDARY. */
+export function imageTypeRank(imageType: readonly string[] | undefined): number {
+  if (imageType === undefined || imageType.length === 0 || norm(imageType[0]) === "") return 1;
+  const v1 = norm(imageType[0]);
+  const v2 = norm(imageType[1]);
+  if (v1 === "DERIVED" || v2 === "SECONDARY") return 2;
+  return v1 === "ORIGINAL" ? 0 : 1;
+}
+
+function compareCandidates(a: ImageCandidate, b: ImageCandidate): number {
+  const byView = viewRank(a.viewPosition) - viewRank(b.viewPosition);
+  if (byView !== 0) return byView;
+  const byType = imageTypeRank(a.imageType) - imageTypeRank(b.imageType);
+  if (byType !== 0) return byType;
+  const proc = (c: ImageCandidate): number =>
+    ACCEPTED_IMAGE_SOP_CLASSES.get(c.sopClassUid)?.forProcessing === true ? 1 : 0;
+  const byClass = proc(a) - proc(b);
+  if (byClass !== 0) return byClass;
+  const ia = a.instanceNumber ?? Number.POSITIVE_INFINITY;
+  const ib = b.instanceNumber ?? Number.POSITIVE_INFINITY;
+  if (ia !== ib) return ia < ib ? -1 : 1;
+  return a.sopInstanceUid < b.sopInstanceUid ? -1 : a.sopInstanceUid > b.sopInstanceUid ? 1 : 0;
+}
+
+function listing(values: readonly string[]): string {
+  return values.map((v) => (v.trim() === "" ? "(absent)" : norm(v))).join(", ");
+}
+
+/** Applies the selection rules to the instances of one or more studies. */
+export function selectImages(
+  candidates: readonly ImageCandidate[],
+  rules: SelectionRules,
+): SelectionResult {
+  const modalities = new Set(rules.modalities.map(norm));
+  const bodyParts = new Set(rules.bodyParts.map(norm));
+  const rejected: Rejection[] = [];
+  const byStudy = new Map<string, ImageCandidate[]>();
+
+  for (const c of candidates) {
+    if (!ACCEPTED_IMAGE_SOP_CLASSES.has(c.sopClassUid)) {
+      rejected.push({
+        sopInstanceUid: c.sopInstanceUid,
+        code: RejectionCode.NotAnImage,
+        reason: `SOP class ${sopClassName(c.sopClassUid)} is not an accepted radiograph image class`,
+      });
+      continue;
+    }
+    if (!modalities.has(norm(c.modality))) {
+      rejected.push({
+        sopInstanceUid: c.sopInstanceUid,
+        code: RejectionCode.Modality,
+        reason: `modality ${norm(c.modality) || "(absent)"} is not one of ${listing(rules.modalities)}`,
+      });
+      continue;
+    }
+    if (!bodyParts.has(norm(c.bodyPartExamined))) {
+      rejected.push({
+        sopInstanceUid: c.sopInstanceUid,
+        code: RejectionCode.BodyPart,
+        reason: `body part ${norm(c.bodyPartExamined) || "(absent)"} is not one of ${listing(rules.bodyParts)}`,
+      });
+      continue;
+    }
+    const list = byStudy.get(c.studyInstanceUid) ?? [];
+    list.push(c);
+    byStudy.set(c.studyInstanceUid, list);
+  }
+
+  const selected: ImageCandidate[] = [];
+  const limit = Math.max(0, Math.floor(rules.maxImagesPerStudy));
+  for (const list of byStudy.values()) {
+    const ranked = [...list].sort(compareCandidates);
+    selected.push(...ranked.slice(0, limit));
+    for (const c of ranked.slice(limit)) {
+      rejected.push({
+        sopInstanceUid: c.sopInstanceUid,
+        code: RejectionCode.OverLimit,
+        reason: `ranked below the first ${limit} image(s) of its study`,
+      });
+    }
+  }
+  return { selected, rejected };
+}
+
+/** One element of a DICOM JSON object (PS3.18 F.2.2). */
+export interface DicomJsonValue {
+  readonly vr: string;
+  readonly Value?: readonly unknown[];
+}
+
+function jsonValues(
+  json: Readonly<Record<string, DicomJsonValue>>,
+  keyword: TagKeyword,
+): readonly unknown[] {
+  const tag = Tag[keyword];
+  const el = json[tag] ?? json[tag.toLowerCase()];
+  return el?.Value ?? [];
+}
+
+function jsonString(
+  json: Readonly<Record<string, DicomJsonValue>>,
+  keyword: TagKeyword,
+): string | undefined {
+  const v = jsonValues(json, keyword)[0];
+  if (typeof v !== "string" && typeof v !== "number") return undefined;
+  const s = String(v).trim();
+  return s === "" ? undefined : s;
+}
+
+function jsonNumber(
+  json: Readonly<Record<string, DicomJsonValue>>,
+  keyword: TagKeyword,
+): number | undefined {
+  const v = jsonValues(json, keyword)[0];
+  const n =
+    typeof v === "number" ? v : typeof v === "string" && v.trim() !== "" ? Number(v) : Number.NaN;
+  return Number.isFinite(n) ? n : undefined;
+}
+
+function withOptionals(
+  base: Pick<
+    ImageCandidate,
+    "studyInstanceUid" | "seriesInstanceUid" | "sopInstanceUid" | "sopClassUid"
+  >,
+  optionals: Omit<
+    ImageCandidate,
+    "studyInstanceUid" | "seriesInstanceUid" | "sopInstanceUid" | "sopClassUid"
+  >,
+): ImageCandidate {
+  const out: ImageCandidate = { ...base };
+  for (const [k, v] of Object.entries(optionals)) {
+    if (v !== undefined) (out as unknown as Record<string, unknown>)[k] = v;
+  }
+  return out;
+}
+
+/** Reads one QIDO-RS instance result (DICOM JSON: 8-hex tag -> {vr, Value}). */
+export function candidateFromDicomJson(
+  json: Readonly<Record<string, DicomJsonValue>>,
+): ImageCandidate {
+  const required = (keyword: TagKeyword): string => {
+    const v = jsonString(json, keyword);
+    if (v === undefined) {
+      throw new RadzError("INPUT_INVALID", `QIDO-RS result lacks ${tagLabel(keyword)}`);
+    }
+    return v;
+  };
+  const imageType = jsonValues(json, "ImageType")
+    .filter((v): v is string => typeof v === "string")
+    .map((v) => v.trim());
+  return withOptionals(
+    {
+      studyInstanceUid: required("StudyInstanceUID"),
+      seriesInstanceUid: required("SeriesInstanceUID"),
+      sopInstanceUid: required("SOPInstanceUID"),
+      sopClassUid: required("SOPClassUID"),
+    },
+    {
+      modality: jsonString(json, "Modality"),
+      bodyPartExamined: jsonString(json, "BodyPartExamined"),
+      viewPosition: jsonString(json, "ViewPosition"),
+      imageType: imageType.length > 0 ? imageType : undefined,
+      numberOfFrames: jsonNumber(json, "NumberOfFrames"),
+      rows: jsonNumber(json, "Rows"),
+      columns: jsonNumber(json, "Columns"),
+      instanceNumber: jsonNumber(json, "InstanceNumber"),
+    },
+  );
+}
+
+/** The same candidate, read from a parsed instance (files on disk, CLI). */
+export function candidateFromInstance(instance: DicomInstance): ImageCandidate {
+  const ds = instance.dataset;
+  const imageType = getStrings(ds, "ImageType");
+  return withOptionals(
+    {
+      studyInstanceUid: instance.studyInstanceUid,
+      seriesInstanceUid: instance.seriesInstanceUid,
+      sopInstanceUid: instance.sopInstanceUid,
+      sopClassUid: instance.sopClassUid,
+    },
+    {
+      modality: getString(ds, "Modality"),
+      bodyPartExamined: getString(ds, "BodyPartExamined"),
+      viewPosition: getString(ds, "ViewPosition"),
+      imageType: imageType.length > 0 ? imageType : undefined,
+      numberOfFrames: getNumber(ds, "NumberOfFrames"),
+      rows: getNumber(ds, "Rows"),
+      columns: getNumber(ds, "Columns"),
+      instanceNumber: getNumber(ds, "InstanceNumber"),
+    },
+  );
+}

@@ -1,0 +1,73 @@
+/**
+ * Storage SOP classes (PS3.4 B.5 / PS3.6 Annex A) that RadZ reads.
+ *
+ * Accepted — projection radiographs of the chest:
+ *  - Computed Radiography Image Storage;
+ *  - Digital X-Ray Image Storage - For Presentation;
+ *  - Digital X-Ray Image Storage - For Processing (raw detector data; accepted,
+ *    but ranked after For Presentation, see selection.ts).
+ *
+ * Not accepted, on purpose:
+ *  - Digital Mammography and Intra-oral X-Ray (DX family, but not chest);
+ *  - Secondary Capture (single- and multi-frame): screenshots, scanned film
+ *    or derived renderings, often with burned-in annotations; not an original
+ *    radiograph a chest model was trained on;
+ *  - every non-image object: Structured Reports (incl. RadZ's own output),
+ *    Presentation States, Key Object Selection, Segmentation, Encapsulated
+ *    PDF/CDA, Raw Data — and any other class not in the accepted table.
+ */
+export const SopClassUid = {
+  ComputedRadiographyImageStorage: "1.2.840.10008.5.1.4.1.1.1",
+  DigitalXRayImageStorageForPresentation: "1.2.840.10008.5.1.4.1.1.1.1",
+  DigitalXRayImageStorageForProcessing: "1.2.840.10008.5.1.4.1.1.1.1.1",
+  DigitalMammographyXRayImageStorageForPresentation: "1.2.840.10008.5.1.4.1.1.1.2",
+  DigitalMammographyXRayImageStorageForProcessing: "1.2.840.10008.5.1.4.1.1.1.2.1",
+  DigitalIntraOralXRayImageStorageForPresentation: "1.2.840.10008.5.1.4.1.1.1.3",
+  DigitalIntraOralXRayImageStorageForProcessing: "1.2.840.10008.5.1.4.1.1.1.3.1",
+  SecondaryCaptureImageStorage: "1.2.840.10008.5.1.4.1.1.7",
+  MultiframeGrayscaleByteSecondaryCaptureImageStorage: "1.2.840.10008.5.1.4.1.1.7.2",
+  MultiframeGrayscaleWordSecondaryCaptureImageStorage: "1.2.840.10008.5.1.4.1.1.7.3",
+  MultiframeTrueColorSecondaryCaptureImageStorage: "1.2.840.10008.5.1.4.1.1.7.4",
+  GrayscaleSoftcopyPresentationStateStorage: "1.2.840.10008.5.1.4.1.1.11.1",
+  KeyObjectSelectionDocumentStorage: "1.2.840.10008.5.1.4.1.1.88.59",
+  BasicTextSRStorage: "1.2.840.10008.5.1.4.1.1.88.11",
+  EnhancedSRStorage: "1.2.840.10008.5.1.4.1.1.88.22",
+  ComprehensiveSRStorage: "1.2.840.10008.5.1.4.1.1.88.33",
+  Comprehensive3DSRStorage: "1.2.840.10008.5.1.4.1.1.88.34",
+  SegmentationStorage: "1.2.840.10008.5.1.4.1.1.66.4",
+  EncapsulatedPDFStorage: "1.2.840.10008.5.1.4.1.1.104.1",
+} as const;
+
+export interface AcceptedSopClass {
+  readonly uid: string;
+  readonly name: string;
+  /** "For Processing" images are raw detector data, ranked after "For Presentation". */
+  readonly forProcessing: boolean;
+}
+
+export const ACCEPTED_IMAGE_SOP_CLASSES: ReadonlyMap<string, AcceptedSopClass> = new Map(
+  (
+    [
+      [SopClassUid.ComputedRadiographyImageStorage, "Computed Radiography Image Storage", false],
+      [
+        SopClassUid.DigitalXRayImageStorageForPresentation,
+        "Digital X-Ray Image Storage - For Presentation",
+        false,
+      ],
+      [
+        SopClassUid.DigitalXRayImageStorageForProcessing,
+        "Digital X-Ray Image Storage - For Processing",
+        true,
+      ],
+    ] as const
+  ).map(([uid, name, forProcessing]) => [uid, { uid, name, forProcessing }] as const),
+);
+
+const KNOWN_NAMES: ReadonlyMap<string, string> = new Map(
+  Object.entries(SopClassUid).map(([name, uid]) => [uid, name.replace(/([a-z])([A-Z])/g, "$1 $2")]),
+);
+
+/** A readable name for messages ("Comprehensive SR Storage"), or the UID itself. */
+export function sopClassName(uid: string): string {
+  return ACCEPTED_IMAGE_SOP_CLASSES.get(uid)?.name ?? KNOWN_NAMES.get(uid) ?? uid;
+}
