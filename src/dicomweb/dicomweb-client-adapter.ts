@@ -1,7 +1,10 @@
 /**
- * The dicomweb-client package (browser-first) made safe for a Node service:
+ * The dicomweb-client package (browser-first) made safe for a Node service.
+ * The facade uses it for STOW-RS (its multipart encoder sends one body with a
+ * quoted boundary and a Content-Length); bench/dicomweb-retrieve.ts also uses
+ * it to compare WADO-RS paths. QIDO-RS does not go through it (see qido-rs.ts).
  *
- * - It is loaded lazily, on the first QIDO/STOW call, together with the xhr2
+ * - It is loaded lazily, on the first call, together with the xhr2
  *   XMLHttpRequest implementation. No global is touched: every call hands
  *   dicomweb-client its own xhr2 instance (its `request.instance` option), so
  *   importing this module changes nothing for unrelated code.

@@ -1,15 +1,30 @@
 /**
- * QIDO-RS (PS3.18 §10.6) through dicomweb-client: Search for Studies / Series /
- * Instances, answered as DICOM JSON. Query keys are attribute keywords, tags
- * ("0020000D"), dotted sequence paths, or the QIDO controls (limit, offset,
- * fuzzymatching, includefield); values are URL-encoded by dicomweb-client.
+ * QIDO-RS (PS3.18 §10.6): Search for Studies / Series / Instances, answered as
+ * DICOM JSON. Query keys are attribute keywords, tags ("0020000D"), dotted
+ * sequence paths, or the QIDO controls (limit, offset, fuzzymatching,
+ * includefield).
+ *
+ * Why not dicomweb-client here: it percent-encodes every value with
+ * encodeURIComponent, and Orthanc 1.10 (DICOMweb plugin 1.7) does not decode
+ * query arguments, so `includefield=00280010%2C00185101` silently returns
+ * none of the requested fields and `PatientName=DOE%5EJ*` matches nothing.
+ * This module encodes only what a query value must not contain raw
+ * (WHATWG query set plus & + # % =), leaving `^ , * ?` as they are, which
+ * every server reads the same way. Known limit: values with spaces still need
+ * %20, which Orthanc 1.10 then fails to match.
  */
 import { RadzError } from "../errors.js";
 import { isDicomJsonObject, type DicomJsonObject } from "./dicom-json.js";
-import type { DicomwebClientAdapter } from "./dicomweb-client-adapter.js";
-import { badResponse } from "./http-errors.js";
+import { badResponse, statusError, timeoutError, unreachableError } from "./http-errors.js";
 
 export type QidoQuery = Readonly<Record<string, string>>;
+
+export interface QidoEndpoint {
+  /** DICOMweb root without a trailing slash. */
+  readonly baseUrl: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly timeoutMs: number;
+}
 
 const QUERY_KEY = /^[A-Za-z0-9_.]{1,128}$/;
 const UID = /^[0-9]+(?:\.[0-9]+)*$/;
@@ -20,79 +35,113 @@ export function checkUid(uid: string, name: string): string {
   return uid;
 }
 
-function checkQuery(query: QidoQuery | undefined): Record<string, string> | undefined {
-  if (query === undefined) return undefined;
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(query)) {
-    // Keys go into the URL unencoded by dicomweb-client: allow only safe characters.
-    if (!QUERY_KEY.test(k))
-      throw new RadzError("INPUT_INVALID", `QIDO-RS query key is not allowed: ${k.slice(0, 40)}`);
-    out[k] = v;
-  }
-  return Object.keys(out).length === 0 ? undefined : out;
+/** Encodes the characters that would change a query's structure; the URL setter does the rest. */
+function encodeQueryValue(value: string): string {
+  return value.replace(/[%&+#=]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
-function toDatasets(result: unknown, what: string): DicomJsonObject[] {
-  if (Array.isArray(result) && result.every(isDicomJsonObject)) return result;
+/** Builds "?k=v&…" (keys validated, includefield as one comma-separated value). */
+export function buildQueryString(
+  query: QidoQuery | undefined,
+  includeFields?: readonly string[],
+): string {
+  const pairs: string[] = [];
+  for (const [k, v] of Object.entries(query ?? {})) {
+    if (!QUERY_KEY.test(k))
+      throw new RadzError("INPUT_INVALID", `QIDO-RS query key is not allowed: ${k.slice(0, 40)}`);
+    pairs.push(`${k}=${encodeQueryValue(v)}`);
+  }
+  if (includeFields !== undefined && includeFields.length > 0) {
+    for (const f of includeFields) {
+      if (!QUERY_KEY.test(f))
+        throw new RadzError("INPUT_INVALID", "includefield value is not allowed");
+    }
+    pairs.push(`includefield=${includeFields.join(",")}`);
+  }
+  return pairs.length === 0 ? "" : `?${pairs.join("&")}`;
+}
+
+async function search(
+  endpoint: QidoEndpoint,
+  path: string,
+  query: string,
+  what: string,
+): Promise<DicomJsonObject[]> {
+  const url = new URL(`${endpoint.baseUrl}${path}`);
+  url.search = query;
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      headers: { ...endpoint.headers, Accept: "application/dicom+json, application/json;q=0.9" },
+      signal: AbortSignal.timeout(endpoint.timeoutMs),
+    });
+  } catch (err) {
+    throw isTimeout(err) ? timeoutError(what, endpoint.timeoutMs) : unreachableError(what, err);
+  }
+  let text: string;
+  try {
+    text = await res.text();
+  } catch (err) {
+    if (isTimeout(err)) throw timeoutError(what, endpoint.timeoutMs);
+    throw badResponse(what, "the connection closed before the whole body arrived", err);
+  }
+  if (res.status === 204) return [];
+  if (res.status !== 200) throw statusError(what, res.status);
+  let body: unknown;
+  try {
+    body = text.trim() === "" ? [] : JSON.parse(text);
+  } catch {
+    throw badResponse(what, "response is not JSON");
+  }
+  if (Array.isArray(body) && body.every(isDicomJsonObject)) return body;
   throw badResponse(what, "response is not a DICOM JSON array");
 }
 
+function isTimeout(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  return (
+    err.name === "TimeoutError" || (err.cause instanceof Error && err.cause.name === "TimeoutError")
+  );
+}
+
 export async function searchForStudies(
-  adapter: DicomwebClientAdapter,
+  endpoint: QidoEndpoint,
   query?: QidoQuery,
 ): Promise<DicomJsonObject[]> {
-  const what = "QIDO-RS search for studies";
-  const queryParams = checkQuery(query);
-  const result = await adapter.call(what, (client, request) =>
-    client.searchForStudies(queryParams === undefined ? { request } : { queryParams, request }),
-  );
-  return toDatasets(result, what);
+  return search(endpoint, "/studies", buildQueryString(query), "QIDO-RS search for studies");
 }
 
 export async function searchForSeries(
-  adapter: DicomwebClientAdapter,
+  endpoint: QidoEndpoint,
   studyUid: string,
   query?: QidoQuery,
 ): Promise<DicomJsonObject[]> {
-  const what = `QIDO-RS search for series of study ${studyUid}`;
-  const studyInstanceUID = checkUid(studyUid, "Study Instance UID");
-  const queryParams = checkQuery(query);
-  const result = await adapter.call(what, (client, request) =>
-    client.searchForSeries(
-      queryParams === undefined
-        ? { studyInstanceUID, request }
-        : { studyInstanceUID, queryParams, request },
-    ),
+  checkUid(studyUid, "Study Instance UID");
+  return search(
+    endpoint,
+    `/studies/${studyUid}/series`,
+    buildQueryString(query),
+    `QIDO-RS search for series of study ${studyUid}`,
   );
-  return toDatasets(result, what);
 }
 
 export async function searchForInstances(
-  adapter: DicomwebClientAdapter,
+  endpoint: QidoEndpoint,
   studyUid: string,
   seriesUid?: string,
   includeFields?: readonly string[],
   query?: QidoQuery,
 ): Promise<DicomJsonObject[]> {
-  const what = `QIDO-RS search for instances of study ${studyUid}`;
-  const studyInstanceUID = checkUid(studyUid, "Study Instance UID");
-  const seriesInstanceUID =
-    seriesUid === undefined ? undefined : checkUid(seriesUid, "Series Instance UID");
-  const params: Record<string, string> = { ...query };
-  if (includeFields !== undefined && includeFields.length > 0) {
-    for (const f of includeFields) {
-      if (!QUERY_KEY.test(f) && f !== "all")
-        throw new RadzError("INPUT_INVALID", `includefield value is not allowed`);
-    }
-    params.includefield = includeFields.join(",");
-  }
-  const queryParams = checkQuery(params);
-  const result = await adapter.call(what, (client, request) => {
-    // dicomweb-client tests `'seriesInstanceUID' in options`: omit absent keys.
-    const options: Parameters<typeof client.searchForInstances>[0] = { studyInstanceUID, request };
-    if (seriesInstanceUID !== undefined) options.seriesInstanceUID = seriesInstanceUID;
-    if (queryParams !== undefined) options.queryParams = queryParams;
-    return client.searchForInstances(options);
-  });
-  return toDatasets(result, what);
+  checkUid(studyUid, "Study Instance UID");
+  if (seriesUid !== undefined) checkUid(seriesUid, "Series Instance UID");
+  const path =
+    seriesUid === undefined
+      ? `/studies/${studyUid}/instances`
+      : `/studies/${studyUid}/series/${seriesUid}/instances`;
+  return search(
+    endpoint,
+    path,
+    buildQueryString(query, includeFields),
+    `QIDO-RS search for instances of study ${studyUid}`,
+  );
 }

@@ -54,6 +54,22 @@ describe("dicomweb (real Orthanc 1.10 + DICOMweb plugin)", function () {
     expect(instances[0]?.[Tag.Rows]?.Value).to.deep.equal([128]);
   });
 
+  it("QIDO-RS returns every requested includefield and matches values with ^ and wildcards on Orthanc 1.10", async () => {
+    const instances = await dicomweb.searchForInstances(inst.studyInstanceUid, undefined, [
+      Tag.ViewPosition,
+      "BodyPartExamined",
+      Tag.ImageType,
+    ]);
+    expect(firstString(instances[0] ?? {}, Tag.ViewPosition)).to.equal("PA");
+    expect(firstString(instances[0] ?? {}, Tag.BodyPartExamined)).to.equal("CHEST");
+    expect(instances[0]?.[Tag.ImageType]?.Value).to.deep.equal(["ORIGINAL", "PRIMARY"]);
+    const byName = await dicomweb.searchForStudies({
+      PatientName: "TEST^PAT*",
+      StudyInstanceUID: inst.studyInstanceUid,
+    });
+    expect(byName).to.have.length(1);
+  });
+
   it("WADO-RS returns the instance as uploaded (same dataset, same bytes)", async () => {
     const bytes = await dicomweb.retrieveInstance(
       inst.studyInstanceUid,

@@ -68,7 +68,7 @@ describe("dicomweb QIDO-RS / STOW-RS (fake server)", () => {
   }
 
   describe("QIDO-RS", () => {
-    it("sends the query and returns DICOM JSON datasets, without touching globalThis.XMLHttpRequest", async () => {
+    it("sends the query and returns DICOM JSON datasets", async () => {
       const study: DicomJsonObject = { [Tag.StudyInstanceUID]: { vr: "UI", Value: ["1.2.3"] } };
       json(200, [study]);
       const result = await client().searchForStudies({
@@ -82,7 +82,20 @@ describe("dicomweb QIDO-RS / STOW-RS (fake server)", () => {
       expect(url.searchParams.get("PatientName")).to.equal("DOE^J*");
       expect(url.searchParams.get("limit")).to.equal("5");
       expect(fake.requests[0]?.headers.accept).to.contain("application/dicom+json");
-      expect((globalThis as { XMLHttpRequest?: unknown }).XMLHttpRequest).to.equal(undefined);
+    });
+
+    it("leaves ^ , * raw (Orthanc 1.10 does not decode them) but encodes what would break the query", async () => {
+      json(200, []);
+      await client().searchForStudies({
+        PatientName: "DOE^J*",
+        StudyDescription: "a&b+c#d%e=f g\u00e9",
+      });
+      const raw = fake.requests[0]?.url ?? "";
+      expect(raw).to.contain("PatientName=DOE^J*");
+      const url = new URL(raw, fake.url);
+      expect(url.searchParams.get("StudyDescription")).to.equal("a&b+c#d%e=f g\u00e9");
+      await client().searchForInstances("1.2.3", undefined, ["00280010", "ViewPosition"]);
+      expect(fake.requests[1]?.url).to.contain("includefield=00280010,ViewPosition");
     });
 
     it("builds series and instance URLs with includefield", async () => {
@@ -124,7 +137,12 @@ describe("dicomweb QIDO-RS / STOW-RS (fake server)", () => {
         timeoutMs: 2000,
         maxInstanceBytes: 1,
       });
-      await expectRadzError(dead.searchForStudies(), "DICOMWEB_UNREACHABLE");
+      const e = await expectRadzError(dead.searchForStudies(), "DICOMWEB_UNREACHABLE");
+      expect(e.message).to.contain("ECONNREFUSED");
+      await expectRadzError(
+        dead.storeInstances([makeTestInstance().bytes]),
+        "DICOMWEB_UNREACHABLE",
+      );
     });
 
     it("refuses query keys and UIDs that could alter the URL", async () => {
@@ -139,7 +157,7 @@ describe("dicomweb QIDO-RS / STOW-RS (fake server)", () => {
   });
 
   describe("STOW-RS", () => {
-    it("posts one multipart/related body with a quoted boundary and a Content-Length", async () => {
+    it("posts one multipart/related body with a quoted boundary and a Content-Length, no global XMLHttpRequest", async () => {
       const a = makeTestInstance();
       const b = makeTestInstance({ studyInstanceUid: a.studyInstanceUid });
       json(200, stowResponse([uiItem(a.sopInstanceUid), uiItem(b.sopInstanceUid)], []));
