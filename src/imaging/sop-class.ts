@@ -63,9 +63,49 @@ export const ACCEPTED_IMAGE_SOP_CLASSES: ReadonlyMap<string, AcceptedSopClass> =
   ).map(([uid, name, forProcessing]) => [uid, { uid, name, forProcessing }] as const),
 );
 
-const KNOWN_NAMES: ReadonlyMap<string, string> = new Map(
-  Object.entries(SopClassUid).map(([name, uid]) => [uid, name.replace(/([a-z])([A-Z])/g, "$1 $2")]),
-);
+/** PS3.6 names of the other classes above, for rejection messages. */
+const KNOWN_NAMES: ReadonlyMap<string, string> = new Map([
+  [
+    SopClassUid.DigitalMammographyXRayImageStorageForPresentation,
+    "Digital Mammography X-Ray Image Storage - For Presentation",
+  ],
+  [
+    SopClassUid.DigitalMammographyXRayImageStorageForProcessing,
+    "Digital Mammography X-Ray Image Storage - For Processing",
+  ],
+  [
+    SopClassUid.DigitalIntraOralXRayImageStorageForPresentation,
+    "Digital Intra-Oral X-Ray Image Storage - For Presentation",
+  ],
+  [
+    SopClassUid.DigitalIntraOralXRayImageStorageForProcessing,
+    "Digital Intra-Oral X-Ray Image Storage - For Processing",
+  ],
+  [SopClassUid.SecondaryCaptureImageStorage, "Secondary Capture Image Storage"],
+  [
+    SopClassUid.MultiframeGrayscaleByteSecondaryCaptureImageStorage,
+    "Multi-frame Grayscale Byte Secondary Capture Image Storage",
+  ],
+  [
+    SopClassUid.MultiframeGrayscaleWordSecondaryCaptureImageStorage,
+    "Multi-frame Grayscale Word Secondary Capture Image Storage",
+  ],
+  [
+    SopClassUid.MultiframeTrueColorSecondaryCaptureImageStorage,
+    "Multi-frame True Color Secondary Capture Image Storage",
+  ],
+  [
+    SopClassUid.GrayscaleSoftcopyPresentationStateStorage,
+    "Grayscale Softcopy Presentation State Storage",
+  ],
+  [SopClassUid.KeyObjectSelectionDocumentStorage, "Key Object Selection Document Storage"],
+  [SopClassUid.BasicTextSRStorage, "Basic Text SR Storage"],
+  [SopClassUid.EnhancedSRStorage, "Enhanced SR Storage"],
+  [SopClassUid.ComprehensiveSRStorage, "Comprehensive SR Storage"],
+  [SopClassUid.Comprehensive3DSRStorage, "Comprehensive 3D SR Storage"],
+  [SopClassUid.SegmentationStorage, "Segmentation Storage"],
+  [SopClassUid.EncapsulatedPDFStorage, "Encapsulated PDF Storage"],
+]);
 
 /** A readable name for messages ("Comprehensive SR Storage"), or the UID itself. */
 export function sopClassName(uid: string): string {

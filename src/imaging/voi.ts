@@ -25,7 +25,8 @@ export interface Window {
 
 /** Parses VOI LUT Function (0028,1056); absent or unknown values mean LINEAR (its default). */
 export function parseVoiLutFunction(value: string | undefined): VoiLutFunction {
-  switch (value?.trim().toUpperCase()) {
+  const v = value?.trim().toUpperCase() ?? "";
+  switch (v) {
     case "LINEAR_EXACT":
       return VoiLutFunction.LinearExact;
     case "SIGMOID":

@@ -104,20 +104,15 @@ export function part10(opts: FixtureOptions = {}): Uint8Array {
   }
   ds["_vrMap"] = vrMap;
   const writeTs = ts === TS.deflated ? TS.explicitLE : ts;
-  const dict = new dcmjs.data.DicomDict(
-    meta(writeTs, String(ds["SOPClassUID"] ?? DX_FOR_PRESENTATION)),
-  );
+  const sopClass = typeof ds["SOPClassUID"] === "string" ? ds["SOPClassUID"] : DX_FOR_PRESENTATION;
+  const dict = new dcmjs.data.DicomDict(meta(writeTs, sopClass));
   dict.dict = dcmjs.data.DicomMetaDictionary.denaturalizeDataset(ds);
   const file = new Uint8Array(dict.write());
   if (ts !== TS.deflated) return file;
   // Deflated Explicit VR LE: same meta (with the deflated UID), dataset raw-deflated (PS3.5 A.5).
   const metaLength = new DataView(file.buffer).getUint32(132 + 8, true);
   const datasetStart = 132 + 12 + metaLength;
-  const header = new Uint8Array(
-    new dcmjs.data.DicomDict(
-      meta(TS.deflated, String(ds["SOPClassUID"] ?? DX_FOR_PRESENTATION)),
-    ).write(),
-  );
+  const header = new Uint8Array(new dcmjs.data.DicomDict(meta(TS.deflated, sopClass)).write());
   const deflated = zlib.deflateRawSync(file.subarray(datasetStart));
   const out = new Uint8Array(header.length + deflated.length);
   out.set(header);

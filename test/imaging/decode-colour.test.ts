@@ -1,0 +1,122 @@
+/**
+ * Colour -> luminance, expected values from Y = 0.299 R + 0.587 G + 0.114 B
+ * worked out by hand.
+ */
+import { expect } from "chai";
+import { decodeFrame, parseInstance, readStoredValues } from "../../src/imaging/index.js";
+import { part10 } from "./fixtures.js";
+
+const MAX = { maxPixels: 1_000_000 };
+
+function expectClose(actual: ArrayLike<number>, expected: number[], tol = 1e-6): void {
+  expect(actual.length).to.equal(expected.length);
+  expected.forEach((e, i) => expect(actual[i], `pixel ${i}`).to.be.closeTo(e, tol));
+}
+
+const rgb8 = {
+  SamplesPerPixel: 3,
+  BitsAllocated: 8,
+  BitsStored: 8,
+  HighBit: 7,
+  Rows: 2,
+  Columns: 2,
+};
+// Pixels: red, green, blue, (10,20,30)
+const PIXELS = [
+  [255, 0, 0],
+  [0, 255, 0],
+  [0, 0, 255],
+  [10, 20, 30],
+] as const;
+// (0.299*10 + 0.587*20 + 0.114*30)/255 = (2.99 + 11.74 + 3.42)/255 = 18.15/255
+const EXPECTED = [0.299, 0.587, 0.114, 18.15 / 255];
+
+describe("imaging/decodeFrame colour", () => {
+  it("RGB, Planar Configuration 0 (colour-by-pixel)", () => {
+    const f = part10({
+      dataset: { ...rgb8, PhotometricInterpretation: "RGB", PlanarConfiguration: 0 },
+      pixels: new Uint8Array(PIXELS.flat()),
+    });
+    const img = decodeFrame(parseInstance(f), MAX);
+    expectClose(img.data, EXPECTED);
+    expect(img.window).to.equal(null);
+    expect(img.voi).to.equal("none");
+    expect(img.photometric).to.equal("RGB");
+  });
+
+  it("RGB, Planar Configuration 1 (colour-by-plane)", () => {
+    const planes = [0, 1, 2].flatMap((c) => PIXELS.map((p) => p[c] as number));
+    const f = part10({
+      dataset: { ...rgb8, PhotometricInterpretation: "RGB", PlanarConfiguration: 1 },
+      pixels: new Uint8Array(planes),
+    });
+    expectClose(decodeFrame(parseInstance(f), MAX).data, EXPECTED);
+    // stored values come back interleaved per pixel whatever the planar configuration
+    expect(Array.from(readStoredValues(parseInstance(f)).data)).to.deep.equal(PIXELS.flat());
+  });
+
+  it("RGB 16-bit", () => {
+    const f = part10({
+      dataset: {
+        ...rgb8,
+        Rows: 1,
+        Columns: 2,
+        BitsAllocated: 16,
+        BitsStored: 16,
+        HighBit: 15,
+        PhotometricInterpretation: "RGB",
+      },
+      pixels: new Uint16Array([65535, 0, 0, 0, 0, 65535]),
+    });
+    expectClose(decodeFrame(parseInstance(f), MAX).data, [0.299, 0.114]);
+  });
+
+  it("YBR_FULL: the Y sample", () => {
+    // Y 0, 51, 255, 102 with arbitrary chroma -> 0, 0.2, 1, 0.4
+    const f = part10({
+      dataset: { ...rgb8, PhotometricInterpretation: "YBR_FULL" },
+      pixels: new Uint8Array([0, 128, 128, 51, 10, 240, 255, 0, 0, 102, 200, 50]),
+    });
+    expectClose(decodeFrame(parseInstance(f), MAX).data, [0, 0.2, 1, 0.4]);
+  });
+
+  it("YBR_FULL_422: Y1 Y2 Cb Cr per pixel pair", () => {
+    // 1 x 4: pairs (Y 51, 102 | Cb Cr) (Y 153, 204 | Cb Cr) -> 0.2 0.4 0.6 0.8
+    const f = part10({
+      dataset: { ...rgb8, Rows: 1, Columns: 4, PhotometricInterpretation: "YBR_FULL_422" },
+      pixels: new Uint8Array([51, 102, 90, 140, 153, 204, 100, 160]),
+    });
+    expectClose(decodeFrame(parseInstance(f), MAX).data, [0.2, 0.4, 0.6, 0.8]);
+    expect(Array.from(readStoredValues(parseInstance(f)).data)).to.deep.equal([
+      51, 90, 140, 102, 90, 140, 153, 100, 160, 204, 100, 160,
+    ]);
+  });
+
+  it("PALETTE COLOR: luminance of the palette entries", () => {
+    // 4-entry palettes, 16 bits: index 0 black, 1 red, 2 green, 3 blue
+    const f = part10({
+      dataset: {
+        Rows: 1,
+        Columns: 4,
+        SamplesPerPixel: 1,
+        BitsAllocated: 8,
+        BitsStored: 8,
+        HighBit: 7,
+        PhotometricInterpretation: "PALETTE COLOR",
+        RedPaletteColorLookupTableDescriptor: [4, 0, 16],
+        GreenPaletteColorLookupTableDescriptor: [4, 0, 16],
+        BluePaletteColorLookupTableDescriptor: [4, 0, 16],
+        RedPaletteColorLookupTableData: new Uint16Array([0, 65535, 0, 0]).buffer,
+        GreenPaletteColorLookupTableData: new Uint16Array([0, 0, 65535, 0]).buffer,
+        BluePaletteColorLookupTableData: new Uint16Array([0, 0, 0, 65535]).buffer,
+        _vrMap: {
+          RedPaletteColorLookupTableDescriptor: "US",
+          GreenPaletteColorLookupTableDescriptor: "US",
+          BluePaletteColorLookupTableDescriptor: "US",
+        },
+      },
+      pixels: new Uint8Array([0, 1, 2, 3]),
+    });
+    expectClose(decodeFrame(parseInstance(f), MAX).data, [0, 0.299, 0.587, 0.114]);
+  });
+});

@@ -1,0 +1,194 @@
+/**
+ * parseInstance and bad input: every failure is a RadzError with the right
+ * code, and no message carries an element value (PHI).
+ */
+import { expect } from "chai";
+import { RadzError, type ErrorCode } from "../../src/errors.js";
+import {
+  DEFAULT_FRAME_DECODERS,
+  decodeFrame,
+  parseInstance,
+  readStoredValues,
+  type FrameDecoder,
+} from "../../src/imaging/index.js";
+import { TS, gray16, part10 } from "./fixtures.js";
+
+const MAX = { maxPixels: 1_000_000 };
+const PHI = ["Secret", "PHI-0001"];
+
+function expectRadzError(fn: () => unknown, code: ErrorCode): RadzError {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (err) {
+    caught = err;
+  }
+  expect(caught, "expected a throw").to.be.instanceOf(RadzError);
+  const e = caught as RadzError;
+  expect(e.code, e.message).to.equal(code);
+  for (const word of PHI) expect(e.message).not.to.include(word);
+  return e;
+}
+
+describe("imaging/parseInstance", () => {
+  it("reads the file meta and the identifying UIDs", () => {
+    const inst = parseInstance(gray16(2, 2, [1, 2, 3, 4]));
+    expect(inst.transferSyntaxUid).to.equal(TS.explicitLE);
+    expect(inst.sopClassUid).to.equal("1.2.840.10008.5.1.4.1.1.1.1");
+    expect(inst.sopInstanceUid).to.equal("1.2.826.0.1.3680043.8.498.3");
+    expect(inst.seriesInstanceUid).to.equal("1.2.826.0.1.3680043.8.498.2");
+    expect(inst.studyInstanceUid).to.equal("1.2.826.0.1.3680043.8.498.1");
+    expect(inst.dataset["Modality"]).to.equal("DX");
+  });
+
+  it("accepts a Uint8Array that is a view into a larger buffer", () => {
+    const f = gray16(2, 2, [1, 2, 3, 4]);
+    const big = new Uint8Array(f.length + 10);
+    big.set(f, 7);
+    const inst = parseInstance(big.subarray(7, 7 + f.length));
+    expect(Array.from(readStoredValues(inst).data)).to.deep.equal([1, 2, 3, 4]);
+  });
+
+  it("reads a file whose Specific Character Set dcmjs refuses (several code extensions)", () => {
+    const f = gray16(1, 2, [5, 6], { SpecificCharacterSet: ["ISO 2022 IR 6", "ISO 2022 IR 87"] });
+    const inst = parseInstance(f);
+    expect(Array.from(readStoredValues(inst).data)).to.deep.equal([5, 6]);
+  });
+
+  it("truncated inside Pixel Data -> DICOM_PARSE_ERROR naming the element", () => {
+    const f = gray16(2, 2, [1, 2, 3, 4]);
+    const e = expectRadzError(
+      () => parseInstance(f.subarray(0, f.length - 3)),
+      "DICOM_PARSE_ERROR",
+    );
+    expect(e.message).to.include("(7FE0,0010) PixelData");
+  });
+
+  it("truncated inside Patient Name -> DICOM_PARSE_ERROR without the value", () => {
+    const f = gray16(2, 2, [1, 2, 3, 4]);
+    const at = Buffer.from(f).indexOf("Secret^Patient") + 4;
+    expect(at).to.be.greaterThan(4);
+    const e = expectRadzError(() => parseInstance(f.subarray(0, at)), "DICOM_PARSE_ERROR");
+    expect(e.message).to.match(/offset \d+/);
+  });
+
+  it("garbage / too short / no DICM prefix -> DICOM_PARSE_ERROR", () => {
+    expectRadzError(() => parseInstance(new Uint8Array(0)), "DICOM_PARSE_ERROR");
+    expectRadzError(() => parseInstance(new Uint8Array(100)), "DICOM_PARSE_ERROR");
+    const f = gray16(2, 2, [1, 2, 3, 4]).slice();
+    f[129] = 0x58;
+    expectRadzError(() => parseInstance(f), "DICOM_PARSE_ERROR");
+  });
+
+  it("missing Study Instance UID -> DICOM_PARSE_ERROR", () => {
+    const f = gray16(1, 1, [1], { StudyInstanceUID: undefined });
+    const e = expectRadzError(() => parseInstance(f), "DICOM_PARSE_ERROR");
+    expect(e.message).to.include("(0020,000D) StudyInstanceUID");
+  });
+
+  it("over maxBytes -> DICOMWEB_INSTANCE_TOO_LARGE", () => {
+    const f = gray16(2, 2, [1, 2, 3, 4]);
+    expectRadzError(
+      () => parseInstance(f, { maxBytes: f.length - 1 }),
+      "DICOMWEB_INSTANCE_TOO_LARGE",
+    );
+    expect(parseInstance(f, { maxBytes: f.length }).sopInstanceUid).to.be.a("string");
+  });
+
+  it("a deflated dataset that inflates past maxBytes -> DICOMWEB_INSTANCE_TOO_LARGE", () => {
+    const f = gray16(100, 100, new Uint16Array(10_000), {}, TS.deflated);
+    expect(f.length).to.be.lessThan(2000);
+    expectRadzError(() => parseInstance(f, { maxBytes: 5000 }), "DICOMWEB_INSTANCE_TOO_LARGE");
+  });
+});
+
+describe("imaging/decodeFrame bad input", () => {
+  it("missing Pixel Data -> DICOM_NO_PIXEL_DATA", () => {
+    const inst = parseInstance(part10({}));
+    expectRadzError(() => decodeFrame(inst, MAX), "DICOM_NO_PIXEL_DATA");
+    expectRadzError(() => readStoredValues(inst), "DICOM_NO_PIXEL_DATA");
+  });
+
+  for (const bits of [1, 32]) {
+    it(`Bits Allocated ${bits} -> DICOM_UNSUPPORTED_PIXEL_FORMAT naming the value`, () => {
+      const f = part10({
+        dataset: { Rows: 8, Columns: 8, BitsAllocated: bits, BitsStored: bits, HighBit: bits - 1 },
+        pixels: new Uint8Array(bits === 1 ? 8 : 256),
+        pixelVr: "OB",
+      });
+      const e = expectRadzError(
+        () => decodeFrame(parseInstance(f), MAX),
+        "DICOM_UNSUPPORTED_PIXEL_FORMAT",
+      );
+      expect(e.message).to.include(`(0028,0100) BitsAllocated ${bits}`);
+    });
+  }
+
+  it("absurd Rows x Columns -> DICOM_IMAGE_TOO_LARGE (before touching pixel data)", () => {
+    const f = gray16(1, 1, [0], { Rows: 65535, Columns: 65535 });
+    const e = expectRadzError(
+      () => decodeFrame(parseInstance(f), { maxPixels: 100_000_000 }),
+      "DICOM_IMAGE_TOO_LARGE",
+    );
+    expect(e.message).to.include("4294836225");
+  });
+
+  it("Pixel Data shorter than Rows x Columns needs -> DICOM_PIXEL_DATA_TRUNCATED", () => {
+    const f = gray16(3, 2, [1, 2, 3, 4]);
+    expectRadzError(() => decodeFrame(parseInstance(f), MAX), "DICOM_PIXEL_DATA_TRUNCATED");
+  });
+
+  it("a frame past Number of Frames -> INPUT_INVALID", () => {
+    const f = gray16(1, 1, [1, 2], { NumberOfFrames: 2 });
+    expectRadzError(() => decodeFrame(parseInstance(f), { ...MAX, frame: 2 }), "INPUT_INVALID");
+  });
+
+  it("JPEG Baseline -> DICOM_UNSUPPORTED_TRANSFER_SYNTAX naming UID and name", () => {
+    const f = gray16(2, 2, [0, 100, 200, 400], {}, TS.jpegBaseline);
+    const inst = parseInstance(f);
+    expect(inst.transferSyntaxUid).to.equal(TS.jpegBaseline);
+    const e = expectRadzError(() => decodeFrame(inst, MAX), "DICOM_UNSUPPORTED_TRANSFER_SYNTAX");
+    expect(e.message).to.include("1.2.840.10008.1.2.4.50").and.include("JPEG Baseline");
+  });
+
+  it("an unknown transfer syntax -> DICOM_UNSUPPORTED_TRANSFER_SYNTAX", () => {
+    const f = gray16(1, 1, [0], {}, "1.2.3.4.5.6");
+    const e = expectRadzError(
+      () => decodeFrame(parseInstance(f), MAX),
+      "DICOM_UNSUPPORTED_TRANSFER_SYNTAX",
+    );
+    expect(e.message).to.include("1.2.3.4.5.6").and.include("unknown transfer syntax");
+  });
+
+  it("photometric interpretations that native pixel data cannot carry -> DICOM_UNSUPPORTED_PIXEL_FORMAT", () => {
+    const f = part10({
+      dataset: {
+        SamplesPerPixel: 3,
+        PhotometricInterpretation: "YBR_ICT",
+        BitsAllocated: 8,
+        BitsStored: 8,
+        HighBit: 7,
+      },
+      pixels: new Uint8Array(12),
+    });
+    expectRadzError(() => decodeFrame(parseInstance(f), MAX), "DICOM_UNSUPPORTED_PIXEL_FORMAT");
+  });
+
+  it("a codec plugs in through the frame decoder registry", () => {
+    // A stand-in "codec" for JPEG Baseline that returns known native bytes.
+    const fake: FrameDecoder = {
+      name: "fake-jpeg",
+      decode: (req) => {
+        expect(req.transferSyntaxUid).to.equal(TS.jpegBaseline);
+        expect(req.frame).to.equal(0);
+        return { bytes: new Uint8Array(new Uint16Array([0, 10, 20, 40]).buffer) };
+      },
+    };
+    const decoders = DEFAULT_FRAME_DECODERS.with(TS.jpegBaseline, fake);
+    expect(DEFAULT_FRAME_DECODERS.has(TS.jpegBaseline)).to.equal(false);
+    const inst = parseInstance(gray16(2, 2, [9, 9, 9, 9], {}, TS.jpegBaseline));
+    const img = decodeFrame(inst, { ...MAX, decoders });
+    expect(Array.from(img.data)).to.deep.equal([0, 0.25, 0.5, 1]);
+    expect(Array.from(readStoredValues(inst, 0, { decoders }).data)).to.deep.equal([0, 10, 20, 40]);
+  });
+});
