@@ -1,0 +1,328 @@
+/**
+ * loadModel: reads and verifies a model bundle directory and returns a
+ * ready ZeroShotModel (sessions open, label embeddings computed, warm-up run done).
+ *
+ * Order of checks, each failing with a typed error that names the problem:
+ * bundle.json (BUNDLE_FILE_MISSING / BUNDLE_INVALID with every problem),
+ * each file's presence and sha256 (BUNDLE_FILE_MISSING / BUNDLE_HASH_MISMATCH),
+ * sessions and execution provider (GPU_UNAVAILABLE), encoder inputs/outputs
+ * against bundle.json and the preprocess spec (BUNDLE_MODEL_MISMATCH), label
+ * embeddings (BUNDLE_LABEL_EMBEDDING_MISSING), then a warm-up run whose output
+ * must be finite and of the declared shape (INFERENCE_BAD_OUTPUT).
+ */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import * as ort from "onnxruntime-node";
+import { RadzError } from "../errors.js";
+import type { PreprocessSpec } from "../imaging/preprocess-spec.js";
+import type { Logger } from "../observability/logger.js";
+import { parseBundleManifest, type BundleLabel, type BundleManifest } from "./bundle-schema.js";
+import { verifiedBundleFile } from "./bundle-files.js";
+import {
+  assembleScoringLabels,
+  computeLabelEmbeddings,
+  embeddingCacheKey,
+  readEmbeddingCache,
+  readPrecomputedEmbeddings,
+  writeEmbeddingCache,
+  type LabelEmbeddingSet,
+} from "./label-embeddings.js";
+import { labelSetHash } from "./label-set.js";
+import {
+  dimAccepts,
+  formatShape,
+  openSession,
+  tensorMetadata,
+  type ExecutionProviderName,
+} from "./onnx-session.js";
+import { BundleTextEncoder } from "./text-encoder.js";
+import type { LabelScore, ModelIdentity } from "./types.js";
+import { scoreEmbedding, type ScoringLabel } from "./zero-shot.js";
+
+export const BUNDLE_MANIFEST_FILE = "bundle.json";
+
+export interface LoadModelOptions {
+  /** In order of preference; CUDA that fails is skipped unless requireGpu. */
+  readonly executionProviders: readonly ExecutionProviderName[];
+  readonly requireGpu: boolean;
+  readonly logger: Logger;
+  /** Where computed label embeddings are cached between starts (optional). */
+  readonly embeddingCacheDir?: string;
+}
+
+export interface ZeroShotModel {
+  readonly identity: ModelIdentity;
+  readonly manifest: BundleManifest;
+  readonly preprocess: PreprocessSpec;
+  readonly labels: readonly BundleLabel[];
+  /** [channels, size, size]: the shape of one input tensor (without batch). */
+  readonly inputShape: readonly [number, number, number];
+  readonly embeddingSize: number;
+  /** One batched run; per input, one LabelScore per label in bundle order. */
+  scoreImages(inputs: readonly Float32Array[]): Promise<LabelScore[][]>;
+  /** One batched run; the image encoder's raw output row per input. */
+  embedImages(inputs: readonly Float32Array[]): Promise<Float32Array[]>;
+  /** Scores embeddings obtained elsewhere (a remote backend); no session needed. */
+  scoreEmbeddings(embeddings: readonly ArrayLike<number>[]): LabelScore[][];
+  close(): Promise<void>;
+}
+
+/** Reads and validates dir/bundle.json. */
+export async function readBundleManifest(dir: string): Promise<BundleManifest> {
+  let text: string;
+  try {
+    text = await readFile(path.join(dir, BUNDLE_MANIFEST_FILE), "utf8");
+  } catch (err) {
+    throw new RadzError(
+      "BUNDLE_FILE_MISSING",
+      `bundle file "${BUNDLE_MANIFEST_FILE}" is missing in the bundle directory`,
+      {
+        cause: err,
+        details: { file: BUNDLE_MANIFEST_FILE },
+      },
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new RadzError(
+      "BUNDLE_INVALID",
+      `bundle.json is not valid JSON: ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err },
+    );
+  }
+  return parseBundleManifest(json);
+}
+
+class OnnxZeroShotModel implements ZeroShotModel {
+  readonly preprocess: PreprocessSpec;
+  readonly labels: readonly BundleLabel[];
+  readonly inputShape: readonly [number, number, number];
+  readonly embeddingSize: number;
+  private closed = false;
+
+  constructor(
+    readonly identity: ModelIdentity,
+    readonly manifest: BundleManifest,
+    private readonly session: ort.InferenceSession,
+    private readonly scoringLabels: readonly ScoringLabel[],
+  ) {
+    this.preprocess = manifest.preprocess;
+    this.labels = manifest.labels;
+    this.inputShape = [
+      manifest.preprocess.channels,
+      manifest.preprocess.size,
+      manifest.preprocess.size,
+    ];
+    this.embeddingSize = manifest.imageEncoder.embeddingSize;
+  }
+
+  async embedImages(inputs: readonly Float32Array[]): Promise<Float32Array[]> {
+    if (this.closed) throw new RadzError("INFERENCE_FAILED", "the model has been closed");
+    if (inputs.length === 0) return [];
+    const [c, h, w] = this.inputShape;
+    const per = c * h * w;
+    const batch = new Float32Array(per * inputs.length);
+    inputs.forEach((x, i) => {
+      if (x.length !== per) {
+        throw new RadzError(
+          "INPUT_INVALID",
+          `input ${i} has ${x.length} values; the model needs [${c}, ${h}, ${w}] = ${per}`,
+        );
+      }
+      batch.set(x, i * per);
+    });
+    const { inputName, outputName } = this.manifest.imageEncoder;
+    let result: ort.InferenceSession.OnnxValueMapType;
+    try {
+      result = await this.session.run(
+        { [inputName]: new ort.Tensor("float32", batch, [inputs.length, c, h, w]) },
+        [outputName],
+      );
+    } catch (err) {
+      throw new RadzError(
+        "INFERENCE_FAILED",
+        `image encoder run failed: ${err instanceof Error ? err.message : String(err)}`,
+        { cause: err },
+      );
+    }
+    const out = result[outputName];
+    const d = this.embeddingSize;
+    const dims = out?.dims ?? [];
+    if (
+      !out ||
+      out.type !== "float32" ||
+      dims.length !== 2 ||
+      dims[0] !== inputs.length ||
+      dims[1] !== d
+    ) {
+      throw new RadzError(
+        "INFERENCE_BAD_OUTPUT",
+        `image encoder output has shape ${formatShape(dims)}; expected [${inputs.length}, ${d}]`,
+      );
+    }
+    const data = out.data as Float32Array;
+    for (let i = 0; i < data.length; i++) {
+      if (!Number.isFinite(data[i]!))
+        throw new RadzError("INFERENCE_BAD_OUTPUT", "image encoder output contains NaN or Inf");
+    }
+    return inputs.map((_, i) => data.slice(i * d, (i + 1) * d));
+  }
+
+  scoreEmbeddings(embeddings: readonly ArrayLike<number>[]): LabelScore[][] {
+    return embeddings.map((e) => {
+      if (e.length !== this.embeddingSize) {
+        throw new RadzError(
+          "INFERENCE_BAD_OUTPUT",
+          `embedding has ${e.length} values; the bundle declares ${this.embeddingSize}`,
+        );
+      }
+      return scoreEmbedding(e, this.scoringLabels, this.manifest.scoring);
+    });
+  }
+
+  async scoreImages(inputs: readonly Float32Array[]): Promise<LabelScore[][]> {
+    return this.scoreEmbeddings(await this.embedImages(inputs));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.session.release();
+  }
+}
+
+async function labelEmbeddingSources(
+  dir: string,
+  manifest: BundleManifest,
+  opts: LoadModelOptions,
+  precomputed: LabelEmbeddingSet | undefined,
+): Promise<LabelEmbeddingSet[]> {
+  const sources: LabelEmbeddingSet[] = [];
+  const te = manifest.textEncoder;
+  if (te) {
+    const key = embeddingCacheKey(manifest);
+    const dim = manifest.imageEncoder.embeddingSize;
+    let computed = opts.embeddingCacheDir
+      ? await readEmbeddingCache(opts.embeddingCacheDir, key, dim)
+      : undefined;
+    if (computed) {
+      opts.logger.info({ cacheKey: key.slice(0, 16) }, "label embeddings read from cache");
+      // The files the cache stands for must still be intact.
+      await verifiedBundleFile(dir, te);
+      await verifiedBundleFile(dir, te.tokenizer);
+    } else {
+      const encoder = await BundleTextEncoder.open(dir, te, dim, {
+        executionProviders: opts.executionProviders,
+        requireGpu: false,
+        logger: opts.logger,
+      });
+      try {
+        computed = await computeLabelEmbeddings(manifest.labels, (texts) => encoder.embed(texts));
+      } finally {
+        await encoder.close();
+      }
+      if (opts.embeddingCacheDir) await writeEmbeddingCache(opts.embeddingCacheDir, key, computed);
+    }
+    sources.push(computed);
+  }
+  if (precomputed) sources.push(precomputed);
+  return sources;
+}
+
+export async function loadModel(dir: string, opts: LoadModelOptions): Promise<ZeroShotModel> {
+  const logger = opts.logger.child({ component: "model" });
+  const manifest = await readBundleManifest(dir);
+  const ie = manifest.imageEncoder;
+
+  // Integrity first: every file present and matching its hash before anything is executed.
+  const imagePath = await verifiedBundleFile(dir, ie);
+  if (manifest.textEncoder) {
+    await verifiedBundleFile(dir, manifest.textEncoder);
+    await verifiedBundleFile(dir, manifest.textEncoder.tokenizer);
+    if (manifest.textEncoder.tokenizer.config)
+      await verifiedBundleFile(dir, manifest.textEncoder.tokenizer.config);
+  }
+  let precomputed: LabelEmbeddingSet | undefined;
+  if (manifest.labelEmbeddings) {
+    const file = await verifiedBundleFile(dir, manifest.labelEmbeddings);
+    precomputed = await readPrecomputedEmbeddings(file, manifest.labelEmbeddings);
+  }
+
+  const { session, executionProvider } = await openSession(imagePath, {
+    executionProviders: opts.executionProviders,
+    requireGpu: opts.requireGpu,
+    logger,
+    role: "image encoder",
+    file: ie.file,
+  });
+  try {
+    const { channels, size } = manifest.preprocess;
+    const input = tensorMetadata(session, "input", ie.inputName, ie.file);
+    const expected = [channels, size, size];
+    if (
+      input.type !== "float32" ||
+      input.shape.length !== 4 ||
+      !expected.every((n, i) => dimAccepts(input.shape[i + 1], n))
+    ) {
+      throw new RadzError(
+        "BUNDLE_MODEL_MISMATCH",
+        `"${ie.file}" input "${ie.inputName}" is ${input.type} ${formatShape(input.shape)}; preprocess needs float32 [batch, ${channels}, ${size}, ${size}]`,
+        { details: { file: ie.file } },
+      );
+    }
+    const output = tensorMetadata(session, "output", ie.outputName, ie.file);
+    if (output.shape.length !== 2 || !dimAccepts(output.shape[1], ie.embeddingSize)) {
+      throw new RadzError(
+        "BUNDLE_MODEL_MISMATCH",
+        `"${ie.file}" output "${ie.outputName}" has shape ${formatShape(output.shape)}; bundle.json declares [batch, ${ie.embeddingSize}]`,
+        { details: { file: ie.file } },
+      );
+    }
+
+    const scoringLabels = assembleScoringLabels(
+      manifest,
+      await labelEmbeddingSources(dir, manifest, opts, precomputed),
+    );
+    const identity: ModelIdentity = {
+      id: manifest.identity.id,
+      name: manifest.identity.name,
+      version: manifest.identity.version,
+      labelSetHash: labelSetHash(manifest),
+      synthetic: manifest.identity.synthetic,
+      executionProvider,
+    };
+    const model = new OnnxZeroShotModel(identity, manifest, session, scoringLabels);
+
+    // Warm-up: one run on a blank (padding-valued) image; also proves the output is sane.
+    const p = manifest.preprocess;
+    const pad =
+      (p.quantize8 ? Math.round(p.padValue * 255) / 255 : p.padValue) *
+      (p.scale === "byte" ? 255 : 1);
+    const blank = new Float32Array(channels * size * size);
+    for (let ch = 0; ch < channels; ch++) {
+      const v =
+        (pad - p.mean[Math.min(ch, p.mean.length - 1)]!) / p.std[Math.min(ch, p.std.length - 1)]!;
+      blank.fill(v, ch * size * size, (ch + 1) * size * size);
+    }
+    const started = performance.now();
+    await model.embedImages([blank]);
+    logger.info(
+      {
+        bundleId: identity.id,
+        bundleVersion: identity.version,
+        labelSetHash: identity.labelSetHash,
+        executionProvider,
+        labels: manifest.labels.length,
+        warmupMs: Math.round(performance.now() - started),
+        synthetic: identity.synthetic,
+      },
+      "model bundle loaded",
+    );
+    return model;
+  } catch (err) {
+    await session.release();
+    throw err;
+  }
+}

@@ -1,0 +1,233 @@
+/**
+ * The demonstration image encoder: a real ONNX graph, built from code, that
+ * "sees" the synthetic phantom's findings with fixed filters and region masks
+ * and projects one feature per finding into the shared embedding space.
+ *
+ * Input  image      [batch, 1, 224, 224] float, 0..1 display values (0 = black).
+ * Output embedding  [batch, D]  (not normalised; the loader L2-normalises).
+ * Output features   [batch, 5]  raw per-finding measurements (for inspection).
+ *
+ * Per finding (region masks in image coordinates, x and y in units of the half
+ * width, image centre 0; image left is the patient's right):
+ *  - pleural_effusion: fraction of bright pixels in the lateral lung bases (max of the two sides);
+ *  - pneumothorax: fraction of very dark pixels along the lateral chest wall and apex (max of sides);
+ *  - cardiomegaly: fraction of bright pixels across a band at heart level (cardiac width);
+ *  - consolidation: peak of a 15 x 15 local mean in the mid zones minus the zone mean (max of sides);
+ *  - nodule: peak of a centre-surround filter inside dark lung (gated by a dark-neighbourhood map).
+ * Each is thresholded (ReLU), scaled, saturated (Min), and mapped by one Gemm onto its finding
+ * direction, plus a constant along the "normal" direction.
+ */
+import { GraphBuilder } from "./onnx-graph.js";
+
+export const DEMO_IMAGE_SIZE = 224;
+export const DEMO_FEATURE_COUNT = 5;
+
+type Predicate = (x: number, y: number) => boolean;
+
+/** A mask over the 224 x 224 input from a predicate on image coordinates; normalised to sum 1 when `normalise`. */
+function mask(pred: Predicate, normalise: boolean): Float32Array {
+  const n = DEMO_IMAGE_SIZE;
+  const half = n / 2;
+  const m = new Float32Array(n * n);
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const y = (i + 0.5 - half) / half;
+    for (let j = 0; j < n; j++) {
+      const x = (j + 0.5 - half) / half;
+      if (pred(x, y)) {
+        m[i * n + j] = 1;
+        sum++;
+      }
+    }
+  }
+  if (normalise && sum > 0) for (let k = 0; k < m.length; k++) m[k]! /= sum;
+  return m;
+}
+
+/** Two stacked masks, one per side (image left, image right), from a predicate on (t = |x|, y). */
+function sided(pred: (t: number, y: number) => boolean, normalise: boolean): Float32Array {
+  const left = mask((x, y) => x < 0 && pred(-x, y), normalise);
+  const right = mask((x, y) => x >= 0 && pred(x, y), normalise);
+  const out = new Float32Array(left.length * 2);
+  out.set(left, 0);
+  out.set(right, left.length);
+  return out;
+}
+
+const domeY = (t: number): number => {
+  const u = (t - 0.42) / 0.32;
+  return 0.36 + 0.16 * u * u;
+};
+const apexY = (t: number): number => -0.8 + 1.2 * (t - 0.42) * (t - 0.42);
+
+/** Region definitions (exported for tests and docs). */
+export const DEMO_REGIONS = {
+  cardiacBand: (x: number, y: number): boolean => y >= 0.05 && y <= 0.16 && x >= -0.45 && x <= 0.58,
+  lateralBase: (t: number, y: number): boolean =>
+    t >= 0.52 && t <= 0.7 && y >= 0.22 && y <= domeY(t) - 0.06,
+  chestWallAndApex: (t: number, y: number): boolean =>
+    (t >= 0.62 && t <= 0.78 && y >= -0.55 && y <= -0.2) ||
+    (t >= 0.25 && t <= 0.55 && y >= apexY(t) - 0.02 && y <= apexY(t) + 0.08),
+  midZone: (t: number, y: number): boolean => t >= 0.28 && t <= 0.64 && y >= -0.42 && y <= -0.16,
+  noduleSearch: (x: number, y: number): boolean => {
+    const t = Math.abs(x);
+    return t >= 0.14 && t <= 0.72 && y >= -0.45 && y <= 0.3;
+  },
+};
+
+/** 9 x 9 centre-surround kernel: +mean over radius <= 1.5, -mean over 2.5 < radius <= 4.5. */
+function centreSurroundKernel(): Float32Array {
+  const k = new Float32Array(81);
+  let nc = 0;
+  let ns = 0;
+  for (let i = -4; i <= 4; i++)
+    for (let j = -4; j <= 4; j++) {
+      const r = Math.hypot(i, j);
+      if (r <= 1.5) nc++;
+      else if (r > 2.5 && r <= 4.5) ns++;
+    }
+  for (let i = -4; i <= 4; i++)
+    for (let j = -4; j <= 4; j++) {
+      const r = Math.hypot(i, j);
+      k[(i + 4) * 9 + (j + 4)] = r <= 1.5 ? 1 / nc : r > 2.5 && r <= 4.5 ? -1 / ns : 0;
+    }
+  return k;
+}
+
+export interface DemoImageEncoderSpec {
+  /** Embedding size D. */
+  readonly embeddingSize: number;
+  /** Per feature: value subtracted before the ReLU. */
+  readonly thresholds: readonly number[];
+  /** Per feature: gain after the ReLU. */
+  readonly gains: readonly number[];
+  /** Per feature: saturation (upper bound) after the gain, so one strong finding cannot swamp the others. */
+  readonly caps: readonly number[];
+  /** Row-major [DEMO_FEATURE_COUNT, D]: where each finding feature points in the embedding space. */
+  readonly projection: Float32Array;
+  /** [D]: the constant part of every embedding (the "normal study" direction). */
+  readonly bias: Float32Array;
+}
+
+export function buildDemoImageEncoder(spec: DemoImageEncoderSpec, docString: string): Uint8Array {
+  const S = DEMO_IMAGE_SIZE;
+  const D = spec.embeddingSize;
+  const g = new GraphBuilder("radz_demo_image_encoder");
+  const x = g.input("image", "float32", ["batch", 1, S, S]);
+  const full = [S, S];
+  const sigmoidStep = (v: string, at: number, slope: number): string =>
+    g.op("Sigmoid", [g.op("Mul", [g.op("Sub", [v, g.scalar(at)]), g.scalar(slope)])]);
+  const maxOverSides = (v: string): string =>
+    g.op("ReduceMax", [g.op("Flatten", [v])], { axes: [1], keepdims: 1 });
+
+  // cardiomegaly: bright fraction across the cardiac band.
+  const bright48 = sigmoidStep(x, 0.48, 30);
+  const cardiac = g.op("Flatten", [
+    g.op("Conv", [
+      bright48,
+      g.floats(mask(DEMO_REGIONS.cardiacBand, true), [1, 1, ...full], "cardiac_band"),
+    ]),
+  ]);
+
+  // pleural_effusion: bright fraction in the lateral lung bases.
+  const bright42 = sigmoidStep(x, 0.42, 30);
+  const effusion = maxOverSides(
+    g.op("Conv", [
+      bright42,
+      g.floats(sided(DEMO_REGIONS.lateralBase, true), [2, 1, ...full], "lateral_base"),
+    ]),
+  );
+
+  // pneumothorax: very dark fraction along chest wall and apex (after a 3 x 3 mean to quiet noise).
+  const smooth3 = g.op("AveragePool", [x], {
+    kernel_shape: [3, 3],
+    pads: [1, 1, 1, 1],
+    strides: [1, 1],
+    count_include_pad: 0,
+  });
+  const veryDark = g.op("Sigmoid", [
+    g.op("Mul", [g.op("Sub", [g.scalar(0.105), smooth3]), g.scalar(60)]),
+  ]);
+  const pneumothorax = maxOverSides(
+    g.op("Conv", [
+      veryDark,
+      g.floats(sided(DEMO_REGIONS.chestWallAndApex, true), [2, 1, ...full], "chest_wall_apex"),
+    ]),
+  );
+
+  // consolidation: local-mean peak minus zone mean, per side.
+  const smooth15 = g.op("AveragePool", [x], {
+    kernel_shape: [15, 15],
+    pads: [7, 7, 7, 7],
+    strides: [1, 1],
+    count_include_pad: 0,
+  });
+  const midMask = sided(DEMO_REGIONS.midZone, false);
+  const midOffset = midMask.map((m) => (m > 0 ? 0 : -10));
+  const peak = g.op(
+    "ReduceMax",
+    [
+      g.op("Add", [
+        g.op("Mul", [smooth15, g.floats(midMask, [1, 2, ...full], "mid_zone")]),
+        g.floats(midOffset, [1, 2, ...full], "mid_zone_off"),
+      ]),
+    ],
+    {
+      axes: [2, 3],
+      keepdims: 0,
+    },
+  );
+  // A consolidation is one-sided: measure the asymmetry of the two sides' peaks.
+  const consolidation = g.op("Sub", [
+    g.op("ReduceMax", [peak], { axes: [1], keepdims: 1 }),
+    g.op("ReduceMin", [peak], { axes: [1], keepdims: 1 }),
+  ]);
+
+  // nodule: centre-surround peak inside dark lung.
+  const cs = g.op("Conv", [x, g.floats(centreSurroundKernel(), [1, 1, 9, 9], "centre_surround")], {
+    pads: [4, 4, 4, 4],
+  });
+  const dark = g.op("Sigmoid", [g.op("Mul", [g.op("Sub", [g.scalar(0.38), x]), g.scalar(40)])]);
+  const darkNeighbourhood = g.op("AveragePool", [dark], {
+    kernel_shape: [15, 15],
+    pads: [7, 7, 7, 7],
+    strides: [1, 1],
+    count_include_pad: 1,
+  });
+  const gate = sigmoidStep(darkNeighbourhood, 0.7, 40);
+  // ...and away from pneumothorax air, whose pleural line would otherwise ring the filter.
+  const veryDarkNeighbourhood = g.op("AveragePool", [veryDark], {
+    kernel_shape: [15, 15],
+    pads: [7, 7, 7, 7],
+    strides: [1, 1],
+    count_include_pad: 1,
+  });
+  const notAir = g.op("Sigmoid", [
+    g.op("Mul", [g.op("Sub", [g.scalar(0.08), veryDarkNeighbourhood]), g.scalar(60)]),
+  ]);
+  const gated = g.op("Mul", [
+    g.op("Mul", [g.op("Mul", [cs, gate]), notAir]),
+    g.floats(mask(DEMO_REGIONS.noduleSearch, false), [1, 1, ...full], "nodule_search"),
+  ]);
+  const nodule = g.op("Flatten", [g.op("GlobalMaxPool", [gated])]);
+
+  // Order = SYNTHETIC_LABELS: pleural_effusion, pneumothorax, cardiomegaly, consolidation, nodule.
+  const raw = g.op("Concat", [effusion, pneumothorax, cardiac, consolidation, nodule], { axis: 1 });
+  const shaped = g.op("Min", [
+    g.op("Mul", [
+      g.op("Relu", [
+        g.op("Sub", [raw, g.floats(spec.thresholds, [1, DEMO_FEATURE_COUNT], "thresholds")]),
+      ]),
+      g.floats(spec.gains, [1, DEMO_FEATURE_COUNT], "gains"),
+    ]),
+    g.floats(spec.caps, [1, DEMO_FEATURE_COUNT], "caps"),
+  ]);
+  const embedding = g.op("Gemm", [
+    shaped,
+    g.floats(spec.projection, [DEMO_FEATURE_COUNT, D], "projection"),
+    g.floats(spec.bias, [D], "normal_bias"),
+  ]);
+  g.output(embedding, "embedding", "float32", ["batch", D]);
+  g.output(raw, "features", "float32", ["batch", DEMO_FEATURE_COUNT]);
+  return g.toBytes({ producerName: "radz", producerVersion: "1", docString });
+}

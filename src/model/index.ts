@@ -1,0 +1,40 @@
+/** model/: model bundles (manifest + files), verification, label embeddings, zero-shot scoring, calibration. */
+export type { CodedConcept, CodingSchemeDeclaration, LabelScore, ModelIdentity } from "./types.js";
+export {
+  BundleManifestSchema,
+  CalibrationSchema,
+  STANDARD_CODING_SCHEMES,
+  parseBundleManifest,
+  type BundleLabel,
+  type BundleManifest,
+  type BundleManifestInput,
+  type BundleScoring,
+  type Calibration,
+  type ScoringMode,
+} from "./bundle-schema.js";
+export { isSafeRelativePath } from "./bundle-files.js";
+export {
+  BUNDLE_MANIFEST_FILE,
+  loadModel,
+  readBundleManifest,
+  type LoadModelOptions,
+  type ZeroShotModel,
+} from "./bundle-loader.js";
+export type { ExecutionProviderName } from "./onnx-session.js";
+export { applyCalibration, fitPlatt, logit, sigmoid } from "./calibration.js";
+export {
+  combineLabelEmbedding,
+  cosine,
+  l2Normalize,
+  rawLogits,
+  scoreEmbedding,
+  type ScoringLabel,
+} from "./zero-shot.js";
+export { canonicalJson, labelSetHash } from "./label-set.js";
+export {
+  FINDING_CONCEPTS,
+  RADZ_CODING_SCHEME,
+  findingConcept,
+  type FindingId,
+} from "./concepts.js";
+export { DEMO_BUNDLE_ID, DEMO_BUNDLE_VERSION, writeDemoBundle } from "./demo-bundle.js";
