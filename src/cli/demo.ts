@@ -60,7 +60,11 @@ export function registerDemoCommand(program: Command): void {
     });
 }
 
+let lastProgress = "";
+/** One status line: rewritten in place on a terminal, printed only when it changes otherwise. */
 function progress(text: string): void {
+  if (text === lastProgress) return;
+  lastProgress = text;
   if (process.stderr.isTTY) process.stderr.write(`\r\x1b[2K${text}`);
   else process.stderr.write(`${text}\n`);
 }

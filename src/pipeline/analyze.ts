@@ -68,7 +68,7 @@ export function buildReport(
       findings: analysis.findings,
       triage: analysis.triage,
       model: model.identity,
-      codingSchemes: model.codingSchemes,
+      codingSchemes: model.manifest.codingSchemes,
       device: {
         manufacturer: config.report.manufacturer,
         softwareVersion,

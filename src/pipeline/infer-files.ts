@@ -77,16 +77,32 @@ export function candidateFromInstance(instance: DicomInstance): ImageCandidate {
   };
 }
 
+/**
+ * A file is treated as DICOM when it has the Part-10 "DICM" prefix or a .dcm
+ * name; anything else in a folder (truth.csv, READMEs) is ignored, while a
+ * broken .dcm file fails as itself.
+ */
+function looksLikeDicom(path: string, bytes: Uint8Array): boolean {
+  const magic = bytes.length >= 132 && String.fromCharCode(...bytes.subarray(128, 132)) === "DICM";
+  return magic || /\.dcm$/i.test(path);
+}
+
 export async function* inferFiles(inputs: readonly string[], o: InferFilesOptions): AsyncGenerator<InferOutcome> {
   const limits = { maxBytes: o.config.dicomweb.maxInstanceBytes };
   const studies = new Map<string, { path: string; candidate: ImageCandidate }[]>();
   const unreadable: { path: string; code: string; message: string }[] = [];
+  const ignored: string[] = [];
 
   // Pass 1: headers only kept in memory (path + selection fields), never pixels.
   for (const input of inputs) {
     for await (const path of walk(resolve(input))) {
       try {
-        const instance = parseInstance(new Uint8Array(await readFile(path)), limits);
+        const bytes = new Uint8Array(await readFile(path));
+        if (!looksLikeDicom(path, bytes)) {
+          ignored.push(path);
+          continue;
+        }
+        const instance = parseInstance(bytes, limits);
         const list = studies.get(instance.studyInstanceUid) ?? [];
         list.push({ path, candidate: candidateFromInstance(instance) });
         studies.set(instance.studyInstanceUid, list);
@@ -97,6 +113,7 @@ export async function* inferFiles(inputs: readonly string[], o: InferFilesOption
     }
   }
 
+  if (ignored.length > 0) o.logger.info({ ignored: ignored.length }, "ignored files that are not DICOM (no DICM prefix, no .dcm name)");
   await mkdir(o.outDir, { recursive: true });
   for (const [studyUid, files] of studies) {
     const clock = new Stopwatch();

@@ -10,7 +10,7 @@ import { expect } from "chai";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { buildStudyReport } from "../../src/report/structured-report.js";
-import { run, writeTemp } from "./dicom-tools.js";
+import { run, writeTemp } from "../helpers/dicom-tools.js";
 import { reportInput } from "./fixtures.js";
 
 const GOLDEN = fileURLToPath(new URL("../golden/sr-basic.dsrdump.txt", import.meta.url));

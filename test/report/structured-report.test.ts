@@ -27,7 +27,7 @@ import {
   type StudyReportInput,
 } from "../../src/report/structured-report.js";
 import { triage } from "../../src/report/triage.js";
-import { dciodvfy, dcmtkDiagnostics, run, tempDir, writeTemp } from "./dicom-tools.js";
+import { dciodvfy, dcmtkDiagnostics, run, tempDir, writeTemp } from "../helpers/dicom-tools.js";
 import {
   basicFindings,
   CR_SOP_CLASS,

@@ -1,0 +1,140 @@
+/**
+ * The walking skeleton end to end against a real Orthanc: stable study →
+ * change feed → job → QIDO/WADO → model → SR → STOW → job done; restart does
+ * not reprocess.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect } from "chai";
+import { createService, type Service } from "../src/app.js";
+import { loadConfig, type Config } from "../src/config/index.js";
+import { DicomWebClient } from "../src/dicomweb/index.js";
+import { isTerminal } from "../src/jobs/index.js";
+import { writeDemoBundle } from "../src/model/index.js";
+import { silentLogger } from "../src/observability/index.js";
+import { OrthancClient } from "../src/orthanc/index.js";
+import { readStudyReport } from "../src/report/index.js";
+import { generateSyntheticStudies, type SyntheticStudy } from "../src/synthetic/index.js";
+import { dciodvfy } from "./helpers/dicom-tools.js";
+import { makeTestInstance, useOrthanc } from "./helpers/orthanc.js";
+
+const SR_MODALITY = "00080060";
+
+async function waitFor(pred: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await pred())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe("service end to end (real Orthanc)", function () {
+  this.timeout(180_000);
+  const orthanc = useOrthanc({ stableAgeSeconds: 1 });
+  let work: string;
+  let config: Config;
+  let studies: SyntheticStudy[];
+  const orthancIds = new Map<string, string>();
+  let service: Service | null = null;
+
+  before(async function () {
+    this.timeout(120_000);
+    work = mkdtempSync(join(tmpdir(), "radz-e2e-"));
+    await writeDemoBundle(join(work, "bundle"));
+    config = loadConfig({
+      env: {},
+      overrides: {
+        orthanc: { url: orthanc.url },
+        jobs: { dbPath: join(work, "radz.sqlite"), backoffBaseMs: 200 },
+        intake: { startFrom: "beginning", pollCron: "* * * * * *" },
+        model: { bundle: join(work, "bundle") },
+        http: { port: 0 },
+        log: { level: "silent" },
+      },
+    });
+    studies = generateSyntheticStudies({ count: 2, seed: 11, rows: 256, columns: 256 });
+  });
+
+  afterEach(async () => {
+    await service?.stop();
+    service = null;
+  });
+  after(() => rmSync(work, { recursive: true, force: true }));
+
+  it("writes exactly one SR into each stable study, with one finding group per label and the job's scores", async () => {
+    const client = new OrthancClient({ url: orthanc.url, timeoutMs: 10_000 });
+    service = await createService(config, silentLogger());
+    await service.start();
+    for (const s of studies) {
+      for (const bytes of s.instances) orthancIds.set(s.studyInstanceUid, (await client.uploadInstance(bytes)).parentStudy);
+    }
+    const svc = service;
+    await waitFor(
+      () => studies.every((s) => isTerminal(svc.store.getByStudy(orthancIds.get(s.studyInstanceUid)!)?.state ?? "queued")),
+      90_000,
+      "studies to finish",
+    );
+
+    const dicomweb = new DicomWebClient({ url: orthanc.dicomwebUrl, timeoutMs: 10_000, maxInstanceBytes: 1 << 28 });
+    const labels = svc.model.labels.map((l) => l.id);
+    for (const s of studies) {
+      const job = svc.store.getByStudy(orthancIds.get(s.studyInstanceUid)!)!;
+      expect(job.state, JSON.stringify(job.lastError)).to.equal("done");
+      const instances = await dicomweb.searchForInstances(s.studyInstanceUid, undefined, [SR_MODALITY]);
+      const srs = instances.filter((i) => (i[SR_MODALITY]?.Value as string[] | undefined)?.[0] === "SR");
+      expect(srs, "SR instances in the study").to.have.length(1);
+      const sr = job.result!.sr!;
+      const bytes = await dicomweb.retrieveInstance(s.studyInstanceUid, sr.seriesInstanceUid, sr.sopInstanceUid);
+      const parsed = readStudyReport(bytes);
+      expect(parsed.studyInstanceUid).to.equal(s.studyInstanceUid);
+      expect(parsed.findings.map((f) => f.labelId)).to.deep.equal(labels);
+      for (const f of job.result!.findings) {
+        const inSr = parsed.findings.find((p) => p.labelId === f.labelId)!;
+        expect(inSr.probability).to.be.closeTo(f.probability, 1e-12);
+        expect(inSr.present).to.equal(f.positive);
+      }
+      expect(parsed.priority).to.equal(job.result!.priority);
+      expect(parsed.referencedSopInstanceUids).to.include.members([...s.sopInstanceUids]);
+      const file = join(work, `${sr.sopInstanceUid}.dcm`);
+      writeFileSync(file, bytes);
+      expect(dciodvfy(file).errors).to.deep.equal([]);
+      // The API serves the same record.
+      const api = (await (await fetch(`${svc.url}/api/studies/${job.orthancStudyId}`)).json()) as {
+        state: string;
+        sr: { sopInstanceUid: string };
+      };
+      expect(api.state).to.equal("done");
+      expect(api.sr.sopInstanceUid).to.equal(sr.sopInstanceUid);
+    }
+  });
+
+  it("does not reprocess studies already done after a restart", async () => {
+    const ids = studies.map((s) => orthancIds.get(s.studyInstanceUid)!);
+    service = await createService(config, silentLogger());
+    const jobsBefore = ids.map((id) => service!.store.getByStudy(id)!);
+    await service.start();
+    await new Promise((r) => setTimeout(r, 3_000)); // three poll ticks
+    for (const [i, id] of ids.entries()) {
+      const now = service.store.getByStudy(id)!;
+      expect(now.state).to.equal("done");
+      expect(now.attempts).to.equal(jobsBefore[i]!.attempts);
+      expect(now.updatedAt).to.equal(jobsBefore[i]!.updatedAt);
+    }
+    expect(service.store.list()).to.have.length(studies.length);
+  });
+
+  it("ends a study without a chest radiograph as skipped, with the reason", async () => {
+    const client = new OrthancClient({ url: orthanc.url, timeoutMs: 10_000 });
+    service = await createService(config, silentLogger());
+    await service.start();
+    const ct = makeTestInstance({ modality: "CT", bodyPartExamined: "HEAD" });
+    const id = (await client.uploadInstance(ct.bytes)).parentStudy;
+    const svc = service;
+    await waitFor(() => isTerminal(svc.store.getByStudy(id)?.state ?? "queued"), 60_000, "the CT study");
+    const job = svc.store.getByStudy(id)!;
+    expect(job.state).to.equal("skipped");
+    expect(job.lastError?.code).to.equal("NO_ELIGIBLE_IMAGES");
+    expect(job.skipReason).to.match(/no eligible chest radiograph/);
+  });
+});
