@@ -20,7 +20,7 @@
 import { RadzError } from "../errors.js";
 import type { NaturalizedDataset } from "./dataset.js";
 import { readLut } from "./lut.js";
-import { Photometric, type PixelModule } from "./pixel-module.js";
+import { Photometric, type NativePixelModule } from "./pixel-module.js";
 import { applyTable, storedValueTable } from "./raw-frame.js";
 import { tagLabel } from "./tags.js";
 import type { ByteOrder } from "./transfer-syntax.js";
@@ -33,7 +33,7 @@ function scaledTable(stored: Int32Array, scale: number): Float32Array {
   return t;
 }
 
-function renderRgb(pixel: PixelModule, words: Uint8Array | Uint16Array): Float32Array {
+function renderRgb(pixel: NativePixelModule, words: Uint8Array | Uint16Array): Float32Array {
   const stored = storedValueTable(pixel, false);
   const max = 2 ** pixel.bitsStored - 1;
   const tr = scaledTable(stored, LUMA_WEIGHTS.r / max);
@@ -60,7 +60,7 @@ function renderRgb(pixel: PixelModule, words: Uint8Array | Uint16Array): Float32
   return out;
 }
 
-function renderYbr(pixel: PixelModule, words: Uint8Array | Uint16Array): Float32Array {
+function renderYbr(pixel: NativePixelModule, words: Uint8Array | Uint16Array): Float32Array {
   const stored = storedValueTable(pixel, false);
   const t = scaledTable(stored, 1 / (2 ** pixel.bitsStored - 1));
   const n = pixel.rows * pixel.columns;
@@ -80,7 +80,7 @@ function renderYbr(pixel: PixelModule, words: Uint8Array | Uint16Array): Float32
 
 function renderPalette(
   ds: NaturalizedDataset,
-  pixel: PixelModule,
+  pixel: NativePixelModule,
   words: Uint8Array | Uint16Array,
   byteOrder: ByteOrder,
 ): Float32Array {
@@ -126,7 +126,7 @@ function renderPalette(
 /** Luminance in [0,1] for a colour frame (RGB, YBR_FULL, YBR_FULL_422, PALETTE COLOR). */
 export function renderColour(
   ds: NaturalizedDataset,
-  pixel: PixelModule,
+  pixel: NativePixelModule,
   words: Uint8Array | Uint16Array,
   byteOrder: ByteOrder,
 ): Float32Array {

@@ -7,6 +7,13 @@
  * `createRequire` and gives the result the narrow local type below. If the
  * project later gains a shared declaration for dcmjs, this file is the only
  * place to change.
+ *
+ * This CommonJS copy of dcmjs is private to imaging/ (an ESM `import` elsewhere
+ * loads a separate instance with its own logger). Its logger is set to
+ * "error" and its "validation.dcmjs" logger silenced: while reading, dcmjs
+ * writes to the console for routine things (the dictionary's ambiguous VRs
+ * "ox"/"xs"/"lt" on every Implicit VR file, several character sets), which
+ * would bypass the service's structured, redacted logging.
  */
 import { createRequire } from "node:module";
 
@@ -38,7 +45,13 @@ export interface DcmjsDictionaryEntry {
   name: string;
 }
 
+type LogLevel = "trace" | "debug" | "info" | "warn" | "error" | "silent";
+interface DcmjsLogger {
+  setLevel(level: LogLevel): void;
+}
+
 export interface DcmjsApi {
+  log: DcmjsLogger & { getLogger(name: string): DcmjsLogger };
   data: {
     DicomMessage: {
       readFile(buffer: ArrayBuffer, options?: DcmjsReadOptions): DcmjsDicomDict;
@@ -54,6 +67,8 @@ export interface DcmjsApi {
 const require = createRequire(import.meta.url);
 
 export const dcmjs = require("dcmjs") as DcmjsApi;
+dcmjs.log.setLevel("error");
+dcmjs.log.getLogger("validation.dcmjs").setLevel("silent");
 
 /** Attribute keyword for an 8-hex tag from dcmjs' dictionary, or undefined. */
 export function keywordOf(tagHex: string): string | undefined {

@@ -32,7 +32,7 @@
 import { RadzError } from "../errors.js";
 import { getItems, getNumber, getNumbers, getString, type NaturalizedDataset } from "./dataset.js";
 import { lutLookup, readLut } from "./lut.js";
-import { Photometric, type PixelModule } from "./pixel-module.js";
+import { Photometric, type NativePixelModule } from "./pixel-module.js";
 import { applyTable, storedValueTable, wordsPresent } from "./raw-frame.js";
 import { tagLabel } from "./tags.js";
 import type { ByteOrder } from "./transfer-syntax.js";
@@ -67,7 +67,7 @@ function asPixelSigned(v: number, signed: boolean): number {
 /** Modality LUT output for each raw word. */
 function modalityTable(
   ds: NaturalizedDataset,
-  pixel: PixelModule,
+  pixel: NativePixelModule,
   stored: Int32Array,
   byteOrder: ByteOrder,
 ): Float64Array {
@@ -97,7 +97,7 @@ function modalityTable(
 
 function paddingTest(
   ds: NaturalizedDataset,
-  pixel: PixelModule,
+  pixel: NativePixelModule,
 ): ((s: number) => boolean) | undefined {
   const signed = pixel.pixelRepresentation === 1;
   const ppv = getNumber(ds, "PixelPaddingValue");
@@ -128,7 +128,7 @@ function pickWindow(ds: NaturalizedDataset, index: number): Window | undefined {
 /** Display values in [0,1] (0 = black) for a grayscale frame. */
 export function renderGrayscale(
   ds: NaturalizedDataset,
-  pixel: PixelModule,
+  pixel: NativePixelModule,
   words: Uint8Array | Uint16Array,
   opts: GrayscaleOptions,
 ): GrayscaleResult {

@@ -21,7 +21,6 @@ import { getString, type NaturalizedDataset } from "./dataset.js";
 import { dcmjs, type DcmjsDicomDict } from "./dcmjs-binding.js";
 import { formatWalkProblem, walkPart10 } from "./element-walker.js";
 import { Tag, tagLabel, type TagKeyword } from "./tags.js";
-import { TransferSyntaxUid } from "./transfer-syntax.js";
 
 export interface DicomInstance {
   /** From the file meta (0002,0010). */
@@ -122,10 +121,9 @@ export function parseInstance(bytes: Uint8Array, limits: ParseLimits = {}): Dico
     } catch {
       lenient = undefined;
     }
+    // The walker counted the top-level elements (of the inflated dataset, too).
     const complete =
-      lenient !== undefined &&
-      (walk.transferSyntaxUid === TransferSyntaxUid.DeflatedExplicitVRLittleEndian ||
-        Object.keys(lenient.dict).length >= walk.topLevelElements);
+      lenient !== undefined && Object.keys(lenient.dict).length >= walk.topLevelElements;
     if (lenient === undefined || !complete) {
       throw parseError(`the dataset could not be decoded (${errorName(strictErr)})`);
     }

@@ -17,6 +17,18 @@ export const Photometric = {
 } as const;
 export type Photometric = (typeof Photometric)[keyof typeof Photometric];
 
+/**
+ * Colour spaces that only occur in compressed pixel data (PS3.3 C.7.6.3.1.2);
+ * accepted in the dataset of an encapsulated transfer syntax, where the codec
+ * must convert them (to RGB or YBR_FULL) before the shared pipeline runs.
+ */
+export const CODEC_ONLY_PHOTOMETRICS: ReadonlySet<string> = new Set([
+  "YBR_ICT",
+  "YBR_RCT",
+  "YBR_PARTIAL_420",
+  "YBR_PARTIAL_422",
+]);
+
 const SINGLE_SAMPLE: ReadonlySet<string> = new Set([
   Photometric.Monochrome1,
   Photometric.Monochrome2,
@@ -32,7 +44,8 @@ export interface PixelModule {
   readonly rows: number;
   readonly columns: number;
   readonly samplesPerPixel: 1 | 3;
-  readonly photometricInterpretation: Photometric;
+  /** One of Photometric, or (encapsulated syntaxes only) of CODEC_ONLY_PHOTOMETRICS. */
+  readonly photometricInterpretation: string;
   /** 0 = colour-by-pixel (R1 G1 B1 R2 ...), 1 = colour-by-plane. */
   readonly planarConfiguration: 0 | 1;
   readonly bitsAllocated: 8 | 16;
@@ -41,6 +54,15 @@ export interface PixelModule {
   /** 0 = unsigned, 1 = two's complement. */
   readonly pixelRepresentation: 0 | 1;
   readonly numberOfFrames: number;
+}
+
+/** A pixel module whose samples the shared pipeline can render. */
+export interface NativePixelModule extends PixelModule {
+  readonly photometricInterpretation: Photometric;
+}
+
+export function isNativePhotometric(p: string): p is Photometric {
+  return SINGLE_SAMPLE.has(p) || THREE_SAMPLES.has(p);
 }
 
 function unsupported(message: string): RadzError {
@@ -55,8 +77,14 @@ function positiveInt(ds: NaturalizedDataset, keyword: "Rows" | "Columns"): numbe
   return v;
 }
 
-/** Reads and validates the Image Pixel Module of a dataset. */
-export function readPixelModule(ds: NaturalizedDataset): PixelModule {
+/**
+ * Reads and validates the Image Pixel Module of a dataset. `encapsulated`:
+ * the pixel data is compressed, so codec-only colour spaces are allowed.
+ */
+export function readPixelModule(
+  ds: NaturalizedDataset,
+  opts: { encapsulated?: boolean } = {},
+): PixelModule {
   const rows = positiveInt(ds, "Rows");
   const columns = positiveInt(ds, "Columns");
 
@@ -90,7 +118,9 @@ export function readPixelModule(ds: NaturalizedDataset): PixelModule {
     getString(ds, "PhotometricInterpretation")?.toUpperCase() ??
     (spp === 1 ? Photometric.Monochrome2 : Photometric.Rgb);
   const expected = spp === 1 ? SINGLE_SAMPLE : THREE_SAMPLES;
-  if (!expected.has(photometric)) {
+  const codecOnly =
+    spp === 3 && opts.encapsulated === true && CODEC_ONLY_PHOTOMETRICS.has(photometric);
+  if (!expected.has(photometric) && !codecOnly) {
     const known = SINGLE_SAMPLE.has(photometric) || THREE_SAMPLES.has(photometric);
     throw unsupported(
       known
@@ -102,9 +132,6 @@ export function readPixelModule(ds: NaturalizedDataset): PixelModule {
   if (planar !== 0 && planar !== 1) {
     throw unsupported(`${tagLabel("PlanarConfiguration")} ${planar} is not 0 or 1`);
   }
-  if (photometric === Photometric.YbrFull422 && columns % 2 !== 0) {
-    throw unsupported(`YBR_FULL_422 needs an even number of ${tagLabel("Columns")}`);
-  }
   const nf = getNumber(ds, "NumberOfFrames");
   const numberOfFrames = nf !== undefined && Number.isInteger(nf) && nf >= 1 ? nf : 1;
 
@@ -112,7 +139,7 @@ export function readPixelModule(ds: NaturalizedDataset): PixelModule {
     rows,
     columns,
     samplesPerPixel: spp,
-    photometricInterpretation: photometric as Photometric,
+    photometricInterpretation: photometric,
     planarConfiguration: planar,
     bitsAllocated,
     bitsStored,

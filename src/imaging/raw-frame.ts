@@ -7,7 +7,14 @@ import { RadzError } from "../errors.js";
 import { getBinary, getVr } from "./dataset.js";
 import { DEFAULT_FRAME_DECODERS, type FrameDecoderRegistry } from "./frame-decoder.js";
 import type { DicomInstance } from "./instance.js";
-import { nativeFrameBytes, readPixelModule, type PixelModule } from "./pixel-module.js";
+import {
+  Photometric,
+  isNativePhotometric,
+  nativeFrameBytes,
+  readPixelModule,
+  type NativePixelModule,
+  type PixelModule,
+} from "./pixel-module.js";
 import { tagLabel } from "./tags.js";
 import { transferSyntaxInfo } from "./transfer-syntax.js";
 
@@ -20,7 +27,7 @@ export interface FrameOptions {
 
 export interface RawFrame {
   /** Pixel module, with photometric / planar configuration as the decoder delivered them. */
-  readonly pixel: PixelModule;
+  readonly pixel: NativePixelModule;
   /** Raw sample words of the frame (Bits Allocated wide), in stored order. */
   readonly words: Uint8Array | Uint16Array;
 }
@@ -49,7 +56,9 @@ export function loadRawFrame(
     throw new RadzError("DICOM_NO_PIXEL_DATA", `the instance has no ${tagLabel("PixelData")}`);
   }
   const decoder = (opts.decoders ?? DEFAULT_FRAME_DECODERS).require(instance.transferSyntaxUid);
-  const pixel = readPixelModule(ds);
+  const tsInfo = transferSyntaxInfo(instance.transferSyntaxUid);
+  // A UID outside the table is only decodable through a plugged-in codec: treat it as encapsulated.
+  const pixel = readPixelModule(ds, { encapsulated: tsInfo?.encapsulated ?? true });
   const maxPixels = opts.maxPixels ?? Number.POSITIVE_INFINITY;
   const pixels = pixel.rows * pixel.columns;
   if (pixels > maxPixels) {
@@ -66,15 +75,28 @@ export function loadRawFrame(
   }
   const decoded = decoder.decode({
     transferSyntaxUid: instance.transferSyntaxUid,
-    byteOrder: transferSyntaxInfo(instance.transferSyntaxUid)?.byteOrder ?? "little",
+    byteOrder: tsInfo?.byteOrder ?? "little",
     pixelData,
     pixelDataVr: getVr(ds, "PixelData"),
     pixel,
     frame,
   });
-  const effective: PixelModule = {
+  const photometric = decoded.photometricInterpretation ?? pixel.photometricInterpretation;
+  if (!isNativePhotometric(photometric)) {
+    throw new RadzError(
+      "DICOM_UNSUPPORTED_PIXEL_FORMAT",
+      `${tagLabel("PhotometricInterpretation")} ${photometric} is not supported after decoding with ${decoder.name}`,
+    );
+  }
+  if (photometric === Photometric.YbrFull422 && pixel.columns % 2 !== 0) {
+    throw new RadzError(
+      "DICOM_UNSUPPORTED_PIXEL_FORMAT",
+      `YBR_FULL_422 needs an even number of ${tagLabel("Columns")}`,
+    );
+  }
+  const effective: NativePixelModule = {
     ...pixel,
-    photometricInterpretation: decoded.photometricInterpretation ?? pixel.photometricInterpretation,
+    photometricInterpretation: photometric,
     planarConfiguration: decoded.planarConfiguration ?? pixel.planarConfiguration,
   };
   const need = nativeFrameBytes(effective);

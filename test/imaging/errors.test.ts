@@ -191,4 +191,41 @@ describe("imaging/decodeFrame bad input", () => {
     expect(Array.from(img.data)).to.deep.equal([0, 0.25, 0.5, 1]);
     expect(Array.from(readStoredValues(inst, 0, { decoders }).data)).to.deep.equal([0, 10, 20, 40]);
   });
+
+  it("a codec may convert a codec-only colour space (YBR_ICT) and must say so", () => {
+    const ds = {
+      Rows: 1,
+      Columns: 2,
+      SamplesPerPixel: 3,
+      PhotometricInterpretation: "YBR_ICT",
+      BitsAllocated: 8,
+      BitsStored: 8,
+      HighBit: 7,
+    };
+    const inst = parseInstance(
+      part10({ transferSyntax: "1.2.840.10008.1.2.4.90", dataset: ds, pixels: new Uint8Array(6) }),
+    );
+    const rgbBytes = new Uint8Array([255, 0, 0, 0, 0, 255]);
+    const converting: FrameDecoder = {
+      name: "fake-j2k",
+      decode: () => ({ bytes: rgbBytes, photometricInterpretation: "RGB", planarConfiguration: 0 }),
+    };
+    const img = decodeFrame(inst, {
+      ...MAX,
+      decoders: DEFAULT_FRAME_DECODERS.with("1.2.840.10008.1.2.4.90", converting),
+    });
+    expect(img.photometric).to.equal("RGB");
+    expect(img.data[0]).to.be.closeTo(0.299, 1e-6);
+    expect(img.data[1]).to.be.closeTo(0.114, 1e-6);
+    const lazy: FrameDecoder = { name: "lazy", decode: () => ({ bytes: rgbBytes }) };
+    const e = expectRadzError(
+      () =>
+        decodeFrame(inst, {
+          ...MAX,
+          decoders: DEFAULT_FRAME_DECODERS.with("1.2.840.10008.1.2.4.90", lazy),
+        }),
+      "DICOM_UNSUPPORTED_PIXEL_FORMAT",
+    );
+    expect(e.message).to.include("YBR_ICT").and.include("lazy");
+  });
 });
