@@ -95,12 +95,19 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     async start() {
       const system = await orthanc.system().catch((err: unknown) => {
         const e = toRadzError(err);
-        logger.warn({ code: e.code, err: e.message }, "Orthanc not reachable at start; will keep polling");
+        logger.warn(
+          { code: e.code, err: e.message },
+          "Orthanc not reachable at start; will keep polling",
+        );
         return null;
       });
       if (system) {
         logger.info(
-          { orthancVersion: system.version, dicomWeb: system.dicomWebPlugin, labels: system.supportsLabels },
+          {
+            orthancVersion: system.version,
+            dicomWeb: system.dicomWebPlugin,
+            labels: system.supportsLabels,
+          },
           "connected to Orthanc",
         );
       }
@@ -125,10 +132,16 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
         feed.start(config.intake.pollCron);
         await feed.poll().catch((err: unknown) => {
           const e = toRadzError(err);
-          logger.warn({ code: e.code, err: e.message }, "first change-feed poll failed; will retry on schedule");
+          logger.warn(
+            { code: e.code, err: e.message },
+            "first change-feed poll failed; will retry on schedule",
+          );
         });
       }
-      logger.info({ url, bundle: model.identity.id, ep: model.identity.executionProvider }, "RadZ serving");
+      logger.info(
+        { url, bundle: model.identity.id, ep: model.identity.executionProvider },
+        "RadZ serving",
+      );
     },
     async stop() {
       await feed.stop();

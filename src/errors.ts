@@ -24,48 +24,169 @@ interface ErrorSpec {
 
 export const ERROR_CATALOGUE = {
   CONFIG_INVALID: { cls: "permanent", http: 500, summary: "The configuration failed validation." },
-  CONFIG_FILE_UNREADABLE: { cls: "permanent", http: 500, summary: "The configuration file could not be read or parsed." },
+  CONFIG_FILE_UNREADABLE: {
+    cls: "permanent",
+    http: 500,
+    summary: "The configuration file could not be read or parsed.",
+  },
 
-  ORTHANC_UNREACHABLE: { cls: "transient", http: 502, summary: "Orthanc did not answer (connection refused, reset or DNS failure)." },
-  ORTHANC_TIMEOUT: { cls: "transient", http: 504, summary: "Orthanc did not answer within the configured timeout." },
-  ORTHANC_HTTP_ERROR: { cls: "transient", http: 502, summary: "Orthanc answered with a server error (5xx) or 429." },
-  ORTHANC_REJECTED: { cls: "permanent", http: 502, summary: "Orthanc refused the request (4xx other than 429)." },
-  ORTHANC_NOT_FOUND: { cls: "permanent", http: 404, summary: "The Orthanc resource does not exist (deleted or never stored)." },
+  ORTHANC_UNREACHABLE: {
+    cls: "transient",
+    http: 502,
+    summary: "Orthanc did not answer (connection refused, reset or DNS failure).",
+  },
+  ORTHANC_TIMEOUT: {
+    cls: "transient",
+    http: 504,
+    summary: "Orthanc did not answer within the configured timeout.",
+  },
+  ORTHANC_HTTP_ERROR: {
+    cls: "transient",
+    http: 502,
+    summary: "Orthanc answered with a server error (5xx) or 429.",
+  },
+  ORTHANC_REJECTED: {
+    cls: "permanent",
+    http: 502,
+    summary: "Orthanc refused the request (4xx other than 429).",
+  },
+  ORTHANC_NOT_FOUND: {
+    cls: "permanent",
+    http: 404,
+    summary: "The Orthanc resource does not exist (deleted or never stored).",
+  },
 
-  DICOMWEB_UNREACHABLE: { cls: "transient", http: 502, summary: "The DICOMweb server did not answer." },
+  DICOMWEB_UNREACHABLE: {
+    cls: "transient",
+    http: 502,
+    summary: "The DICOMweb server did not answer.",
+  },
   DICOMWEB_TIMEOUT: { cls: "transient", http: 504, summary: "A DICOMweb request timed out." },
-  DICOMWEB_HTTP_ERROR: { cls: "transient", http: 502, summary: "The DICOMweb server answered with a server error (5xx) or 429." },
-  DICOMWEB_REJECTED: { cls: "permanent", http: 502, summary: "The DICOMweb server refused the request (4xx other than 429)." },
-  DICOMWEB_BAD_RESPONSE: { cls: "transient", http: 502, summary: "A DICOMweb response could not be parsed (truncated body, bad multipart, wrong content type)." },
-  DICOMWEB_INSTANCE_TOO_LARGE: { cls: "permanent", http: 413, summary: "A retrieved instance is larger than the configured limit." },
-  STOW_FAILED: { cls: "transient", http: 502, summary: "STOW-RS did not store the object (Failed SOP Sequence or HTTP error)." },
+  DICOMWEB_HTTP_ERROR: {
+    cls: "transient",
+    http: 502,
+    summary: "The DICOMweb server answered with a server error (5xx) or 429.",
+  },
+  DICOMWEB_REJECTED: {
+    cls: "permanent",
+    http: 502,
+    summary: "The DICOMweb server refused the request (4xx other than 429).",
+  },
+  DICOMWEB_BAD_RESPONSE: {
+    cls: "transient",
+    http: 502,
+    summary:
+      "A DICOMweb response could not be parsed (truncated body, bad multipart, wrong content type).",
+  },
+  DICOMWEB_INSTANCE_TOO_LARGE: {
+    cls: "permanent",
+    http: 413,
+    summary: "A retrieved instance is larger than the configured limit.",
+  },
+  STOW_FAILED: {
+    cls: "transient",
+    http: 502,
+    summary: "STOW-RS did not store the object (Failed SOP Sequence or HTTP error).",
+  },
 
-  DICOM_PARSE_ERROR: { cls: "permanent", http: 422, summary: "The DICOM Part-10 file could not be parsed." },
+  DICOM_PARSE_ERROR: {
+    cls: "permanent",
+    http: 422,
+    summary: "The DICOM Part-10 file could not be parsed.",
+  },
   DICOM_NO_PIXEL_DATA: { cls: "permanent", http: 422, summary: "The instance has no Pixel Data." },
-  DICOM_UNSUPPORTED_TRANSFER_SYNTAX: { cls: "permanent", http: 422, summary: "The instance's transfer syntax cannot be decoded." },
-  DICOM_UNSUPPORTED_PIXEL_FORMAT: { cls: "permanent", http: 422, summary: "The pixel format (bits, photometric interpretation, samples) is not supported." },
-  DICOM_IMAGE_TOO_LARGE: { cls: "permanent", http: 422, summary: "Rows x Columns exceeds the configured limit." },
-  DICOM_PIXEL_DATA_TRUNCATED: { cls: "permanent", http: 422, summary: "Pixel Data is shorter than Rows x Columns x samples x bits require." },
+  DICOM_UNSUPPORTED_TRANSFER_SYNTAX: {
+    cls: "permanent",
+    http: 422,
+    summary: "The instance's transfer syntax cannot be decoded.",
+  },
+  DICOM_UNSUPPORTED_PIXEL_FORMAT: {
+    cls: "permanent",
+    http: 422,
+    summary: "The pixel format (bits, photometric interpretation, samples) is not supported.",
+  },
+  DICOM_IMAGE_TOO_LARGE: {
+    cls: "permanent",
+    http: 422,
+    summary: "Rows x Columns exceeds the configured limit.",
+  },
+  DICOM_PIXEL_DATA_TRUNCATED: {
+    cls: "permanent",
+    http: 422,
+    summary: "Pixel Data is shorter than Rows x Columns x samples x bits require.",
+  },
 
-  NO_ELIGIBLE_IMAGES: { cls: "permanent", http: 422, summary: "The study has no image the selection rules accept (not a chest radiograph)." },
+  NO_ELIGIBLE_IMAGES: {
+    cls: "permanent",
+    http: 422,
+    summary: "The study has no image the selection rules accept (not a chest radiograph).",
+  },
 
-  BUNDLE_INVALID: { cls: "permanent", http: 500, summary: "The model bundle manifest (bundle.json) failed validation." },
-  BUNDLE_FILE_MISSING: { cls: "permanent", http: 500, summary: "A file named in the model bundle is missing." },
-  BUNDLE_HASH_MISMATCH: { cls: "permanent", http: 500, summary: "A model bundle file does not match its sha256 in bundle.json." },
-  BUNDLE_MODEL_MISMATCH: { cls: "permanent", http: 500, summary: "An ONNX model's inputs or outputs do not match what bundle.json declares." },
-  BUNDLE_LABEL_EMBEDDING_MISSING: { cls: "permanent", http: 500, summary: "A label has no text embedding and the bundle has no text encoder to compute one." },
-  GPU_UNAVAILABLE: { cls: "permanent", http: 500, summary: "model.requireGpu is set but the CUDA execution provider could not be used." },
-  INFERENCE_FAILED: { cls: "transient", http: 500, summary: "The inference backend failed to run the model." },
-  INFERENCE_BAD_OUTPUT: { cls: "permanent", http: 500, summary: "The model produced NaN/Inf or an output of the wrong shape." },
+  BUNDLE_INVALID: {
+    cls: "permanent",
+    http: 500,
+    summary: "The model bundle manifest (bundle.json) failed validation.",
+  },
+  BUNDLE_FILE_MISSING: {
+    cls: "permanent",
+    http: 500,
+    summary: "A file named in the model bundle is missing.",
+  },
+  BUNDLE_HASH_MISMATCH: {
+    cls: "permanent",
+    http: 500,
+    summary: "A model bundle file does not match its sha256 in bundle.json.",
+  },
+  BUNDLE_MODEL_MISMATCH: {
+    cls: "permanent",
+    http: 500,
+    summary: "An ONNX model's inputs or outputs do not match what bundle.json declares.",
+  },
+  BUNDLE_LABEL_EMBEDDING_MISSING: {
+    cls: "permanent",
+    http: 500,
+    summary: "A label has no text embedding and the bundle has no text encoder to compute one.",
+  },
+  GPU_UNAVAILABLE: {
+    cls: "permanent",
+    http: 500,
+    summary: "model.requireGpu is set but the CUDA execution provider could not be used.",
+  },
+  INFERENCE_FAILED: {
+    cls: "transient",
+    http: 500,
+    summary: "The inference backend failed to run the model.",
+  },
+  INFERENCE_BAD_OUTPUT: {
+    cls: "permanent",
+    http: 500,
+    summary: "The model produced NaN/Inf or an output of the wrong shape.",
+  },
 
-  SR_BUILD_FAILED: { cls: "permanent", http: 500, summary: "The Structured Report could not be built from the result." },
+  SR_BUILD_FAILED: {
+    cls: "permanent",
+    http: 500,
+    summary: "The Structured Report could not be built from the result.",
+  },
 
   JOB_NOT_FOUND: { cls: "permanent", http: 404, summary: "No job exists for that study." },
-  JOB_INVALID_TRANSITION: { cls: "permanent", http: 409, summary: "The job cannot move to the requested state from its current state." },
+  JOB_INVALID_TRANSITION: {
+    cls: "permanent",
+    http: 409,
+    summary: "The job cannot move to the requested state from its current state.",
+  },
   STORE_FAILED: { cls: "transient", http: 500, summary: "The job store (SQLite) failed." },
 
-  DEMO_ORTHANC_MISSING: { cls: "permanent", http: 500, summary: "Orthanc or its DICOMweb plugin is not installed on this machine." },
-  INPUT_INVALID: { cls: "permanent", http: 400, summary: "A request or command-line argument is invalid." },
+  DEMO_ORTHANC_MISSING: {
+    cls: "permanent",
+    http: 500,
+    summary: "Orthanc or its DICOMweb plugin is not installed on this machine.",
+  },
+  INPUT_INVALID: {
+    cls: "permanent",
+    http: 400,
+    summary: "A request or command-line argument is invalid.",
+  },
   INTERNAL: { cls: "transient", http: 500, summary: "An unexpected internal error." },
 } as const satisfies Record<string, ErrorSpec>;
 
@@ -75,7 +196,11 @@ export class RadzError extends Error {
   readonly code: ErrorCode;
   readonly details: Readonly<Record<string, unknown>> | undefined;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown; details?: Record<string, unknown> },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = "RadzError";
     this.code = code;

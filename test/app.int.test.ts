@@ -21,7 +21,11 @@ import { makeTestInstance, useOrthanc } from "./helpers/orthanc.js";
 
 const SR_MODALITY = "00080060";
 
-async function waitFor(pred: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
+async function waitFor(
+  pred: () => boolean | Promise<boolean>,
+  ms: number,
+  what: string,
+): Promise<void> {
   const end = Date.now() + ms;
   while (!(await pred())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
@@ -67,25 +71,41 @@ describe("service end to end (real Orthanc)", function () {
     service = await createService(config, silentLogger());
     await service.start();
     for (const s of studies) {
-      for (const bytes of s.instances) orthancIds.set(s.studyInstanceUid, (await client.uploadInstance(bytes)).parentStudy);
+      for (const bytes of s.instances)
+        orthancIds.set(s.studyInstanceUid, (await client.uploadInstance(bytes)).parentStudy);
     }
     const svc = service;
     await waitFor(
-      () => studies.every((s) => isTerminal(svc.store.getByStudy(orthancIds.get(s.studyInstanceUid)!)?.state ?? "queued")),
+      () =>
+        studies.every((s) =>
+          isTerminal(svc.store.getByStudy(orthancIds.get(s.studyInstanceUid)!)?.state ?? "queued"),
+        ),
       90_000,
       "studies to finish",
     );
 
-    const dicomweb = new DicomWebClient({ url: orthanc.dicomwebUrl, timeoutMs: 10_000, maxInstanceBytes: 1 << 28 });
+    const dicomweb = new DicomWebClient({
+      url: orthanc.dicomwebUrl,
+      timeoutMs: 10_000,
+      maxInstanceBytes: 1 << 28,
+    });
     const labels = svc.model.labels.map((l) => l.id);
     for (const s of studies) {
       const job = svc.store.getByStudy(orthancIds.get(s.studyInstanceUid)!)!;
       expect(job.state, JSON.stringify(job.lastError)).to.equal("done");
-      const instances = await dicomweb.searchForInstances(s.studyInstanceUid, undefined, [SR_MODALITY]);
-      const srs = instances.filter((i) => (i[SR_MODALITY]?.Value as string[] | undefined)?.[0] === "SR");
+      const instances = await dicomweb.searchForInstances(s.studyInstanceUid, undefined, [
+        SR_MODALITY,
+      ]);
+      const srs = instances.filter(
+        (i) => (i[SR_MODALITY]?.Value as string[] | undefined)?.[0] === "SR",
+      );
       expect(srs, "SR instances in the study").to.have.length(1);
       const sr = job.result!.sr!;
-      const bytes = await dicomweb.retrieveInstance(s.studyInstanceUid, sr.seriesInstanceUid, sr.sopInstanceUid);
+      const bytes = await dicomweb.retrieveInstance(
+        s.studyInstanceUid,
+        sr.seriesInstanceUid,
+        sr.sopInstanceUid,
+      );
       const parsed = readStudyReport(bytes);
       expect(parsed.studyInstanceUid).to.equal(s.studyInstanceUid);
       expect(parsed.findings.map((f) => f.labelId)).to.deep.equal(labels);
@@ -131,7 +151,11 @@ describe("service end to end (real Orthanc)", function () {
     const ct = makeTestInstance({ modality: "CT", bodyPartExamined: "HEAD" });
     const id = (await client.uploadInstance(ct.bytes)).parentStudy;
     const svc = service;
-    await waitFor(() => isTerminal(svc.store.getByStudy(id)?.state ?? "queued"), 60_000, "the CT study");
+    await waitFor(
+      () => isTerminal(svc.store.getByStudy(id)?.state ?? "queued"),
+      60_000,
+      "the CT study",
+    );
     const job = svc.store.getByStudy(id)!;
     expect(job.state).to.equal("skipped");
     expect(job.lastError?.code).to.equal("NO_ELIGIBLE_IMAGES");

@@ -47,8 +47,12 @@ export function registerInferCommand(program: Command): void {
             .filter((f) => f.positive)
             .map((f) => `${f.label} ${f.probability.toFixed(2)}`)
             .join(", ");
-          const what = outcome.error ? `${outcome.error.code}: ${outcome.error.message}` : top || "no positive finding";
-          process.stdout.write(`${outcome.studyInstanceUID ?? outcome.files?.join(",")}  ${outcome.state}  ${outcome.priority ?? "-"}  ${what}\n`);
+          const what = outcome.error
+            ? `${outcome.error.code}: ${outcome.error.message}`
+            : top || "no positive finding";
+          process.stdout.write(
+            `${outcome.studyInstanceUID ?? outcome.files?.join(",")}  ${outcome.state}  ${outcome.priority ?? "-"}  ${what}\n`,
+          );
         }
       }
     } finally {

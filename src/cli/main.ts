@@ -41,7 +41,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`radz: ${err.code}: ${err.message}\n`);
       return 1;
     }
-    process.stderr.write(`radz: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(
+      `radz: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
     return 1;
   }
 }

@@ -6,7 +6,9 @@ export function registerServeCommand(program: Command): void {
   addCommonOptions(
     program
       .command("serve")
-      .description("Run the listener: watch Orthanc for stable studies, analyse them, write SRs back, serve the API.")
+      .description(
+        "Run the listener: watch Orthanc for stable studies, analyse them, write SRs back, serve the API.",
+      )
       .option("--port <port>", "API port (overrides http.port)", (v) => Number(v)),
   ).action(async (opts: CommonOptions & { port?: number }) => {
     const config = configFrom(opts, opts.port !== undefined ? { http: { port: opts.port } } : {});

@@ -36,7 +36,10 @@ export function envToObject(env: NodeJS.ProcessEnv): Record<string, unknown> {
     let node = out;
     for (const part of path.slice(0, -1)) {
       const next = node[part];
-      node = typeof next === "object" && next !== null ? (next as Record<string, unknown>) : (node[part] = {});
+      node =
+        typeof next === "object" && next !== null
+          ? (next as Record<string, unknown>)
+          : (node[part] = {});
     }
     const leaf = path[path.length - 1];
     if (leaf) node[leaf] = parseEnvValue(raw);
@@ -48,7 +51,10 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-export function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+export function deepMerge(
+  base: Record<string, unknown>,
+  over: Record<string, unknown>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
   for (const [k, v] of Object.entries(over)) {
     const prev = out[k];
@@ -75,18 +81,33 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       if (!isPlainObject(parsed)) throw new Error("top level must be a JSON object");
       fromFile = parsed;
     } catch (err) {
-      throw new RadzError("CONFIG_FILE_UNREADABLE", `cannot read config file ${file}: ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw new RadzError(
+        "CONFIG_FILE_UNREADABLE",
+        `cannot read config file ${file}: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
     }
   }
   const merged = deepMerge(deepMerge(fromFile, envToObject(env)), options.overrides ?? {});
   const result = ConfigSchema.safeParse(merged);
   if (!result.success) {
-    const problems = result.error.issues.map((i) => `  - ${i.path.join(".") || "(root)"}: ${i.message}`);
-    throw new RadzError("CONFIG_INVALID", `configuration has ${problems.length} problem(s):\n${problems.join("\n")}`, {
-      details: { problems: result.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })) },
-    });
+    const problems = result.error.issues.map(
+      (i) => `  - ${i.path.join(".") || "(root)"}: ${i.message}`,
+    );
+    throw new RadzError(
+      "CONFIG_INVALID",
+      `configuration has ${problems.length} problem(s):\n${problems.join("\n")}`,
+      {
+        details: {
+          problems: result.error.issues.map((i) => ({
+            path: i.path.join("."),
+            message: i.message,
+          })),
+        },
+      },
+    );
   }
   return deepFreeze(result.data);
 }

@@ -19,14 +19,15 @@ interface JsonSchemaNode {
 }
 
 export function configJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(ConfigSchema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+  return z.toJSONSchema(ConfigSchema, { io: "input", unrepresentable: "any" });
 }
 
 function typeOf(n: JsonSchemaNode): string {
   if (n.enum) return n.enum.map((v) => JSON.stringify(v)).join(" \\| ");
   const t = Array.isArray(n.type) ? n.type.join(" \\| ") : (n.type ?? "any");
   if (t === "array" && n.items) return `${typeOf(n.items)}[]`;
-  const max = n.maximum !== undefined && n.maximum < Number.MAX_SAFE_INTEGER ? n.maximum : undefined;
+  const max =
+    n.maximum !== undefined && n.maximum < Number.MAX_SAFE_INTEGER ? n.maximum : undefined;
   const min = n.minimum ?? (n.exclusiveMinimum === 0 ? 1 : undefined);
   const range = min !== undefined || max !== undefined ? ` (${min ?? ""}..${max ?? ""})` : "";
   return t + range;
@@ -50,7 +51,12 @@ export function configReferenceMarkdown(): string {
     "",
   ];
   for (const [section, node] of Object.entries(schema.properties ?? {})) {
-    lines.push(`## \`${section}\``, "", "| key | type | default | environment | description |", "|---|---|---|---|---|");
+    lines.push(
+      `## \`${section}\``,
+      "",
+      "| key | type | default | environment | description |",
+      "|---|---|---|---|---|",
+    );
     for (const [key, leaf] of Object.entries(node.properties ?? {})) {
       const def = leaf.default === undefined ? "—" : `\`${JSON.stringify(leaf.default)}\``;
       lines.push(

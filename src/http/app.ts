@@ -66,11 +66,14 @@ export function createApi(deps: ApiDeps): express.Express {
   app.get("/api/studies", (req, res) => {
     const q = req.query;
     const state = q.state;
-    if (state !== undefined && (typeof state !== "string" || !JOB_STATES.includes(state as JobState))) {
+    if (
+      state !== undefined &&
+      (typeof state !== "string" || !JOB_STATES.includes(state as JobState))
+    ) {
       throw new RadzError("INPUT_INVALID", `state must be one of ${JOB_STATES.join(", ")}`);
     }
     const priority = q.priority;
-    if (priority !== undefined && !["urgent", "review", "routine"].includes(String(priority))) {
+    if (priority !== undefined && !["urgent", "review", "routine"].includes(priority as string)) {
       throw new RadzError("INPUT_INVALID", "priority must be one of urgent, review, routine");
     }
     const limit = intParam(q.limit, "limit", 1, 1000) ?? 100;
@@ -87,7 +90,10 @@ export function createApi(deps: ApiDeps): express.Express {
   app.get("/api/studies/:id", (req, res) => {
     const id = req.params.id;
     if (!/^[0-9a-f]{8}(-[0-9a-f]{8}){4}$/.test(id)) {
-      throw new RadzError("INPUT_INVALID", "study id must be an Orthanc study ID (five groups of 8 hex digits)");
+      throw new RadzError(
+        "INPUT_INVALID",
+        "study id must be an Orthanc study ID (five groups of 8 hex digits)",
+      );
     }
     const job = deps.store.getByStudy(id);
     if (!job) throw new RadzError("JOB_NOT_FOUND", "no job for that study");
@@ -98,7 +104,11 @@ export function createApi(deps: ApiDeps): express.Express {
 
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const status =
-      typeof err === "object" && err !== null && "status" in err && typeof err.status === "number" && err.status < 500
+      typeof err === "object" &&
+      err !== null &&
+      "status" in err &&
+      typeof err.status === "number" &&
+      err.status < 500
         ? err.status
         : undefined;
     const e = status ? new RadzError("INPUT_INVALID", "malformed request") : toRadzError(err);

@@ -18,7 +18,10 @@ export interface FeedChange {
 
 /** The part of the Orthanc client the feed needs (structural, so tests can pass a fake). */
 export interface ChangeSource {
-  changes(since: number, limit: number): Promise<{ changes: FeedChange[]; last: number; done: boolean }>;
+  changes(
+    since: number,
+    limit: number,
+  ): Promise<{ changes: FeedChange[]; last: number; done: boolean }>;
   lastChange(): Promise<number>;
 }
 
@@ -65,20 +68,29 @@ export class ChangeFeed {
       const page = await source.changes(cursor, limit);
       if (page.last < cursor) {
         // Orthanc's index was reset or replaced: its sequence numbers restarted.
-        logger.warn({ cursor, last: page.last }, "Orthanc change sequence went backwards; restarting the cursor");
+        logger.warn(
+          { cursor, last: page.last },
+          "Orthanc change sequence went backwards; restarting the cursor",
+        );
         cursor = 0;
         store.setCursor(CHANGES_CURSOR, 0);
         continue;
       }
       const studies = [
         ...new Set(
-          page.changes.filter((c) => c.changeType === "StableStudy" && c.resourceType === "Study").map((c) => c.resourceId),
+          page.changes
+            .filter((c) => c.changeType === "StableStudy" && c.resourceType === "Study")
+            .map((c) => c.resourceId),
         ),
       ];
-      const results = store.enqueueBatch(studies, "changes", { name: CHANGES_CURSOR, value: page.last });
+      const results = store.enqueueBatch(studies, "changes", {
+        name: CHANGES_CURSOR,
+        value: page.last,
+      });
       const fresh = results.filter((r) => r.created).length;
       created += fresh;
-      if (studies.length > 0) logger.debug({ stable: studies.length, fresh, cursor: page.last }, "changes enqueued");
+      if (studies.length > 0)
+        logger.debug({ stable: studies.length, fresh, cursor: page.last }, "changes enqueued");
       if (fresh > 0) this.options.onEnqueued?.(fresh);
       cursor = page.last;
       if (page.done || page.changes.length === 0) break;
@@ -92,7 +104,10 @@ export class ChangeFeed {
     this.task = cron.schedule(schedule, () => {
       this.poll().catch((err: unknown) => {
         const e = toRadzError(err);
-        this.options.logger.warn({ code: e.code, err: e.message }, "change feed poll failed; will retry next tick");
+        this.options.logger.warn(
+          { code: e.code, err: e.message },
+          "change feed poll failed; will retry next tick",
+        );
       });
     });
   }

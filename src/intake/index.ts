@@ -1,1 +1,7 @@
-export { ChangeFeed, CHANGES_CURSOR, type ChangeFeedOptions, type ChangeSource, type FeedChange } from "./change-feed.js";
+export {
+  ChangeFeed,
+  CHANGES_CURSOR,
+  type ChangeFeedOptions,
+  type ChangeSource,
+  type FeedChange,
+} from "./change-feed.js";

@@ -1,4 +1,12 @@
 export { JobState, JOB_STATES, TRANSITIONS, canTransition, isTerminal } from "./states.js";
-export type { Job, JobError, JobFilter, JobResult, JobSource, JobStore, EnqueueResult } from "./types.js";
+export type {
+  Job,
+  JobError,
+  JobFilter,
+  JobResult,
+  JobSource,
+  JobStore,
+  EnqueueResult,
+} from "./types.js";
 export { SqliteJobStore, type SqliteJobStoreOptions } from "./sqlite-store.js";
 export { backoffDelay } from "./backoff.js";

@@ -8,7 +8,15 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { RadzError } from "../errors.js";
 import { JobState, canTransition } from "./states.js";
-import type { EnqueueResult, Job, JobError, JobFilter, JobResult, JobSource, JobStore } from "./types.js";
+import type {
+  EnqueueResult,
+  Job,
+  JobError,
+  JobFilter,
+  JobResult,
+  JobSource,
+  JobStore,
+} from "./types.js";
 
 /** Forward-only. Never edit a released migration; append a new one. */
 const MIGRATIONS: readonly string[] = [
@@ -62,7 +70,9 @@ function toJob(r: JobRow): Job {
     state: r.state,
     attempts: r.attempts,
     source: r.source,
-    lastError: r.last_error_code ? { code: r.last_error_code, message: r.last_error_message ?? "" } : null,
+    lastError: r.last_error_code
+      ? { code: r.last_error_code, message: r.last_error_message ?? "" }
+      : null,
     notBefore: r.not_before,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
@@ -93,30 +103,42 @@ export class SqliteJobStore implements JobStore {
       this.db.pragma("busy_timeout = 5000");
       this.migrate();
     } catch (err) {
-      throw new RadzError("STORE_FAILED", `cannot open job store ${options.path}: ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw new RadzError(
+        "STORE_FAILED",
+        `cannot open job store ${options.path}: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
     }
   }
 
   /** Current schema version (number of applied migrations). */
   schemaVersion(): number {
-    const row = this.db.prepare("SELECT MAX(version) AS v FROM _schema").get() as { v: number | null };
+    const row = this.db.prepare("SELECT MAX(version) AS v FROM _schema").get() as {
+      v: number | null;
+    };
     return row.v ?? 0;
   }
 
   private migrate(): void {
-    this.db.exec("CREATE TABLE IF NOT EXISTS _schema (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
+    this.db.exec(
+      "CREATE TABLE IF NOT EXISTS _schema (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+    );
     const current = this.schemaVersion();
     if (current > MIGRATIONS.length) {
-      throw new Error(`job store schema v${current} is newer than this RadZ (v${MIGRATIONS.length}); upgrade RadZ`);
+      throw new Error(
+        `job store schema v${current} is newer than this RadZ (v${MIGRATIONS.length}); upgrade RadZ`,
+      );
     }
     MIGRATIONS.forEach((sql, index) => {
       const version = index + 1;
       if (version <= current) return;
       this.db.transaction(() => {
         this.db.exec(sql);
-        this.db.prepare("INSERT INTO _schema (version, applied_at) VALUES (?, ?)").run(version, this.now());
+        this.db
+          .prepare("INSERT INTO _schema (version, applied_at) VALUES (?, ?)")
+          .run(version, this.now());
       })();
     });
   }
@@ -129,7 +151,10 @@ export class SqliteJobStore implements JobStore {
 
   private assertTransition(r: JobRow, to: JobState): void {
     if (!canTransition(r.state, to)) {
-      throw new RadzError("JOB_INVALID_TRANSITION", `job ${r.id} cannot go from ${r.state} to ${to}`);
+      throw new RadzError(
+        "JOB_INVALID_TRANSITION",
+        `job ${r.id} cannot go from ${r.state} to ${to}`,
+      );
     }
   }
 
@@ -141,7 +166,9 @@ export class SqliteJobStore implements JobStore {
          VALUES (?, 'queued', ?, ?, ?) ON CONFLICT(orthanc_study_id) DO NOTHING`,
       )
       .run(orthancStudyId, source, now, now);
-    const r = this.db.prepare("SELECT * FROM jobs WHERE orthanc_study_id = ?").get(orthancStudyId) as JobRow;
+    const r = this.db
+      .prepare("SELECT * FROM jobs WHERE orthanc_study_id = ?")
+      .get(orthancStudyId) as JobRow;
     return { job: toJob(r), created: info.changes === 1 };
   }
 
@@ -163,11 +190,12 @@ export class SqliteJobStore implements JobStore {
 
   requeue(orthancStudyId: string, source: JobSource): Job {
     return this.db.transaction(() => {
-      const existing = this.db.prepare("SELECT * FROM jobs WHERE orthanc_study_id = ?").get(orthancStudyId) as
-        | JobRow
-        | undefined;
+      const existing = this.db
+        .prepare("SELECT * FROM jobs WHERE orthanc_study_id = ?")
+        .get(orthancStudyId) as JobRow | undefined;
       if (!existing) return this.insertOrGet(orthancStudyId, source).job;
-      if (existing.state === JobState.Queued || existing.state === JobState.Running) return toJob(existing);
+      if (existing.state === JobState.Queued || existing.state === JobState.Running)
+        return toJob(existing);
       this.assertTransition(existing, JobState.Queued);
       this.db
         .prepare(
@@ -182,18 +210,24 @@ export class SqliteJobStore implements JobStore {
   claimNext(now: number): Job | null {
     return this.db.transaction(() => {
       const r = this.db
-        .prepare("SELECT * FROM jobs WHERE state='queued' AND not_before <= ? ORDER BY not_before, id LIMIT 1")
+        .prepare(
+          "SELECT * FROM jobs WHERE state='queued' AND not_before <= ? ORDER BY not_before, id LIMIT 1",
+        )
         .get(now) as JobRow | undefined;
       if (!r) return null;
       this.db
-        .prepare("UPDATE jobs SET state='running', attempts=attempts+1, started_at=?, updated_at=? WHERE id=?")
+        .prepare(
+          "UPDATE jobs SET state='running', attempts=attempts+1, started_at=?, updated_at=? WHERE id=?",
+        )
         .run(now, now, r.id);
       return toJob(this.row(r.id));
     })();
   }
 
   setStudyInstanceUid(id: number, uid: string): void {
-    this.db.prepare("UPDATE jobs SET study_uid=?, updated_at=? WHERE id=?").run(uid, this.now(), id);
+    this.db
+      .prepare("UPDATE jobs SET study_uid=?, updated_at=? WHERE id=?")
+      .run(uid, this.now(), id);
   }
 
   private finish(id: number, to: JobState, fields: Record<string, unknown>): Job {
@@ -203,7 +237,9 @@ export class SqliteJobStore implements JobStore {
       const now = this.now();
       const sets = Object.keys(fields).map((k) => `${k}=@${k}`);
       this.db
-        .prepare(`UPDATE jobs SET state=@state, updated_at=@now${sets.length ? ", " + sets.join(", ") : ""} WHERE id=@id`)
+        .prepare(
+          `UPDATE jobs SET state=@state, updated_at=@now${sets.length ? ", " + sets.join(", ") : ""} WHERE id=@id`,
+        )
         .run({ ...fields, state: to, now, id });
       return toJob(this.row(id));
     })();
@@ -260,9 +296,9 @@ export class SqliteJobStore implements JobStore {
   }
 
   getByStudy(orthancStudyId: string): Job | null {
-    const r = this.db.prepare("SELECT * FROM jobs WHERE orthanc_study_id = ?").get(orthancStudyId) as
-      | JobRow
-      | undefined;
+    const r = this.db
+      .prepare("SELECT * FROM jobs WHERE orthanc_study_id = ?")
+      .get(orthancStudyId) as JobRow | undefined;
     return r ? toJob(r) : null;
   }
 
@@ -291,7 +327,9 @@ export class SqliteJobStore implements JobStore {
 
   countByState(): Record<string, number> {
     const out: Record<string, number> = { queued: 0, running: 0, done: 0, skipped: 0, failed: 0 };
-    for (const r of this.db.prepare("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state").all() as {
+    for (const r of this.db
+      .prepare("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state")
+      .all() as {
       state: string;
       n: number;
     }[]) {
@@ -301,12 +339,15 @@ export class SqliteJobStore implements JobStore {
   }
 
   nextWakeUp(): number | null {
-    const r = this.db.prepare("SELECT MIN(not_before) AS t FROM jobs WHERE state='queued'").get() as { t: number | null };
+    const r = this.db
+      .prepare("SELECT MIN(not_before) AS t FROM jobs WHERE state='queued'")
+      .get() as { t: number | null };
     return r.t;
   }
 
   getCursor(name: string): number | null {
-    const r = this.db.prepare("SELECT value FROM cursors WHERE name = ?").get(name) as { value: number } | undefined;
+    const r = this.db.prepare("SELECT value FROM cursors WHERE name = ?").get(name) as
+      { value: number } | undefined;
     return r ? r.value : null;
   }
 

@@ -67,7 +67,11 @@ export interface EnqueueResult {
  */
 export interface JobStore {
   /** Enqueue jobs for studies and move a feed cursor in ONE transaction: the cursor never passes an uncommitted job. */
-  enqueueBatch(orthancStudyIds: readonly string[], source: JobSource, cursor?: { name: string; value: number }): EnqueueResult[];
+  enqueueBatch(
+    orthancStudyIds: readonly string[],
+    source: JobSource,
+    cursor?: { name: string; value: number },
+  ): EnqueueResult[];
   enqueue(orthancStudyId: string, source: JobSource): EnqueueResult;
   /** Put a finished job back to queued (reprocess / manual retry). */
   requeue(orthancStudyId: string, source: JobSource): Job;

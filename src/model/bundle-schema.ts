@@ -232,69 +232,97 @@ export const BundleManifestSchema = z
       }),
   })
   .strict()
-  .superRefine((m, ctx) => {
-    const ids = new Set(m.labels.map((l) => l.id));
-    const declared = new Set(m.codingSchemes.map((s) => s.designator));
-    m.labels.forEach((l, i) => {
-      if (!STANDARD_CODING_SCHEMES.includes(l.concept.scheme) && !declared.has(l.concept.scheme)) {
-        ctx.addIssue({
-          code: "custom",
-          message: `coding scheme "${l.concept.scheme}" is neither standard (${STANDARD_CODING_SCHEMES.join(", ")}) nor declared in codingSchemes`,
-          path: ["labels", i, "concept", "scheme"],
-        });
+  // Cross-field checks. They also run when other fields have problems (every
+  // problem is reported at once), so they read the possibly malformed value defensively.
+  .superRefine(
+    (value, ctx) => {
+      const m = value as unknown as Partial<Record<string, unknown>>;
+      const asArray = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+      const asObject = (v: unknown): Record<string, unknown> | undefined =>
+        v !== null && typeof v === "object" && !Array.isArray(v)
+          ? (v as Record<string, unknown>)
+          : undefined;
+      const labels = asArray(m.labels).map(asObject);
+      const ids = new Set(
+        labels.map((l) => l?.id).filter((id): id is string => typeof id === "string"),
+      );
+      const declared = new Set(asArray(m.codingSchemes).map((s) => asObject(s)?.designator));
+      labels.forEach((l, i) => {
+        const scheme = asObject(l?.concept)?.scheme;
+        if (
+          typeof scheme === "string" &&
+          !STANDARD_CODING_SCHEMES.includes(scheme) &&
+          !declared.has(scheme)
+        ) {
+          ctx.addIssue({
+            code: "custom",
+            message: `coding scheme "${scheme}" is neither standard (${STANDARD_CODING_SCHEMES.join(", ")}) nor declared in codingSchemes`,
+            path: ["labels", i, "concept", "scheme"],
+          });
+        }
+      });
+      const e = asObject(m.labelEmbeddings);
+      if (e) {
+        const labelIds = asArray(e.labelIds);
+        const negativeIds = asArray(e.negativeLabelIds);
+        const shape = asArray(e.shape);
+        const rows = labelIds.length + negativeIds.length;
+        if (typeof shape[0] === "number" && shape[0] !== rows) {
+          ctx.addIssue({
+            code: "custom",
+            message: `shape[0] is ${shape[0]} but labelIds + negativeLabelIds name ${rows} rows`,
+            path: ["labelEmbeddings", "shape"],
+          });
+        }
+        const embeddingSize = asObject(m.imageEncoder)?.embeddingSize;
+        if (
+          typeof shape[1] === "number" &&
+          typeof embeddingSize === "number" &&
+          shape[1] !== embeddingSize
+        ) {
+          ctx.addIssue({
+            code: "custom",
+            message: `shape[1] is ${shape[1]} but imageEncoder.embeddingSize is ${embeddingSize}`,
+            path: ["labelEmbeddings", "shape"],
+          });
+        }
+        for (const [key, list] of [
+          ["labelIds", labelIds],
+          ["negativeLabelIds", negativeIds],
+        ] as const) {
+          const seen = new Set<unknown>();
+          list.forEach((id, i) => {
+            if (typeof id === "string" && !ids.has(id))
+              ctx.addIssue({
+                code: "custom",
+                message: `unknown label id "${id}"`,
+                path: ["labelEmbeddings", key, i],
+              });
+            if (seen.has(id))
+              ctx.addIssue({
+                code: "custom",
+                message: `duplicate label id "${String(id)}"`,
+                path: ["labelEmbeddings", key, i],
+              });
+            seen.add(id);
+          });
+        }
       }
-    });
-    const e = m.labelEmbeddings;
-    if (e) {
-      const rows = e.labelIds.length + e.negativeLabelIds.length;
-      if (e.shape[0] !== rows) {
-        ctx.addIssue({
-          code: "custom",
-          message: `shape[0] is ${e.shape[0]} but labelIds + negativeLabelIds name ${rows} rows`,
-          path: ["labelEmbeddings", "shape"],
-        });
+      const pre = asObject(m.preprocess);
+      const ch = pre?.channels ?? 3;
+      for (const key of ["mean", "std"] as const) {
+        const list = pre?.[key];
+        if (Array.isArray(list) && list.length !== 1 && list.length !== ch) {
+          ctx.addIssue({
+            code: "custom",
+            message: `${key} has ${list.length} values; give 1 or ${String(ch)} (channels)`,
+            path: ["preprocess", key],
+          });
+        }
       }
-      if (e.shape[1] !== m.imageEncoder.embeddingSize) {
-        ctx.addIssue({
-          code: "custom",
-          message: `shape[1] is ${e.shape[1]} but imageEncoder.embeddingSize is ${m.imageEncoder.embeddingSize}`,
-          path: ["labelEmbeddings", "shape"],
-        });
-      }
-      for (const [key, list] of [
-        ["labelIds", e.labelIds],
-        ["negativeLabelIds", e.negativeLabelIds],
-      ] as const) {
-        const seen = new Set<string>();
-        list.forEach((id, i) => {
-          if (!ids.has(id))
-            ctx.addIssue({
-              code: "custom",
-              message: `unknown label id "${id}"`,
-              path: ["labelEmbeddings", key, i],
-            });
-          if (seen.has(id))
-            ctx.addIssue({
-              code: "custom",
-              message: `duplicate label id "${id}"`,
-              path: ["labelEmbeddings", key, i],
-            });
-          seen.add(id);
-        });
-      }
-    }
-    const ch = m.preprocess.channels;
-    for (const key of ["mean", "std"] as const) {
-      const n = m.preprocess[key].length;
-      if (n !== 1 && n !== ch) {
-        ctx.addIssue({
-          code: "custom",
-          message: `${key} has ${n} values; give 1 or ${ch} (channels)`,
-          path: ["preprocess", key],
-        });
-      }
-    }
-  });
+    },
+    { when: (payload) => payload.value !== null && typeof payload.value === "object" },
+  );
 
 export type BundleManifest = z.output<typeof BundleManifestSchema>;
 export type BundleManifestInput = z.input<typeof BundleManifestSchema>;

@@ -1,1 +1,8 @@
-export { createLogger, silentLogger, studyKey, PHI_FIELDS, type Logger, type LoggerOptions } from "./logger.js";
+export {
+  createLogger,
+  silentLogger,
+  studyKey,
+  PHI_FIELDS,
+  type Logger,
+  type LoggerOptions,
+} from "./logger.js";

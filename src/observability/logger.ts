@@ -59,6 +59,9 @@ const DEFAULT_UID_KEY = "radz-uid-hash";
  * A short, stable, keyed hash of a Study Instance UID, for logs and metrics.
  * Key it per site (RADZ_LOG_KEY) so hashes cannot be reversed by dictionary.
  */
-export function studyKey(studyInstanceUid: string, key: string = process.env.RADZ_LOG_KEY ?? DEFAULT_UID_KEY): string {
+export function studyKey(
+  studyInstanceUid: string,
+  key: string = process.env.RADZ_LOG_KEY ?? DEFAULT_UID_KEY,
+): string {
   return createHmac("sha256", key).update(studyInstanceUid).digest("hex").slice(0, 16);
 }

@@ -7,13 +7,17 @@ import type { LabelScore } from "../model/types.js";
 
 export type Aggregation = "max" | "mean";
 
-export function aggregateScores(perImage: readonly (readonly LabelScore[])[], how: Aggregation): LabelScore[] {
+export function aggregateScores(
+  perImage: readonly (readonly LabelScore[])[],
+  how: Aggregation,
+): LabelScore[] {
   const first = perImage[0];
   if (!first) return [];
   return first.map((label, i) => {
     const column = perImage.map((scores) => {
       const s = scores[i];
-      if (!s || s.labelId !== label.labelId) throw new Error(`label order differs between images at ${i}`);
+      if (!s || s.labelId !== label.labelId)
+        throw new Error(`label order differs between images at ${i}`);
       return s;
     });
     if (how === "max") {

@@ -8,9 +8,15 @@ import type { Config } from "../config/index.js";
 import { decodeFrame, preprocess, type DicomInstance } from "../imaging/index.js";
 import type { ZeroShotModel } from "../model/index.js";
 import type { LabelScore } from "../model/types.js";
-import { buildStudyReport, triage, type BuiltReport, type SourceImageRef, type TriageResult } from "../report/index.js";
+import {
+  buildStudyReport,
+  triage,
+  type BuiltReport,
+  type SourceImageRef,
+  type TriageResult,
+} from "../report/index.js";
 import { aggregateScores } from "./aggregate.js";
-import { Stopwatch } from "./stopwatch.js";
+import type { Stopwatch } from "./stopwatch.js";
 
 export interface StudyAnalysis {
   readonly studyInstanceUid: string;
@@ -39,7 +45,11 @@ export async function analyzeImages(
   if (!first) throw new Error("analyzeImages needs at least one image");
   const tensors = instances.map((instance) => {
     const decoded = clock.time("decode", () =>
-      decodeFrame(instance, { frame: 0, windowIndex: config.imaging.windowIndex, maxPixels: config.imaging.maxPixels }),
+      decodeFrame(instance, {
+        frame: 0,
+        windowIndex: config.imaging.windowIndex,
+        maxPixels: config.imaging.maxPixels,
+      }),
     );
     return clock.time("preprocess", () => preprocess(decoded, model.preprocess));
   });
@@ -72,7 +82,9 @@ export function buildReport(
       device: {
         manufacturer: config.report.manufacturer,
         softwareVersion,
-        ...(config.report.institutionName ? { institutionName: config.report.institutionName } : {}),
+        ...(config.report.institutionName
+          ? { institutionName: config.report.institutionName }
+          : {}),
       },
       series: {
         number: config.report.seriesNumber,

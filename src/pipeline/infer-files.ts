@@ -8,7 +8,12 @@ import { mkdir, readFile, readdir, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Config } from "../config/index.js";
 import { toRadzError } from "../errors.js";
-import { parseInstance, selectImages, type DicomInstance, type ImageCandidate } from "../imaging/index.js";
+import {
+  parseInstance,
+  selectImages,
+  type DicomInstance,
+  type ImageCandidate,
+} from "../imaging/index.js";
 import type { ZeroShotModel } from "../model/index.js";
 import type { Logger } from "../observability/index.js";
 import { analyzeImages, buildReport } from "./analyze.js";
@@ -69,7 +74,11 @@ export function candidateFromInstance(instance: DicomInstance): ImageCandidate {
     modality: str(ds, "Modality"),
     bodyPartExamined: str(ds, "BodyPartExamined"),
     viewPosition: str(ds, "ViewPosition"),
-    imageType: Array.isArray(imageType) ? imageType.map(String) : typeof imageType === "string" ? imageType.split("\\") : undefined,
+    imageType: Array.isArray(imageType)
+      ? imageType.map(String)
+      : typeof imageType === "string"
+        ? imageType.split("\\")
+        : undefined,
     numberOfFrames: num(ds, "NumberOfFrames"),
     rows: num(ds, "Rows"),
     columns: num(ds, "Columns"),
@@ -87,7 +96,10 @@ function looksLikeDicom(path: string, bytes: Uint8Array): boolean {
   return magic || /\.dcm$/i.test(path);
 }
 
-export async function* inferFiles(inputs: readonly string[], o: InferFilesOptions): AsyncGenerator<InferOutcome> {
+export async function* inferFiles(
+  inputs: readonly string[],
+  o: InferFilesOptions,
+): AsyncGenerator<InferOutcome> {
   const limits = { maxBytes: o.config.dicomweb.maxInstanceBytes };
   const studies = new Map<string, { path: string; candidate: ImageCandidate }[]>();
   const unreadable: { path: string; code: string; message: string }[] = [];
@@ -113,7 +125,11 @@ export async function* inferFiles(inputs: readonly string[], o: InferFilesOption
     }
   }
 
-  if (ignored.length > 0) o.logger.info({ ignored: ignored.length }, "ignored files that are not DICOM (no DICM prefix, no .dcm name)");
+  if (ignored.length > 0)
+    o.logger.info(
+      { ignored: ignored.length },
+      "ignored files that are not DICOM (no DICM prefix, no .dcm name)",
+    );
   await mkdir(o.outDir, { recursive: true });
   for (const [studyUid, files] of studies) {
     const clock = new Stopwatch();
@@ -131,7 +147,10 @@ export async function* inferFiles(inputs: readonly string[], o: InferFilesOption
           priority: null,
           outputs: [],
           timings: {},
-          error: { code: "NO_ELIGIBLE_IMAGES", message: `no eligible chest radiograph${reasons ? `: ${reasons}` : ""}` },
+          error: {
+            code: "NO_ELIGIBLE_IMAGES",
+            message: `no eligible chest radiograph${reasons ? `: ${reasons}` : ""}`,
+          },
         };
         continue;
       }
@@ -142,13 +161,24 @@ export async function* inferFiles(inputs: readonly string[], o: InferFilesOption
         instances.push(clock.time("parse", () => parseInstance(bytes, limits)));
       }
       const analysis = await analyzeImages(instances, o.model, o.config, clock);
-      const report = buildReport(analysis, instances[0]!, o.model, o.config, o.softwareVersion, clock);
+      const report = buildReport(
+        analysis,
+        instances[0]!,
+        o.model,
+        o.config,
+        o.softwareVersion,
+        clock,
+      );
       const out = join(o.outDir, `${studyUid}.sr.dcm`);
       await writeFile(out, report.part10);
       yield {
         studyInstanceUID: studyUid,
         state: "done",
-        findings: analysis.findings.map((f) => ({ label: f.labelId, probability: f.probability, positive: f.positive })),
+        findings: analysis.findings.map((f) => ({
+          label: f.labelId,
+          probability: f.probability,
+          positive: f.positive,
+        })),
         priority: analysis.triage.priority,
         outputs: [out],
         timings: clock.toJSON(),

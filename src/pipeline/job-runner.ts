@@ -43,7 +43,8 @@ export class JobRunner {
     if (!this.stopped) return;
     this.stopped = false;
     const recovered = this.o.store.requeueRunning();
-    if (recovered > 0) this.o.logger.warn({ recovered }, "requeued jobs left running by a previous process");
+    if (recovered > 0)
+      this.o.logger.warn({ recovered }, "requeued jobs left running by a previous process");
     this.wake();
   }
 
@@ -75,14 +76,22 @@ export class JobRunner {
   }
 
   private async run(job: Job): Promise<void> {
-    const log = this.o.logger.child({ jobId: job.id, study: job.orthancStudyId, attempt: job.attempts });
+    const log = this.o.logger.child({
+      jobId: job.id,
+      study: job.orthancStudyId,
+      attempt: job.attempts,
+    });
     const started = this.now();
     let settled: Job;
     try {
       const result = await this.o.process(job, this.abort.signal);
       settled = this.o.store.complete(job.id, result);
       log.info(
-        { priority: result.priority, ms: this.now() - started, positives: result.findings.filter((f) => f.positive).length },
+        {
+          priority: result.priority,
+          ms: this.now() - started,
+          positives: result.findings.filter((f) => f.positive).length,
+        },
         "study done",
       );
     } catch (err) {
@@ -92,9 +101,13 @@ export class JobRunner {
         settled = this.o.store.skip(job.id, e.message, error);
         log.info({ code: e.code }, "study skipped");
       } else if (e.transient && job.attempts < this.o.maxAttempts && !this.stopped) {
-        const retryAt = this.now() + backoffDelay(job.attempts, this.o.backoffBaseMs, this.o.backoffMaxMs);
+        const retryAt =
+          this.now() + backoffDelay(job.attempts, this.o.backoffBaseMs, this.o.backoffMaxMs);
         settled = this.o.store.retryLater(job.id, error, retryAt);
-        log.warn({ code: e.code, err: e.message, retryInMs: retryAt - this.now() }, "study attempt failed; will retry");
+        log.warn(
+          { code: e.code, err: e.message, retryInMs: retryAt - this.now() },
+          "study attempt failed; will retry",
+        );
       } else if (e.transient && this.stopped) {
         settled = this.o.store.retryLater(job.id, error, 0);
         log.info({ code: e.code }, "study interrupted by shutdown; returned to queue");

@@ -5,7 +5,12 @@
 import type { Config } from "../config/index.js";
 import type { DicomWebClient } from "../dicomweb/index.js";
 import { RadzError } from "../errors.js";
-import { candidateFromDicomJson, parseInstance, selectImages, QIDO_INCLUDE_FIELDS } from "../imaging/index.js";
+import {
+  candidateFromDicomJson,
+  parseInstance,
+  selectImages,
+  QIDO_INCLUDE_FIELDS,
+} from "../imaging/index.js";
 import type { JobResult } from "../jobs/index.js";
 import type { ZeroShotModel } from "../model/index.js";
 import type { Logger } from "../observability/index.js";
@@ -24,7 +29,12 @@ export interface StudyProcessorDeps {
   softwareVersion: string;
 }
 
-export function jobResult(analysis: StudyAnalysis, report: BuiltReport | null, model: ZeroShotModel, clock: Stopwatch): JobResult {
+export function jobResult(
+  analysis: StudyAnalysis,
+  report: BuiltReport | null,
+  model: ZeroShotModel,
+  clock: Stopwatch,
+): JobResult {
   return {
     studyInstanceUid: analysis.studyInstanceUid,
     findings: analysis.findings.map((f) => ({
@@ -36,9 +46,15 @@ export function jobResult(analysis: StudyAnalysis, report: BuiltReport | null, m
     })),
     priority: analysis.triage.priority,
     triageScore: analysis.triage.score,
-    model: { id: model.identity.id, version: model.identity.version, labelSetHash: model.identity.labelSetHash },
+    model: {
+      id: model.identity.id,
+      version: model.identity.version,
+      labelSetHash: model.identity.labelSetHash,
+    },
     images: analysis.images.map((i) => i.sopInstanceUid),
-    sr: report ? { sopInstanceUid: report.sopInstanceUid, seriesInstanceUid: report.seriesInstanceUid } : null,
+    sr: report
+      ? { sopInstanceUid: report.sopInstanceUid, seriesInstanceUid: report.seriesInstanceUid }
+      : null,
     timings: clock.toJSON(),
   };
 }
@@ -68,18 +84,26 @@ export function createStudyProcessor(deps: StudyProcessorDeps): StudyProcessor {
       const bytes = await clock.timeAsync("wado", () =>
         dicomweb.retrieveInstance(c.studyInstanceUid, c.seriesInstanceUid, c.sopInstanceUid),
       );
-      instances.push(clock.time("parse", () => parseInstance(bytes, { maxBytes: config.dicomweb.maxInstanceBytes })));
+      instances.push(
+        clock.time("parse", () =>
+          parseInstance(bytes, { maxBytes: config.dicomweb.maxInstanceBytes }),
+        ),
+      );
     }
 
     const analysis = await analyzeImages(instances, model, config, clock);
     const report = buildReport(analysis, instances[0]!, model, config, deps.softwareVersion, clock);
 
-    const stored = await clock.timeAsync("stow", () => dicomweb.storeInstances([report.part10], studyUid));
+    const stored = await clock.timeAsync("stow", () =>
+      dicomweb.storeInstances([report.part10], studyUid),
+    );
     if (!stored.stored.includes(report.sopInstanceUid)) {
       const why = stored.failed.map((f) => f.reason).join("; ") || "not listed as stored";
       throw new RadzError("STOW_FAILED", `the SR was not stored: ${why}`);
     }
-    const visible = await clock.timeAsync("verify", () => dicomweb.searchForInstances(studyUid, report.seriesInstanceUid));
+    const visible = await clock.timeAsync("verify", () =>
+      dicomweb.searchForInstances(studyUid, report.seriesInstanceUid),
+    );
     if (!visible.some((i) => candidateFromDicomJson(i).sopInstanceUid === report.sopInstanceUid)) {
       throw new RadzError("STOW_FAILED", "the SR was accepted but is not visible in the study");
     }

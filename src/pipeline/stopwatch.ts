@@ -26,6 +26,8 @@ export class Stopwatch {
 
   /** Rounded to 0.1 ms. */
   toJSON(): Record<string, number> {
-    return Object.fromEntries(Object.entries(this.totals).map(([k, v]) => [k, Math.round(v * 10) / 10]));
+    return Object.fromEntries(
+      Object.entries(this.totals).map(([k, v]) => [k, Math.round(v * 10) / 10]),
+    );
   }
 }

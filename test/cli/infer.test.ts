@@ -27,17 +27,32 @@ describe("cli: radz infer", function () {
 
   it("writes one SR per study and prints one JSON line per study; a bad file fails only itself", async () => {
     const data = join(work, "data");
-    const written = await writeSyntheticStudies(data, { count: 3, seed: 5, rows: 256, columns: 256 });
+    const written = await writeSyntheticStudies(data, {
+      count: 3,
+      seed: 5,
+      rows: 256,
+      columns: 256,
+    });
     writeFileSync(join(data, "garbage.dcm"), Buffer.from("this is not DICOM at all"));
     const out = join(work, "out");
     const r = radz(["infer", data, "--bundle", join(work, "bundle"), "--out", out, "--json"]);
     expect(r.status, r.stderr).to.equal(1); // one failure → exit 1
-    const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).to.have.length(4);
     const done = lines.filter((l) => l.state === "done");
     expect(done).to.have.length(written.studies);
     for (const l of done) {
-      expect(l).to.have.keys("studyInstanceUID", "state", "findings", "priority", "outputs", "timings");
+      expect(l).to.have.keys(
+        "studyInstanceUID",
+        "state",
+        "findings",
+        "priority",
+        "outputs",
+        "timings",
+      );
       const [srPath] = l.outputs as string[];
       expect(existsSync(srPath!)).to.equal(true);
       const sr = readStudyReport(new Uint8Array(readFileSync(srPath!)));
@@ -55,13 +70,27 @@ describe("cli: radz infer", function () {
     await writeSyntheticStudies(data, { count: 6, seed: 9, rows: 256, columns: 256 });
     const truth = readFileSync(join(data, "truth.csv"), "utf8").trim().split("\n");
     const header = truth[0]!.split(",");
-    const r = radz(["infer", data, "--bundle", join(work, "bundle"), "--out", join(work, "out2"), "--json"]);
+    const r = radz([
+      "infer",
+      data,
+      "--bundle",
+      join(work, "bundle"),
+      "--out",
+      join(work, "out2"),
+      "--json",
+    ]);
     expect(r.status, r.stderr).to.equal(0);
     const byStudy = new Map(
       r.stdout
         .trim()
         .split("\n")
-        .map((l) => JSON.parse(l) as { studyInstanceUID: string; findings: { label: string; positive: boolean }[] })
+        .map(
+          (l) =>
+            JSON.parse(l) as {
+              studyInstanceUID: string;
+              findings: { label: string; positive: boolean }[];
+            },
+        )
         .map((l) => [l.studyInstanceUID, l] as const),
     );
     let agree = 0;

@@ -16,7 +16,10 @@ describe("config", () => {
   it("layers file < env < overrides", () => {
     const dir = mkdtempSync(join(tmpdir(), "radz-cfg-"));
     const file = join(dir, "c.json");
-    writeFileSync(file, JSON.stringify({ orthanc: { url: "http://a:1" }, jobs: { concurrency: 3 } }));
+    writeFileSync(
+      file,
+      JSON.stringify({ orthanc: { url: "http://a:1" }, jobs: { concurrency: 3 } }),
+    );
     const c = loadConfig({
       file,
       env: { RADZ_ORTHANC__URL: "http://b:2", RADZ_JOBS__MAX_ATTEMPTS: "9" },
@@ -28,14 +31,19 @@ describe("config", () => {
   });
 
   it("maps RADZ_SECTION__KEY env names to nested camelCase keys", () => {
-    expect(envToObject({ RADZ_MODEL__EXECUTION_PROVIDERS: '["cuda","cpu"]', OTHER: "x" })).to.deep.equal({
+    expect(
+      envToObject({ RADZ_MODEL__EXECUTION_PROVIDERS: '["cuda","cpu"]', OTHER: "x" }),
+    ).to.deep.equal({
       model: { executionProviders: ["cuda", "cpu"] },
     });
   });
 
   it("reports every problem at once", () => {
     try {
-      loadConfig({ env: {}, overrides: { orthanc: { url: "not a url" }, jobs: { concurrency: 0 }, bogus: 1 } });
+      loadConfig({
+        env: {},
+        overrides: { orthanc: { url: "not a url" }, jobs: { concurrency: 0 }, bogus: 1 },
+      });
       expect.fail("should throw");
     } catch (err) {
       expect(err).to.be.instanceOf(RadzError);

@@ -7,7 +7,9 @@ describe("config reference docs", () => {
     expect(readFileSync("docs/configuration.md", "utf8")).to.equal(configReferenceMarkdown());
   });
   it("docs/config.schema.json is up to date with the schema (npm run docs:config)", () => {
-    expect(JSON.parse(readFileSync("docs/config.schema.json", "utf8"))).to.deep.equal(configJsonSchema());
+    expect(JSON.parse(readFileSync("docs/config.schema.json", "utf8"))).to.deep.equal(
+      configJsonSchema(),
+    );
   });
   it("documents every option with a description", () => {
     const md = configReferenceMarkdown();

@@ -18,7 +18,15 @@ describe("http/app", () => {
     const job = store.claimNext(Date.now())!;
     store.complete(job.id, {
       studyInstanceUid: "1.2.3",
-      findings: [{ labelId: "pneumothorax", display: "Pneumothorax", probability: 0.93, threshold: 0.5, positive: true }],
+      findings: [
+        {
+          labelId: "pneumothorax",
+          display: "Pneumothorax",
+          probability: 0.93,
+          threshold: 0.5,
+          positive: true,
+        },
+      ],
       priority: "urgent",
       triageScore: 0.93,
       model: { id: "demo", version: "1", labelSetHash: "h" },
@@ -52,11 +60,15 @@ describe("http/app", () => {
   });
 
   it("filters by state and validates parameters", async () => {
-    const body = (await (await fetch(`${base}/api/studies?state=queued`)).json()) as { studies: unknown[] };
+    const body = (await (await fetch(`${base}/api/studies?state=queued`)).json()) as {
+      studies: unknown[];
+    };
     expect(body.studies).to.have.length(1);
     const bad = await fetch(`${base}/api/studies?state=nonsense&limit=5`);
     expect(bad.status).to.equal(400);
-    expect(((await bad.json()) as { error: { code: string } }).error.code).to.equal("INPUT_INVALID");
+    expect(((await bad.json()) as { error: { code: string } }).error.code).to.equal(
+      "INPUT_INVALID",
+    );
     expect((await fetch(`${base}/api/studies?limit=-1`)).status).to.equal(400);
   });
 
@@ -67,12 +79,18 @@ describe("http/app", () => {
     };
     expect(one.sr.sopInstanceUid).to.equal("2.25.1");
     expect(one.findings[0]?.probability).to.equal(0.93);
-    expect((await fetch(`${base}/api/studies/22222222-22222222-22222222-22222222-22222222`)).status).to.equal(404);
+    expect(
+      (await fetch(`${base}/api/studies/22222222-22222222-22222222-22222222-22222222`)).status,
+    ).to.equal(404);
     expect((await fetch(`${base}/api/studies/..%2F..%2Fetc`)).status).to.equal(400);
   });
 
   it("rejects malformed JSON bodies with 4xx, not 5xx", async () => {
-    const r = await fetch(`${base}/api/studies`, { method: "POST", headers: { "content-type": "application/json" }, body: "{" });
+    const r = await fetch(`${base}/api/studies`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{",
+    });
     expect(r.status).to.be.within(400, 499);
   });
 });

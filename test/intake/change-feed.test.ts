@@ -1,5 +1,10 @@
 import { expect } from "chai";
-import { ChangeFeed, CHANGES_CURSOR, type ChangeSource, type FeedChange } from "../../src/intake/index.js";
+import {
+  ChangeFeed,
+  CHANGES_CURSOR,
+  type ChangeSource,
+  type FeedChange,
+} from "../../src/intake/index.js";
 import { SqliteJobStore } from "../../src/jobs/index.js";
 import { silentLogger } from "../../src/observability/index.js";
 
@@ -9,7 +14,12 @@ class FakeFeed implements ChangeSource {
   calls = 0;
   failNext = false;
   add(type: string, id: string, resourceType = "Study"): void {
-    this.changesLog.push({ seq: this.changesLog.length + 1, changeType: type, resourceType, resourceId: id });
+    this.changesLog.push({
+      seq: this.changesLog.length + 1,
+      changeType: type,
+      resourceType,
+      resourceId: id,
+    });
   }
   async changes(since: number, limit: number) {
     this.calls++;
@@ -36,7 +46,14 @@ describe("intake/change-feed", () => {
   afterEach(() => store.close());
 
   const make = (startFrom: "now" | "beginning" = "beginning", onEnqueued?: (n: number) => void) =>
-    new ChangeFeed({ source: feed, store, logger: silentLogger(), limit: 2, startFrom, onEnqueued });
+    new ChangeFeed({
+      source: feed,
+      store,
+      logger: silentLogger(),
+      limit: 2,
+      startFrom,
+      onEnqueued,
+    });
 
   it("enqueues StableStudy changes only, across pages, and moves the cursor to Last", async () => {
     feed.add("NewInstance", "i1", "Instance");

@@ -3,11 +3,25 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import { RadzError } from "../../src/errors.js";
-import { SqliteJobStore, backoffDelay, canTransition, type JobResult, type JobStore } from "../../src/jobs/index.js";
+import {
+  SqliteJobStore,
+  backoffDelay,
+  canTransition,
+  type JobResult,
+  type JobStore,
+} from "../../src/jobs/index.js";
 
 const result = (uid: string): JobResult => ({
   studyInstanceUid: uid,
-  findings: [{ labelId: "pneumothorax", display: "Pneumothorax", probability: 0.9, threshold: 0.5, positive: true }],
+  findings: [
+    {
+      labelId: "pneumothorax",
+      display: "Pneumothorax",
+      probability: 0.9,
+      threshold: 0.5,
+      positive: true,
+    },
+  ],
   priority: "urgent",
   triageScore: 0.9,
   model: { id: "m", version: "1", labelSetHash: "abc" },
@@ -17,7 +31,10 @@ const result = (uid: string): JobResult => ({
 });
 
 /** Conformance suite: every JobStore implementation must pass it. */
-function conformance(name: string, make: (now: () => number) => { store: JobStore; reopen?: () => JobStore }) {
+function conformance(
+  name: string,
+  make: (now: () => number) => { store: JobStore; reopen?: () => JobStore },
+) {
   describe(`JobStore conformance: ${name}`, () => {
     let clock = 1_000;
     const now = () => clock;
@@ -67,7 +84,10 @@ function conformance(name: string, make: (now: () => number) => { store: JobStor
       const b = store.claimNext(now())!;
       const c = store.claimNext(now())!;
       expect(store.complete(a.id, result("1.2.3")).result?.priority).to.equal("urgent");
-      const skipped = store.skip(b.id, "no chest radiograph", { code: "NO_ELIGIBLE_IMAGES", message: "none" });
+      const skipped = store.skip(b.id, "no chest radiograph", {
+        code: "NO_ELIGIBLE_IMAGES",
+        message: "none",
+      });
       expect(skipped.state).to.equal("skipped");
       expect(skipped.skipReason).to.equal("no chest radiograph");
       const failed = store.fail(c.id, { code: "DICOM_PARSE_ERROR", message: "bad" });
@@ -81,7 +101,9 @@ function conformance(name: string, make: (now: () => number) => { store: JobStor
     it("refuses transitions the state table does not allow", () => {
       store.enqueue("a", "changes");
       const j = store.getByStudy("a")!;
-      expect(() => store.complete(j.id, result("1"))).to.throw(RadzError).with.property("code", "JOB_INVALID_TRANSITION");
+      expect(() => store.complete(j.id, result("1")))
+        .to.throw(RadzError)
+        .with.property("code", "JOB_INVALID_TRANSITION");
     });
 
     it("requeues finished jobs for reprocessing, but leaves active ones", () => {
@@ -124,7 +146,10 @@ conformance("sqlite memory", (now) => ({ store: new SqliteJobStore({ path: ":mem
 let n = 0;
 conformance("sqlite file", (now) => {
   const path = join(dir, `jobs-${++n}.sqlite`);
-  return { store: new SqliteJobStore({ path, now }), reopen: () => new SqliteJobStore({ path, now }) };
+  return {
+    store: new SqliteJobStore({ path, now }),
+    reopen: () => new SqliteJobStore({ path, now }),
+  };
 });
 
 describe("job states and backoff", () => {

@@ -18,7 +18,8 @@ const ok = (job: Job): JobResult => ({
 function waitFor(pred: () => boolean, ms = 5_000): Promise<void> {
   const end = Date.now() + ms;
   return new Promise((resolve, reject) => {
-    const tick = () => (pred() ? resolve() : Date.now() > end ? reject(new Error("timeout")) : setTimeout(tick, 5));
+    const tick = () =>
+      pred() ? resolve() : Date.now() > end ? reject(new Error("timeout")) : setTimeout(tick, 5);
     tick();
   });
 }
@@ -28,7 +29,10 @@ describe("pipeline/job-runner", () => {
   beforeEach(() => (store = new SqliteJobStore({ path: ":memory:" })));
   afterEach(() => store.close());
 
-  const runner = (process: StudyProcessor, extra: Partial<ConstructorParameters<typeof JobRunner>[0]> = {}) =>
+  const runner = (
+    process: StudyProcessor,
+    extra: Partial<ConstructorParameters<typeof JobRunner>[0]> = {},
+  ) =>
     new JobRunner({
       store,
       process,
@@ -87,14 +91,18 @@ describe("pipeline/job-runner", () => {
     store.enqueueBatch(["bad", "empty", "good"], "changes");
     const r = runner(async (job) => {
       if (job.orthancStudyId === "bad") throw new RadzError("DICOM_PARSE_ERROR", "truncated");
-      if (job.orthancStudyId === "empty") throw new RadzError("NO_ELIGIBLE_IMAGES", "no chest radiograph");
+      if (job.orthancStudyId === "empty")
+        throw new RadzError("NO_ELIGIBLE_IMAGES", "no chest radiograph");
       return ok(job);
     });
     r.start();
     await waitFor(() => store.countByState().queued === 0 && store.countByState().running === 0);
     await r.stop();
     expect(store.getByStudy("bad")).to.include({ state: "failed", attempts: 1 });
-    expect(store.getByStudy("empty")).to.include({ state: "skipped", skipReason: "no chest radiograph" });
+    expect(store.getByStudy("empty")).to.include({
+      state: "skipped",
+      skipReason: "no chest radiograph",
+    });
     expect(store.getByStudy("good")?.state).to.equal("done");
   });
 
