@@ -26,6 +26,12 @@ export interface WalkResult {
   datasetOffset: number;
   /** Top-level elements of the dataset (file meta excluded), when the walk succeeded. */
   topLevelElements: number;
+  /**
+   * Absolute [start, end) byte ranges of top-level UN elements with undefined
+   * length (PS3.5 6.2.2, CP-246: a sequence whose VR the writer did not know).
+   * Empty for the deflated syntax (its offsets are not file offsets).
+   */
+  undefinedLengthUn: { start: number; end: number }[];
   problem: WalkProblem | undefined;
 }
 
@@ -69,6 +75,8 @@ interface Syntax {
 
 class Walker {
   private readonly view: DataView;
+  /** Top-level UN elements of undefined length: [start, end) offsets within `bytes`. */
+  readonly undefinedLengthUn: { start: number; end: number }[] = [];
   constructor(
     private readonly bytes: Uint8Array,
     private readonly offsetBase: number,
@@ -145,7 +153,11 @@ class Walker {
         const isPixelData = tagHex === Tag.PixelData;
         const isSequence = vr === "SQ" || vr === "UN" || vr === undefined || isPixelData;
         if (!isSequence) this.fail(off, tagHex, `undefined length on VR ${vr ?? "?"}`);
-        off = this.items(valueStart, end, syntax, depth + 1, isPixelData, tagHex);
+        // UN with undefined length holds a sequence encoded in Implicit VR Little Endian (PS3.5 6.2.2).
+        const itemSyntax = vr === "UN" ? { explicit: false, little: true } : syntax;
+        const after = this.items(valueStart, end, itemSyntax, depth + 1, isPixelData, tagHex, true);
+        if (vr === "UN" && depth === 0) this.undefinedLengthUn.push({ start: off, end: after });
+        off = after;
         continue;
       }
       if (length > end - valueStart) {
@@ -154,7 +166,7 @@ class Walker {
       onElement?.(tagHex, valueStart, length);
       if (vr === "SQ" && length > 0) {
         const seqEnd = valueStart + length;
-        const after = this.items(valueStart, seqEnd, syntax, depth + 1, false, tagHex);
+        const after = this.items(valueStart, seqEnd, syntax, depth + 1, false, tagHex, false);
         if (after !== seqEnd) this.fail(off, tagHex, "sequence items overrun the sequence length");
       }
       off = valueStart + length;
@@ -172,6 +184,7 @@ class Walker {
     depth: number,
     fragments: boolean,
     parentTag: string,
+    undefinedLength: boolean,
   ): number {
     let off = start;
     const definedEnd = end;
@@ -203,6 +216,8 @@ class Walker {
       }
       off = valueStart + length;
     }
+    if (undefinedLength)
+      this.fail(off, parentTag, "sequence delimitation item missing before end of data");
     return off;
   }
 }
@@ -256,7 +271,13 @@ export function walkPart10(
     let base = datasetOffset;
     if (transferSyntaxUid === TransferSyntaxUid.DeflatedExplicitVRLittleEndian) {
       if (options.inflate === undefined) {
-        return { transferSyntaxUid, datasetOffset, topLevelElements: 0, problem: undefined };
+        return {
+          transferSyntaxUid,
+          datasetOffset,
+          topLevelElements: 0,
+          undefinedLengthUn: [],
+          problem: undefined,
+        };
       }
       try {
         ds = options.inflate(ds);
@@ -271,22 +292,26 @@ export function walkPart10(
     }
     const explicit = transferSyntaxUid !== TransferSyntaxUid.ImplicitVRLittleEndian;
     const little = transferSyntaxUid !== TransferSyntaxUid.ExplicitVRBigEndian;
-    const [, count] = new Walker(ds, base).walk(
-      0,
-      ds.byteLength,
-      { explicit, little },
-      0,
-      undefined,
-    );
-    return { transferSyntaxUid, datasetOffset, topLevelElements: count, problem: undefined };
+    const walker = new Walker(ds, base);
+    const [, count] = walker.walk(0, ds.byteLength, { explicit, little }, 0, undefined);
+    // Byte ranges only make sense in the file itself, not in an inflated copy.
+    const undefinedLengthUn =
+      base === 0
+        ? []
+        : walker.undefinedLengthUn.map((r) => ({ start: r.start + base, end: r.end + base }));
+    return {
+      transferSyntaxUid,
+      datasetOffset,
+      topLevelElements: count,
+      undefinedLengthUn,
+      problem: undefined,
+    };
   } catch (err) {
-    if (err instanceof WalkError)
-      return { transferSyntaxUid, datasetOffset, topLevelElements: 0, problem: err.detail };
+    const failed = { transferSyntaxUid, datasetOffset, topLevelElements: 0, undefinedLengthUn: [] };
+    if (err instanceof WalkError) return { ...failed, problem: err.detail };
     if (err instanceof RangeError) {
       return {
-        transferSyntaxUid,
-        datasetOffset,
-        topLevelElements: 0,
+        ...failed,
         problem: {
           offset: datasetOffset,
           element: undefined,

@@ -71,6 +71,70 @@ function errorName(err: unknown): string {
   return err instanceof Error ? err.constructor.name : typeof err;
 }
 
+/** Strict dcmjs read; if refused, a lenient read that must return every top-level element. */
+function readStrictThenLenient(
+  bytes: Uint8Array,
+  expectedElements: number,
+): DcmjsDicomDict | Error {
+  const buffer = toArrayBuffer(bytes);
+  try {
+    return readWithDcmjs(buffer, false);
+  } catch (strictErr) {
+    // The walker found the structure complete; dcmjs refused a value.
+    let lenient: DcmjsDicomDict | undefined;
+    try {
+      lenient = readWithDcmjs(buffer, true);
+    } catch {
+      lenient = undefined;
+    }
+    if (lenient !== undefined && Object.keys(lenient.dict).length >= expectedElements)
+      return lenient;
+    return strictErr instanceof Error ? strictErr : new Error(typeof strictErr);
+  }
+}
+
+function withoutRanges(
+  bytes: Uint8Array,
+  ranges: readonly { start: number; end: number }[],
+): Uint8Array {
+  let removed = 0;
+  for (const r of ranges) removed += r.end - r.start;
+  const out = new Uint8Array(bytes.byteLength - removed);
+  let from = 0;
+  let to = 0;
+  for (const r of ranges) {
+    out.set(bytes.subarray(from, r.start), to);
+    to += r.start - from;
+    from = r.end;
+  }
+  out.set(bytes.subarray(from), to);
+  return out;
+}
+
+/**
+ * dcmjs cannot read a UN element of undefined length (a sequence written by
+ * someone who did not know its VR, CP-246; typically private). When such
+ * elements stop dcmjs, they are cut out of the byte stream and the read is
+ * retried: imaging/ never needs them, and the walker has already checked
+ * their structure.
+ */
+function readDataset(
+  bytes: Uint8Array,
+  topLevelElements: number,
+  undefinedLengthUn: readonly { start: number; end: number }[],
+): DcmjsDicomDict {
+  const first = readStrictThenLenient(bytes, topLevelElements);
+  if (!(first instanceof Error)) return first;
+  if (undefinedLengthUn.length > 0) {
+    const second = readStrictThenLenient(
+      withoutRanges(bytes, undefinedLengthUn),
+      topLevelElements - undefinedLengthUn.length,
+    );
+    if (!(second instanceof Error)) return second;
+  }
+  throw parseError(`the dataset could not be decoded (${errorName(first)})`);
+}
+
 /** Parses a DICOM Part-10 file. */
 export function parseInstance(bytes: Uint8Array, limits: ParseLimits = {}): DicomInstance {
   const maxBytes = limits.maxBytes ?? Number.POSITIVE_INFINITY;
@@ -109,26 +173,7 @@ export function parseInstance(bytes: Uint8Array, limits: ParseLimits = {}): Dico
     throw parseError(formatWalkProblem(walk.problem), { offset: walk.problem.offset });
   }
 
-  const buffer = toArrayBuffer(bytes);
-  let file: DcmjsDicomDict;
-  try {
-    file = readWithDcmjs(buffer, false);
-  } catch (strictErr) {
-    // The walker found the structure complete; dcmjs refused a value.
-    let lenient: DcmjsDicomDict | undefined;
-    try {
-      lenient = readWithDcmjs(buffer, true);
-    } catch {
-      lenient = undefined;
-    }
-    // The walker counted the top-level elements (of the inflated dataset, too).
-    const complete =
-      lenient !== undefined && Object.keys(lenient.dict).length >= walk.topLevelElements;
-    if (lenient === undefined || !complete) {
-      throw parseError(`the dataset could not be decoded (${errorName(strictErr)})`);
-    }
-    file = lenient;
-  }
+  const file = readDataset(bytes, walk.topLevelElements, walk.undefinedLengthUn);
 
   let dataset: NaturalizedDataset;
   try {

@@ -55,6 +55,28 @@ describe("imaging/parseInstance", () => {
     expect(Array.from(readStoredValues(inst).data)).to.deep.equal([5, 6]);
   });
 
+  it("reads a file with a UN element of undefined length (CP-246), which dcmjs alone refuses", () => {
+    const le16 = (v: number): number[] => [v & 0xff, v >> 8];
+    const le32 = (v: number): number[] => [v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, v >>> 24];
+    const tag = (g: number, e: number): number[] => [...le16(g), ...le16(e)];
+    const ascii = (t: string): number[] => [...t].map((c) => c.charCodeAt(0));
+    // (7FE1,0010) LO creator; (7FE1,1001) UN, undefined length, holding one item with an
+    // Implicit VR element, then item and sequence delimiters (PS3.5 6.2.2).
+    // prettier-ignore
+    const privateSequence = [
+      ...tag(0x7fe1, 0x0010), ...ascii("LO"), ...le16(8), ...ascii("RADZTEST"),
+      ...tag(0x7fe1, 0x1001), ...ascii("UN"), 0, 0, ...le32(0xffffffff),
+      ...tag(0xfffe, 0xe000), ...le32(0xffffffff),
+      ...tag(0x7fe1, 0x1002), ...le32(4), ...ascii("ABCD"),
+      ...tag(0xfffe, 0xe00d), ...le32(0),
+      ...tag(0xfffe, 0xe0dd), ...le32(0),
+    ];
+    const f = new Uint8Array([...gray16(1, 2, [7, 8]), ...privateSequence]);
+    expect(Array.from(readStoredValues(parseInstance(f)).data)).to.deep.equal([7, 8]);
+    // ... but a broken one is still a parse error
+    expectRadzError(() => parseInstance(f.subarray(0, f.length - 8)), "DICOM_PARSE_ERROR");
+  });
+
   it("truncated inside Pixel Data -> DICOM_PARSE_ERROR naming the element", () => {
     const f = gray16(2, 2, [1, 2, 3, 4]);
     const e = expectRadzError(
