@@ -309,7 +309,7 @@ export const BundleManifestSchema = z
         }
       }
       const pre = asObject(m.preprocess);
-      const ch = pre?.channels ?? 3;
+      const ch = typeof pre?.channels === "number" ? pre.channels : 3;
       for (const key of ["mean", "std"] as const) {
         const list = pre?.[key];
         if (Array.isArray(list) && list.length !== 1 && list.length !== ch) {

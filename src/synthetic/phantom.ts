@@ -4,7 +4,9 @@
  * synthetic findings drawn as simple patterns.
  *
  * Geometry lives in "anatomy units": x runs across the image with the image
- * centre at 0 and the image half-width at 1; y uses the same unit, downwards.
+ * centre at 0 and half the longer image side at 1 (so a pad-to-square resize
+ * puts the anatomy at the same place for any aspect ratio); y uses the same
+ * unit, downwards.
  * Image left (x < 0) is the patient's right, as a PA film is displayed.
  *
  * Rendering is one tight loop over a Uint16Array with per-row invariants
@@ -13,7 +15,7 @@
 import type { Prng } from "./prng.js";
 import type { SyntheticLabel } from "./labels.js";
 
-/** Millimetres spanned by the image width (a 43 cm detector). */
+/** Millimetres spanned by the longer image side (a 43 cm detector). */
 export const FIELD_WIDTH_MM = 430;
 
 /** Stored pixel values: BitsStored 12, attenuation 0..1 maps to STORED_OFFSET..STORED_OFFSET + STORED_RANGE. */
@@ -220,7 +222,7 @@ export function renderChestPhantom(
   columns: number,
 ): Uint16Array {
   const out = new Uint16Array(rows * columns);
-  const unit = columns / 2;
+  const unit = Math.max(rows, columns) / 2;
   const invScale = 1 / jitter.scale;
   const maxStored = (1 << BITS_STORED) - 1;
   const pixelUnit = 1 / unit / jitter.scale; // one pixel in anatomy units
@@ -254,7 +256,7 @@ export function renderChestPhantom(
     const nodDy = nod ? ya - nod.y : 0;
     const conDy = con ? ya - con.y : 0;
     for (let c = 0; c < columns; c++) {
-      const x = (c + 0.5 - unit) / unit;
+      const x = (c + 0.5 - columns / 2) / unit;
       const xa = (x - jitter.shiftX) * invScale;
       const t = xa < 0 ? -xa : xa;
       const side: Side = xa < 0 ? -1 : 1;

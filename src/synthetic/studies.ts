@@ -98,7 +98,7 @@ export function generateSyntheticStudy(
   };
   const seriesInstanceUid = uid225("radz-synthetic", seed, index, "series");
   const frameOfReferenceUid = uid225("radz-synthetic", seed, index, "frame-of-reference");
-  const pixelSpacingMm = FIELD_WIDTH_MM / columns;
+  const pixelSpacingMm = FIELD_WIDTH_MM / Math.max(rows, columns);
 
   const sopInstanceUids: string[] = [];
   const instances: Uint8Array[] = [];

@@ -1,0 +1,293 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { expect } from "chai";
+import { dcmjsData } from "../../src/synthetic/dcmjs-data.js";
+import {
+  DX_FOR_PRESENTATION_SOP_CLASS_UID,
+  EXPLICIT_VR_LITTLE_ENDIAN,
+  SYNTHETIC_LABELS,
+  generateSyntheticStudies,
+  truthCsv,
+  writeSyntheticStudies,
+} from "../../src/synthetic/index.js";
+import {
+  STORED_OFFSET,
+  STORED_RANGE,
+  renderChestPhantom,
+  type ImageJitter,
+  type StudyFindings,
+} from "../../src/synthetic/phantom.js";
+
+function tmp(): string {
+  return mkdtempSync(path.join(os.tmpdir(), "radz-synth-"));
+}
+
+function readDataset(bytes: Uint8Array): {
+  meta: Record<string, unknown>;
+  ds: Record<string, unknown>;
+} {
+  const ab = bytes.buffer.slice(
+    bytes.byteOffset,
+    bytes.byteOffset + bytes.byteLength,
+  ) as ArrayBuffer;
+  const dict = dcmjsData.DicomMessage.readFile(ab);
+  return {
+    meta: dcmjsData.DicomMetaDictionary.naturalizeDataset(dict.meta),
+    ds: dcmjsData.DicomMetaDictionary.naturalizeDataset(dict.dict),
+  };
+}
+
+describe("synthetic studies", () => {
+  it("are byte-identical for the same seed and differ for another seed", () => {
+    const a = generateSyntheticStudies({ count: 3, seed: 42, rows: 128, columns: 128 });
+    const b = generateSyntheticStudies({ count: 3, seed: 42, rows: 128, columns: 128 });
+    const c = generateSyntheticStudies({ count: 3, seed: 43, rows: 128, columns: 128 });
+    for (let i = 0; i < 3; i++) {
+      expect(Buffer.from(a[i]!.instances[0]!).equals(Buffer.from(b[i]!.instances[0]!))).to.equal(
+        true,
+      );
+      expect(a[i]!.studyInstanceUid).to.equal(b[i]!.studyInstanceUid);
+      expect(a[i]!.labels).to.deep.equal(b[i]!.labels);
+      expect(Buffer.from(a[i]!.instances[0]!).equals(Buffer.from(c[i]!.instances[0]!))).to.equal(
+        false,
+      );
+      expect(a[i]!.studyInstanceUid).to.not.equal(c[i]!.studyInstanceUid);
+    }
+  });
+
+  it("writes a DX For Presentation Part-10 file with the expected attributes and 2.25 UIDs", () => {
+    const [study] = generateSyntheticStudies({
+      count: 1,
+      seed: 9,
+      rows: 200,
+      columns: 160,
+      imagesPerStudy: 2,
+    });
+    expect(study!.instances).to.have.length(2);
+    const { meta, ds } = readDataset(study!.instances[1]!);
+    expect(meta.TransferSyntaxUID).to.equal(EXPLICIT_VR_LITTLE_ENDIAN);
+    expect(ds.SOPClassUID).to.equal(DX_FOR_PRESENTATION_SOP_CLASS_UID);
+    expect(ds.Modality).to.equal("DX");
+    expect(ds.PresentationIntentType).to.equal("FOR PRESENTATION");
+    expect(ds.PhotometricInterpretation).to.equal("MONOCHROME2");
+    expect(ds.ViewPosition).to.equal("PA");
+    expect(ds.BodyPartExamined).to.equal("CHEST");
+    expect(ds.StudyDescription).to.equal("CHEST PA");
+    expect(ds.BitsAllocated).to.equal(16);
+    expect(ds.BitsStored).to.equal(12);
+    expect(ds.HighBit).to.equal(11);
+    expect(ds.Rows).to.equal(200);
+    expect(ds.Columns).to.equal(160);
+    expect(ds.InstanceNumber).to.equal(2);
+    expect(ds.Manufacturer).to.equal("RadZ synthetic");
+    expect(ds.StudyInstanceUID).to.equal(study!.studyInstanceUid);
+    expect(ds.SOPInstanceUID).to.equal(study!.sopInstanceUids[1]);
+    expect((ds.PatientName as { Alphabetic: string }[])[0]!.Alphabetic).to.equal(
+      "SYNTHETIC^CASE0001",
+    );
+    for (const uid of [
+      study!.studyInstanceUid,
+      study!.seriesInstanceUid,
+      ...study!.sopInstanceUids,
+    ]) {
+      expect(uid).to.match(/^2\.25\.[1-9]\d*$/);
+      expect(uid.length).to.be.at.most(64);
+    }
+    expect(new Set(study!.sopInstanceUids).size).to.equal(2);
+    const pixels = (ds.PixelData as ArrayBuffer[])[0]!;
+    expect(pixels.byteLength).to.equal(200 * 160 * 2);
+    const max = Math.max(...new Uint16Array(pixels));
+    expect(max).to.be.below(4096);
+  });
+
+  it("passes dciodvfy without errors (also non-square and multi-image)", function () {
+    const probe = spawnSync("dciodvfy", [], { encoding: "utf8" });
+    if (probe.error) this.skip();
+    const dir = tmp();
+    try {
+      const studies = [
+        ...generateSyntheticStudies({ count: 2, seed: 3, rows: 256, columns: 256, findingRate: 1 }),
+        ...generateSyntheticStudies({
+          count: 1,
+          seed: 4,
+          rows: 300,
+          columns: 240,
+          imagesPerStudy: 2,
+        }),
+      ];
+      const files = studies.flatMap((s, i) =>
+        s.instances.map((bytes, j) => {
+          const f = path.join(dir, `${i}-${j}.dcm`);
+          writeFileSync(f, bytes);
+          return f;
+        }),
+      );
+      expect(files).to.have.length(4);
+      for (const f of files) {
+        const r = spawnSync("dciodvfy", [f], { encoding: "utf8" });
+        const out = `${r.stdout}${r.stderr}`;
+        const errors = out.split("\n").filter((l) => /^Error/.test(l));
+        expect(errors, `${path.basename(f)}:\n${out}`).to.deep.equal([]);
+        expect(out).to.contain("DXImageForPresentation");
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("draws each finding independently at the given rate", () => {
+    const none = generateSyntheticStudies({
+      count: 5,
+      seed: 1,
+      rows: 64,
+      columns: 64,
+      findingRate: 0,
+    });
+    const all = generateSyntheticStudies({
+      count: 5,
+      seed: 1,
+      rows: 64,
+      columns: 64,
+      findingRate: 1,
+    });
+    expect(none.every((s) => s.labels.length === 0)).to.equal(true);
+    expect(all.every((s) => s.labels.join() === SYNTHETIC_LABELS.join())).to.equal(true);
+    const some = generateSyntheticStudies({ count: 120, seed: 2, rows: 32, columns: 32 });
+    for (const label of SYNTHETIC_LABELS) {
+      const n = some.filter((s) => s.labels.includes(label)).length;
+      expect(n, label).to.be.within(22, 64); // ~0.35 * 120 = 42
+    }
+  });
+
+  it("renders findings as visible patterns", () => {
+    const jitter: ImageJitter = {
+      shiftX: 0,
+      shiftY: 0,
+      scale: 1,
+      gain: 1,
+      offset: 0,
+      noiseSigma: 0,
+      noiseSeed: 1,
+    };
+    const normal: StudyFindings = { labels: [], heartHalfWidth: 0.28 };
+    const n = 256;
+    const display = (img: Uint16Array, x: number, y: number): number => {
+      const c = Math.floor(x * (n / 2) + n / 2);
+      const r = Math.floor(y * (n / 2) + n / 2);
+      return (img[r * n + c]! - STORED_OFFSET) / STORED_RANGE;
+    };
+    const base = renderChestPhantom(normal, jitter, n, n);
+    // Pneumothorax on image left: the lateral apical rim becomes very dark.
+    const ptx = renderChestPhantom(
+      { ...normal, labels: ["pneumothorax"], pneumothorax: { side: -1, rim: 0.1, lowerY: 0 } },
+      jitter,
+      n,
+      n,
+    );
+    expect(display(base, -0.69, -0.35)).to.be.above(0.15);
+    expect(display(ptx, -0.69, -0.35)).to.be.below(0.08);
+    // Effusion on image right: the lateral base becomes fluid-bright.
+    const eff = renderChestPhantom(
+      { ...normal, labels: ["pleural_effusion"], effusion: { side: 1, level: 0.25 } },
+      jitter,
+      n,
+      n,
+    );
+    expect(display(base, 0.65, 0.35)).to.be.below(0.3);
+    expect(display(eff, 0.65, 0.35)).to.be.above(0.5);
+    // Cardiomegaly: the heart reaches further into the left lung field.
+    const big = renderChestPhantom(
+      { labels: ["cardiomegaly"], heartHalfWidth: 0.44 },
+      jitter,
+      n,
+      n,
+    );
+    expect(display(base, 0.45, 0.2)).to.be.below(0.35);
+    expect(display(big, 0.45, 0.2)).to.be.above(0.6);
+    // Nodule: a small bright spot; consolidation: a large soft bright blob.
+    const nod = renderChestPhantom(
+      {
+        ...normal,
+        labels: ["nodule"],
+        nodule: { side: -1, t: 0.45, y: -0.3, diameterMm: 10, amplitude: 0.4 },
+      },
+      jitter,
+      n,
+      n,
+    );
+    expect(display(nod, -0.45, -0.3) - display(base, -0.45, -0.3)).to.be.above(0.3);
+    expect(display(nod, -0.45, -0.2)).to.equal(display(base, -0.45, -0.2));
+    const con = renderChestPhantom(
+      {
+        ...normal,
+        labels: ["consolidation"],
+        consolidation: { side: 1, t: 0.45, y: -0.2, sigma: 0.09, amplitude: 0.35 },
+      },
+      jitter,
+      n,
+      n,
+    );
+    expect(display(con, 0.45, -0.2) - display(base, 0.45, -0.2)).to.be.above(0.3);
+    expect(display(con, 0.45, -0.1) - display(base, 0.45, -0.1)).to.be.above(0.1);
+  });
+
+  it("writes <studyUid>/<n>.dcm and a truth.csv that matches the labels", async () => {
+    const dir = tmp();
+    try {
+      const out = await writeSyntheticStudies(dir, {
+        count: 4,
+        seed: 5,
+        rows: 64,
+        columns: 64,
+        imagesPerStudy: 2,
+      });
+      const studies = generateSyntheticStudies({
+        count: 4,
+        seed: 5,
+        rows: 64,
+        columns: 64,
+        imagesPerStudy: 2,
+      });
+      expect(out.studies).to.equal(4);
+      expect(out.files).to.have.length(8);
+      expect(out.files[1]).to.equal(path.join(dir, studies[0]!.studyInstanceUid, "2.dcm"));
+      expect(
+        Buffer.from(readFileSync(out.files[1]!)).equals(Buffer.from(studies[0]!.instances[1]!)),
+      ).to.equal(true);
+      const csv = readFileSync(out.truthCsv, "utf8");
+      expect(csv).to.equal(truthCsv(studies));
+      const lines = csv.trimEnd().split("\n");
+      expect(lines[0]).to.equal(
+        "studyInstanceUID,pleural_effusion,pneumothorax,cardiomegaly,consolidation,nodule",
+      );
+      expect(lines).to.have.length(5);
+      lines.slice(1).forEach((line, i) => {
+        const [uid, ...flags] = line.split(",");
+        expect(uid).to.equal(studies[i]!.studyInstanceUid);
+        expect(flags.map(Number)).to.deep.equal(
+          SYNTHETIC_LABELS.map((l) => (studies[i]!.labels.includes(l) ? 1 : 0)),
+        );
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("renders a 2048 x 2500 image quickly", () => {
+    const started = Date.now();
+    const [study] = generateSyntheticStudies({ count: 1, seed: 8, rows: 2500, columns: 2048 });
+    expect(study!.instances[0]!.byteLength).to.be.above(2500 * 2048 * 2);
+    expect(Date.now() - started).to.be.below(5000);
+  });
+
+  it("rejects bad options", () => {
+    expect(() => generateSyntheticStudies({ count: -1, seed: 1 })).to.throw(RangeError);
+    expect(() => generateSyntheticStudies({ count: 1, seed: 1.5 })).to.throw(RangeError);
+    expect(() => generateSyntheticStudies({ count: 1, seed: 1, rows: 8 })).to.throw(RangeError);
+    expect(() => generateSyntheticStudies({ count: 1, seed: 1, findingRate: 2 })).to.throw(
+      RangeError,
+    );
+  });
+});
