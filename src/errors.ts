@@ -187,6 +187,31 @@ export const ERROR_CATALOGUE = {
     http: 400,
     summary: "A request or command-line argument is invalid.",
   },
+  AUTH_REQUIRED: {
+    cls: "permanent",
+    http: 401,
+    summary: "The API request carried no valid token (Authorization: Bearer or session cookie).",
+  },
+  AUTH_FORBIDDEN: {
+    cls: "permanent",
+    http: 403,
+    summary: "The token is valid but its role may not do this (admin routes need role admin).",
+  },
+  AUTH_RATE_LIMITED: {
+    cls: "transient",
+    http: 429,
+    summary: "Too many failed authentication attempts from this address; wait and retry.",
+  },
+  SECRET_FILE_UNREADABLE: {
+    cls: "permanent",
+    http: 500,
+    summary: "A secret or TLS file named in the configuration (*_FILE, caFile, clientCertFile, clientKeyFile) could not be read.",
+  },
+  DICOM_LIMIT_EXCEEDED: {
+    cls: "permanent",
+    http: 422,
+    summary: "The DICOM file exceeds a structural safety limit (elements, fragments, frames or nesting).",
+  },
   INTERNAL: { cls: "transient", http: 500, summary: "An unexpected internal error." },
 } as const satisfies Record<string, ErrorSpec>;
 
