@@ -8,16 +8,74 @@ import { z } from "zod";
 
 const url = z.string().url();
 
+/** An HTTP header name (RFC 9110 token) and a value without CR/LF/NUL. */
+const headers = z
+  .record(
+    z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/, "not a valid HTTP header name"),
+    z.string().regex(/^[^\r\n\0]*$/, "header values may not contain CR, LF or NUL"),
+  )
+  .optional();
+
+/**
+ * Credentials and TLS for one outbound HTTP target (see src/security/outbound.ts).
+ * Secrets: pass them through the environment or *_FILE variables, never the JSON file.
+ */
+function outboundFields(target: string) {
+  return {
+    username: z.string().optional().describe(`HTTP Basic user for ${target}.`),
+    password: z
+      .string()
+      .optional()
+      .describe(
+        `HTTP Basic password for ${target} (secret: set it through the environment, e.g. *_PASSWORD or *_PASSWORD_FILE).`,
+      ),
+    bearerToken: z
+      .string()
+      .optional()
+      .describe(
+        `Bearer token for ${target} (secret; Authorization: Bearer). Takes precedence over Basic.`,
+      ),
+    headers: headers.describe(
+      `Extra HTTP headers sent to ${target} (values are treated as secrets and redacted in dumps).`,
+    ),
+    caFile: z
+      .string()
+      .optional()
+      .describe(
+        `PEM file of the CA(s) that sign ${target}'s HTTPS certificate (replaces the public roots).`,
+      ),
+    clientCertFile: z
+      .string()
+      .optional()
+      .describe(`PEM client certificate for mutual TLS with ${target} (needs clientKeyFile).`),
+    clientKeyFile: z
+      .string()
+      .optional()
+      .describe(`PEM private key of the client certificate (secret file; needs clientCertFile).`),
+  };
+}
+
+/** One API token: only its sha256 is stored (create one with `radz token create`). */
+const apiToken = z
+  .object({
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9_.@-]{1,64}$/, "token names are 1-64 of A-Z a-z 0-9 _ . @ -")
+      .describe("Who holds the token; written to audit log lines."),
+    sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, "sha256 must be 64 lower-case hex digits")
+      .describe("Hex SHA-256 of the token."),
+    role: z.enum(["read", "admin"]).describe("read: GET routes; admin: every route."),
+  })
+  .strict();
+
 export const ConfigSchema = z
   .object({
     orthanc: z
       .object({
         url: url.default("http://127.0.0.1:8042").describe("Orthanc REST base URL."),
-        username: z.string().optional().describe("HTTP Basic user for Orthanc."),
-        password: z
-          .string()
-          .optional()
-          .describe("HTTP Basic password for Orthanc (secret; prefer RADZ_ORTHANC__PASSWORD)."),
+        ...outboundFields("Orthanc"),
         timeoutMs: z
           .number()
           .int()
@@ -32,6 +90,9 @@ export const ConfigSchema = z
         url: url
           .optional()
           .describe("DICOMweb root (QIDO/WADO/STOW). Default: <orthanc.url>/dicom-web."),
+        ...outboundFields(
+          "the DICOMweb server (default: orthanc's settings when dicomweb.url is unset or has the same origin as orthanc.url)",
+        ),
         timeoutMs: z
           .number()
           .int()
@@ -226,9 +287,65 @@ export const ConfigSchema = z
           .max(65535)
           .default(8700)
           .describe("Port the API listens on (0 = any free port)."),
+        tokens: z
+          .array(apiToken)
+          .refine(
+            (list) => new Set(list.map((t) => t.name)).size === list.length,
+            "token names must be unique",
+          )
+          .default([])
+          .describe(
+            "API tokens as {name, sha256, role}; every route except /healthz needs one. Empty: the API refuses everything.",
+          ),
+        corsOrigins: z
+          .array(z.string().regex(/^https?:\/\/[^/\s]+$/, "an origin is scheme://host[:port]"))
+          .default([])
+          .describe(
+            "Origins allowed to call the API from a browser (CORS). Empty: no CORS headers.",
+          ),
+        trustProxy: z
+          .union([z.boolean(), z.number().int().min(0), z.string()])
+          .default(false)
+          .describe(
+            "express 'trust proxy': set when a reverse proxy terminates TLS, so client addresses (rate limit, audit) and https are read from X-Forwarded-*.",
+          ),
+        authFailureWindowMs: z
+          .number()
+          .int()
+          .positive()
+          .default(15 * 60_000)
+          .describe("Window over which failed authentications are counted per client address."),
+        authFailureMax: z
+          .number()
+          .int()
+          .positive()
+          .default(20)
+          .describe("Failed authentications per address and window before it gets HTTP 429."),
+        sessionMaxAgeSeconds: z
+          .number()
+          .int()
+          .positive()
+          .default(8 * 3600)
+          .describe("Lifetime of the browser session cookie set by POST /api/session."),
+        secureCookies: z
+          .boolean()
+          .default(false)
+          .describe(
+            "Mark the session cookie Secure even when the request is plain HTTP (set when a TLS proxy is in front without trustProxy).",
+          ),
       })
       .strict()
-      .default({ host: "127.0.0.1", port: 8700 }),
+      .default({
+        host: "127.0.0.1",
+        port: 8700,
+        tokens: [],
+        corsOrigins: [],
+        trustProxy: false,
+        authFailureWindowMs: 15 * 60_000,
+        authFailureMax: 20,
+        sessionMaxAgeSeconds: 8 * 3600,
+        secureCookies: false,
+      }),
     log: z
       .object({
         level: z
