@@ -205,12 +205,14 @@ export const ERROR_CATALOGUE = {
   SECRET_FILE_UNREADABLE: {
     cls: "permanent",
     http: 500,
-    summary: "A secret or TLS file named in the configuration (*_FILE, caFile, clientCertFile, clientKeyFile) could not be read.",
+    summary:
+      "A secret or TLS file named in the configuration (*_FILE, caFile, clientCertFile, clientKeyFile) could not be read.",
   },
   DICOM_LIMIT_EXCEEDED: {
     cls: "permanent",
     http: 422,
-    summary: "The DICOM file exceeds a structural safety limit (elements, fragments, frames or nesting).",
+    summary:
+      "The DICOM file exceeds a structural safety limit (elements, fragments, frames or nesting).",
   },
   INTERNAL: { cls: "transient", http: 500, summary: "An unexpected internal error." },
 } as const satisfies Record<string, ErrorSpec>;
