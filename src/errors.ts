@@ -214,6 +214,18 @@ export const ERROR_CATALOGUE = {
     summary:
       "The DICOM file exceeds a structural safety limit (elements, fragments, frames or nesting).",
   },
+  FLAGS_METADATA_NOT_REGISTERED: {
+    cls: "permanent",
+    http: 502,
+    summary:
+      "Orthanc does not know a RadZ study metadata name (missing from its UserMetadata option).",
+  },
+  NOTIFY_DELIVERY_FAILED: {
+    cls: "transient",
+    http: 502,
+    summary:
+      "The notification webhook did not accept a notification (network error, timeout or non-2xx).",
+  },
   INTERNAL: { cls: "transient", http: 500, summary: "An unexpected internal error." },
 } as const satisfies Record<string, ErrorSpec>;
 
