@@ -168,6 +168,11 @@ export const ERROR_CATALOGUE = {
     http: 500,
     summary: "The Structured Report could not be built from the result.",
   },
+  SUMMARY_RENDER_FAILED: {
+    cls: "permanent",
+    http: 500,
+    summary: "The summary image (Secondary Capture) could not be rendered or built.",
+  },
 
   JOB_NOT_FOUND: { cls: "permanent", http: 404, summary: "No job exists for that study." },
   JOB_INVALID_TRANSITION: {
