@@ -231,6 +231,11 @@ export const ERROR_CATALOGUE = {
     summary:
       "The notification webhook did not accept a notification (network error, timeout or non-2xx).",
   },
+  JOB_INTERRUPTED: {
+    cls: "transient",
+    http: 503,
+    summary: "Work on the study was stopped by a shutdown; the job went back to queued.",
+  },
   INTERNAL: { cls: "transient", http: 500, summary: "An unexpected internal error." },
 } as const satisfies Record<string, ErrorSpec>;
 
@@ -277,4 +282,27 @@ export function toRadzError(err: unknown, fallback: ErrorCode = "INTERNAL"): Rad
 
 export function isTransient(err: unknown): boolean {
   return err instanceof RadzError ? err.transient : true;
+}
+
+/**
+ * How long a server asked us to wait before trying again (HTTP 429/503
+ * Retry-After), as the DICOMweb and Orthanc clients record it in
+ * `details.retryAfterMs`; undefined when the error carries none.
+ */
+export function retryAfterMs(err: unknown): number | undefined {
+  if (!(err instanceof RadzError)) return undefined;
+  const v = err.details?.retryAfterMs;
+  return typeof v === "number" && Number.isFinite(v) && v >= 0 ? v : undefined;
+}
+
+/** An HTTP Retry-After value (delay-seconds or an HTTP-date, RFC 9110 10.2.3) in ms from `now`. */
+export function parseRetryAfter(
+  value: string | null | undefined,
+  now: number = Date.now(),
+): number | undefined {
+  if (value === null || value === undefined) return undefined;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
