@@ -8,6 +8,25 @@ import { z } from "zod";
 
 const url = z.string().url();
 
+/** An absolute http(s) URL (links shown to users must never be javascript: or data:). */
+const httpUrl = z
+  .string()
+  .url()
+  .refine((v) => /^https?:$/.test(new URL(v).protocol), "must be an http or https URL");
+
+/** An Orthanc user metadata name. */
+const metadataName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, "A-Z a-z 0-9 _, 1-64");
+
+function isViewerTemplate(v: string): boolean {
+  if (!v.includes("{studyInstanceUID}") && !v.includes("{orthancStudyId}")) return false;
+  try {
+    const sample = v.replaceAll("{studyInstanceUID}", "1.2.3").replaceAll("{orthancStudyId}", "x");
+    return /^https?:$/.test(new URL(sample).protocol);
+  } catch {
+    return false;
+  }
+}
+
 /** An HTTP header name (RFC 9110 token) and a value without CR/LF/NUL. */
 const headers = z
   .record(
@@ -277,6 +296,156 @@ export const ConfigSchema = z
         seriesDescription: "RadZ AI findings (unverified)",
         manufacturer: "RadZ",
       }),
+    triage: z
+      .object({
+        labels: z
+          .record(
+            z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, "label ids are lower_snake_case"),
+            z
+              .object({
+                threshold: z
+                  .number()
+                  .min(0)
+                  .max(1)
+                  .optional()
+                  .describe("Operating threshold on the calibrated probability."),
+                weight: z
+                  .number()
+                  .min(0)
+                  .max(100)
+                  .optional()
+                  .describe("Triage weight; a positive finding with weight >= 1 is urgent."),
+              })
+              .strict(),
+          )
+          .default({})
+          .describe(
+            'Per-label overrides of the bundle\'s calibrated threshold and triage weight, by label id, e.g. {"pneumothorax": {"threshold": 0.4, "weight": 1}} (see docs/triage.md).',
+          ),
+      })
+      .strict()
+      .default({ labels: {} }),
+    flags: z
+      .object({
+        mode: z
+          .enum(["auto", "labels", "metadata", "off"])
+          .default("auto")
+          .describe(
+            "How studies are flagged in Orthanc: 'auto' = labels on Orthanc >= 1.12, study user metadata before (skipped with a warning when Orthanc lacks the UserMetadata entries); 'labels'; 'metadata' (missing entries fail the study); 'off'.",
+          ),
+        labelPrefix: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]{1,32}$/, "1-32 of A-Z a-z 0-9 _ -")
+          .default("ai-")
+          .describe(
+            "Prefix of RadZ's Orthanc labels (<prefix>urgent, <prefix>review, <prefix><labelId>); labels with it are replaced on every re-processing.",
+          ),
+        metadata: z
+          .object({
+            priority: metadataName
+              .default("RadzPriority")
+              .describe("Study metadata: urgent | review (deleted when routine)."),
+            findings: metadataName
+              .default("RadzFindings")
+              .describe("Study metadata: positive findings, label=probability;…"),
+            status: metadataName.default("RadzStatus").describe("Study metadata: done."),
+            result: metadataName
+              .default("RadzResult")
+              .describe("Study metadata: the SR's SOP Instance UID."),
+          })
+          .strict()
+          .default({
+            priority: "RadzPriority",
+            findings: "RadzFindings",
+            status: "RadzStatus",
+            result: "RadzResult",
+          })
+          .describe(
+            "Names of the study user metadata used on Orthanc < 1.12 (see docs/triage.md).",
+          ),
+      })
+      .strict()
+      .default({
+        mode: "auto",
+        labelPrefix: "ai-",
+        metadata: {
+          priority: "RadzPriority",
+          findings: "RadzFindings",
+          status: "RadzStatus",
+          result: "RadzResult",
+        },
+      }),
+    ui: z
+      .object({
+        enabled: z.boolean().default(true).describe("Serve the worklist page at / and /worklist."),
+        orthancPublicUrl: httpUrl
+          .optional()
+          .describe(
+            "Orthanc as the users' browsers reach it, for 'open in Orthanc Explorer' links. Default: orthanc.url.",
+          ),
+        viewerUrlTemplate: z
+          .string()
+          .refine(
+            isViewerTemplate,
+            "must be an http(s) URL using {studyInstanceUID} or {orthancStudyId}",
+          )
+          .optional()
+          .describe(
+            "Viewer link per study; {studyInstanceUID} and {orthancStudyId} are replaced, URL-encoded. OHIF: https://ohif.example/viewer?StudyInstanceUIDs={studyInstanceUID}",
+          ),
+        viewerName: z
+          .string()
+          .min(1)
+          .max(32)
+          .default("Viewer")
+          .describe("Text of the viewer link."),
+      })
+      .strict()
+      .default({ enabled: true, viewerName: "Viewer" }),
+    notify: z
+      .object({
+        webhookUrl: httpUrl
+          .optional()
+          .describe("Receiver of signed JSON POSTs when a study is flagged urgent; unset = off."),
+        secret: z
+          .string()
+          .min(16)
+          .optional()
+          .describe(
+            "HMAC-SHA256 key for X-Radz-Signature (secret: set RADZ_NOTIFY__SECRET). Required with webhookUrl.",
+          ),
+        timeoutMs: z
+          .number()
+          .int()
+          .positive()
+          .default(10_000)
+          .describe("Per-attempt timeout of a webhook POST."),
+        maxAttempts: z
+          .number()
+          .int()
+          .min(1)
+          .max(50)
+          .default(8)
+          .describe("Attempts before a notification ends failed."),
+        backoffBaseMs: z
+          .number()
+          .int()
+          .min(0)
+          .default(2_000)
+          .describe("First retry delay; doubles each attempt, with jitter."),
+        backoffMaxMs: z
+          .number()
+          .int()
+          .min(0)
+          .default(600_000)
+          .describe("Upper bound on one retry delay."),
+      })
+      .strict()
+      .refine((n) => n.webhookUrl === undefined || n.secret !== undefined, {
+        message: "notify.secret is required when notify.webhookUrl is set",
+        path: ["secret"],
+      })
+      .default({ timeoutMs: 10_000, maxAttempts: 8, backoffBaseMs: 2_000, backoffMaxMs: 600_000 }),
     http: z
       .object({
         host: z.string().default("127.0.0.1").describe("Address the API listens on."),
