@@ -15,13 +15,14 @@
  * - Failures become RadzErrors (see http-errors.ts).
  */
 import { createRequire } from "node:module";
-import { RadzError } from "../errors.js";
+import { parseRetryAfter, RadzError } from "../errors.js";
 import { badResponse, statusError, timeoutError } from "./http-errors.js";
 
 /** The part of an xhr2 XMLHttpRequest this module touches. */
 export interface XhrInstance {
   readonly status: number;
   abort(): void;
+  getResponseHeader(name: string): string | null;
   setRequestHeader(name: string, value: string): void;
 }
 type XhrConstructor = new () => XhrInstance;
@@ -82,6 +83,8 @@ export interface DicomwebClientAdapterOptions {
 /** An HTTP answer: `value` is what dicomweb-client resolved with (2xx), `response` the body otherwise. */
 export interface RawOutcome<T> {
   readonly status: number;
+  /** The Retry-After header of a 429/503, in ms (undefined when absent). */
+  readonly retryAfterMs?: number | undefined;
   readonly value: T | undefined;
   readonly response: unknown;
 }
@@ -94,7 +97,8 @@ export class DicomwebClientAdapter {
   /** Runs one call; resolves with its value for 2xx, throws a RadzError otherwise. */
   async call<T>(what: string, fn: (client: DwcApi, request: DwcRequest) => Promise<T>): Promise<T> {
     const outcome = await this.callRaw(what, fn);
-    if (outcome.status < 200 || outcome.status > 299) throw statusError(what, outcome.status);
+    if (outcome.status < 200 || outcome.status > 299)
+      throw statusError(what, outcome.status, outcome.retryAfterMs);
     return outcome.value as T;
   }
 
@@ -132,7 +136,12 @@ export class DicomwebClientAdapter {
             },
           );
         }
-        return { status: e.status, value: undefined, response: e.response };
+        return {
+          status: e.status,
+          value: undefined,
+          response: e.response,
+          retryAfterMs: parseRetryAfter(safeHeader(xhr, "Retry-After")),
+        };
       }
       throw badResponse(
         what,
@@ -170,4 +179,12 @@ function acceptDicomJsonOnPost(request: XhrInstance, metadata: { method: string 
   if (metadata.method.toLowerCase() === "post")
     request.setRequestHeader("Accept", "application/dicom+json");
   return request;
+}
+
+function safeHeader(xhr: XhrInstance, name: string): string | null {
+  try {
+    return xhr.getResponseHeader(name);
+  } catch {
+    return null;
+  }
 }

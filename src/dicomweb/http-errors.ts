@@ -15,9 +15,13 @@ export function statusErrorCode(status: number): ErrorCode {
   return "DICOMWEB_BAD_RESPONSE";
 }
 
-export function statusError(what: string, status: number): RadzError {
+/**
+ * `retryAfterMs`: the server's Retry-After (429/503), kept in details so the
+ * job runner waits at least that long before the next attempt.
+ */
+export function statusError(what: string, status: number, retryAfterMs?: number): RadzError {
   return new RadzError(statusErrorCode(status), `${what} answered HTTP ${status}`, {
-    details: { status },
+    details: retryAfterMs === undefined ? { status } : { status, retryAfterMs },
   });
 }
 

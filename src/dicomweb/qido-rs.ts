@@ -13,7 +13,7 @@
  * every server reads the same way. Known limit: values with spaces still need
  * %20, which Orthanc 1.10 then fails to match.
  */
-import { RadzError } from "../errors.js";
+import { parseRetryAfter, RadzError } from "../errors.js";
 import { isDicomJsonObject, type DicomJsonObject } from "./dicom-json.js";
 import { badResponse, statusError, timeoutError, unreachableError } from "./http-errors.js";
 
@@ -86,7 +86,8 @@ async function search(
     throw badResponse(what, "the connection closed before the whole body arrived", err);
   }
   if (res.status === 204) return [];
-  if (res.status !== 200) throw statusError(what, res.status);
+  if (res.status !== 200)
+    throw statusError(what, res.status, parseRetryAfter(res.headers.get("retry-after")));
   let body: unknown;
   try {
     body = text.trim() === "" ? [] : JSON.parse(text);

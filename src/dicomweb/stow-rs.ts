@@ -102,7 +102,7 @@ export async function storeInstancesViaStow(
     ),
   );
   const body = outcome.status >= 200 && outcome.status < 300 ? outcome.value : outcome.response;
-  return interpretStowResponse(outcome.status, body, sent, what);
+  return interpretStowResponse(outcome.status, body, sent, what, outcome.retryAfterMs);
 }
 
 /**
@@ -114,6 +114,7 @@ export function interpretStowResponse(
   body: unknown,
   sent: readonly string[],
   what = "STOW-RS store",
+  retryAfterMs?: number,
 ): StoreInstancesResult {
   const response = parseStowBody(body);
   const ok = status >= 200 && status < 300;
@@ -123,7 +124,7 @@ export function interpretStowResponse(
     status !== 409 &&
     !(status === 400 && response !== null && failedItems(response).length > 0)
   ) {
-    throw statusError(what, status);
+    throw statusError(what, status, retryAfterMs);
   }
   if (ok && response === null)
     throw badResponse(what, "no Store Instances Response (DICOM JSON) in the answer");

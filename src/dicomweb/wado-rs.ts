@@ -9,7 +9,7 @@
  */
 import http, { type IncomingMessage, type OutgoingHttpHeaders } from "node:http";
 import https from "node:https";
-import { RadzError } from "../errors.js";
+import { parseRetryAfter, RadzError } from "../errors.js";
 import { badResponse, statusError, timeoutError, unreachableError } from "./http-errors.js";
 import { isAcceptableBoundary, parseMediaType } from "./media-type.js";
 import { MultipartRelatedReader } from "./multipart.js";
@@ -122,7 +122,8 @@ async function readInstance(
   const status = res.statusCode ?? 0;
   if (status !== 200) {
     res.resume();
-    throw statusError(what, status);
+    const retryAfter = res.headers["retry-after"];
+    throw statusError(what, status, parseRetryAfter(retryAfter));
   }
   const declared = Number(res.headers["content-length"] ?? NaN);
   if (Number.isFinite(declared) && declared > maxBytes + ENVELOPE_BYTES) {

@@ -12,8 +12,9 @@
  * a patient attribute. Patient-level tags are never returned (see types.ts).
  */
 import { z } from "zod";
-import { RadzError, type ErrorCode } from "../errors.js";
+import { parseRetryAfter, RadzError, type ErrorCode } from "../errors.js";
 import type { Logger } from "../observability/index.js";
+import { createOutboundHttp, type OutboundHttp } from "../security/index.js";
 import type {
   OrthancChangesPage,
   OrthancInstance,
@@ -29,6 +30,12 @@ export interface OrthancClientOptions {
   readonly url: string;
   readonly username?: string;
   readonly password?: string;
+  /**
+   * Credentials + TLS (Basic/bearer/headers, custom CA, client certificate),
+   * built from the configuration by security/outboundFromConfig. When given,
+   * username/password above are ignored.
+   */
+  readonly http?: OutboundHttp;
   /** Per-request timeout (connect + headers + body). */
   readonly timeoutMs: number;
   readonly logger?: Logger;
@@ -110,14 +117,13 @@ const MetadataMapSchema = z.record(z.string(), z.string());
 
 export class OrthancClient {
   private readonly base: string;
-  private readonly authorization: string | undefined;
+  private readonly http: OutboundHttp;
 
   constructor(private readonly options: OrthancClientOptions) {
     this.base = options.url.replace(/\/+$/, "");
-    this.authorization =
-      options.username === undefined
-        ? undefined
-        : `Basic ${Buffer.from(`${options.username}:${options.password ?? ""}`).toString("base64")}`;
+    this.http =
+      options.http ??
+      createOutboundHttp({ auth: { username: options.username, password: options.password } });
   }
 
   /** GET /system + GET /plugins: version, API version, name and feature detection. */
@@ -304,12 +310,11 @@ export class OrthancClient {
 
   /** Sends a request; resolves only for 2xx (the body is left for the caller to read). */
   private async send(method: HttpMethod, path: string, init: RequestInit = {}): Promise<Response> {
-    const headers: Record<string, string> = { Accept: "application/json" };
-    if (this.authorization !== undefined) headers.Authorization = this.authorization;
+    const headers: Record<string, string> = { ...this.http.headers, Accept: "application/json" };
     if (init.contentType !== undefined) headers["Content-Type"] = init.contentType;
     let res: Response;
     try {
-      res = await fetch(`${this.base}${path}`, {
+      res = await this.http.fetch(`${this.base}${path}`, {
         method,
         headers,
         body: init.body,
@@ -323,6 +328,7 @@ export class OrthancClient {
     const text = await this.readBody(res, method, path).catch(() => "");
     const orthancError = describeOrthancError(text);
     const code = statusCode(res.status);
+    const retryAfterMs = parseRetryAfter(res.headers.get("retry-after"));
     this.options.logger?.debug(
       { method, path, status: res.status, code },
       "Orthanc request failed",
@@ -330,7 +336,15 @@ export class OrthancClient {
     throw new RadzError(
       code,
       `Orthanc ${method} ${stripQuery(path)} answered HTTP ${res.status}${orthancError ? ` (${orthancError})` : ""}`,
-      { details: { method, path: stripQuery(path), status: res.status, orthancError } },
+      {
+        details: {
+          method,
+          path: stripQuery(path),
+          status: res.status,
+          orthancError,
+          ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+        },
+      },
     );
   }
 
