@@ -38,7 +38,7 @@ export function imageRef(instance: DicomInstance): SourceImageRef {
 export async function analyzeImages(
   instances: readonly DicomInstance[],
   model: ZeroShotModel,
-  config: Pick<Config, "imaging" | "model">,
+  config: Pick<Config, "imaging" | "model"> & Partial<Pick<Config, "triage">>,
   clock: Stopwatch,
 ): Promise<StudyAnalysis> {
   const first = instances[0];
@@ -54,13 +54,38 @@ export async function analyzeImages(
     return clock.time("preprocess", () => preprocess(decoded, model.preprocess));
   });
   const perImage = await clock.timeAsync("inference", () => model.scoreImages(tensors));
-  const findings = aggregateScores(perImage, config.model.aggregation);
+  const findings = applyTriageOverrides(
+    aggregateScores(perImage, config.model.aggregation),
+    config.triage?.labels ?? {},
+  );
   return {
     studyInstanceUid: first.studyInstanceUid,
     findings,
     triage: triage(findings),
     images: instances.map(imageRef),
   };
+}
+
+/**
+ * The one place config overrides (`triage.labels`) replace the bundle's
+ * calibrated threshold and triage weight of a label, before triage and the SR
+ * (docs/triage.md). Labels without an override are returned unchanged.
+ */
+export function applyTriageOverrides(
+  findings: readonly LabelScore[],
+  overrides: Config["triage"]["labels"],
+): LabelScore[] {
+  return findings.map((f) => {
+    const o = overrides[f.labelId];
+    if (o === undefined) return f;
+    const threshold = o.threshold ?? f.threshold;
+    return {
+      ...f,
+      threshold,
+      positive: f.probability >= threshold,
+      triageWeight: o.weight ?? f.triageWeight,
+    };
+  });
 }
 
 export function buildReport(
