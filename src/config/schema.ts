@@ -289,12 +289,26 @@ export const ConfigSchema = z
           .max(64)
           .optional()
           .describe("Institution Name written into the SR equipment module."),
+        summaryImage: z
+          .boolean()
+          .default(true)
+          .describe(
+            "Also write a summary image (Secondary Capture: findings table, priority, model, thumbnail) into the results series, for viewers that do not render SR.",
+          ),
+        previousResults: z
+          .enum(["keep", "delete"])
+          .default("keep")
+          .describe(
+            "What happens to an earlier RadZ result (other bundle version or label set) when a study is re-processed: keep it (the new SR names it as predecessor) or delete it from Orthanc once the new one is stored.",
+          ),
       })
       .strict()
       .default({
         seriesNumber: 9900,
         seriesDescription: "RadZ AI findings (unverified)",
         manufacturer: "RadZ",
+        summaryImage: true,
+        previousResults: "keep",
       }),
     triage: z
       .object({
