@@ -19,6 +19,7 @@ import { analyzeImages, buildReport, type StudyAnalysis } from "./analyze.js";
 import type { StudyProcessor } from "./job-runner.js";
 import { Stopwatch } from "./stopwatch.js";
 import type { BuiltReport } from "../report/index.js";
+import type { StudyFlagger } from "../flags/index.js";
 
 export interface StudyProcessorDeps {
   orthanc: Pick<OrthancClient, "study">;
@@ -27,6 +28,8 @@ export interface StudyProcessorDeps {
   config: Config;
   logger: Logger;
   softwareVersion: string;
+  /** Writes the study's flags into Orthanc after the SR is stored (stage "flags"); absent: no flags. */
+  flags?: Pick<StudyFlagger, "apply">;
 }
 
 export function jobResult(
@@ -106,6 +109,16 @@ export function createStudyProcessor(deps: StudyProcessorDeps): StudyProcessor {
     );
     if (!visible.some((i) => candidateFromDicomJson(i).sopInstanceUid === report.sopInstanceUid)) {
       throw new RadzError("STOW_FAILED", "the SR was accepted but is not visible in the study");
+    }
+    const flags = deps.flags;
+    if (flags) {
+      await clock.timeAsync("flags", () =>
+        flags.apply(job.orthancStudyId, {
+          priority: analysis.triage.priority,
+          findings: analysis.findings,
+          sr: { sopInstanceUid: report.sopInstanceUid },
+        }),
+      );
     }
     return jobResult(analysis, report, model, clock);
   };
