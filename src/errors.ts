@@ -236,6 +236,27 @@ export const ERROR_CATALOGUE = {
     http: 503,
     summary: "Work on the study was stopped by a shutdown; the job went back to queued.",
   },
+  WEBHOOK_UNAUTHORIZED: {
+    cls: "permanent",
+    http: 401,
+    summary: "A push to /webhook/orthanc had no valid signature or token (bad, stale or replayed).",
+  },
+  WEBHOOK_DISABLED: {
+    cls: "permanent",
+    http: 404,
+    summary: "A push arrived but the webhook is off (intake.webhookSecret is not set).",
+  },
+  ORTHANC_INSTALL_CONFLICT: {
+    cls: "permanent",
+    http: 409,
+    summary:
+      "radz orthanc install/uninstall cannot change Orthanc's configuration directory safely.",
+  },
+  ORTHANC_INSTALL_FAILED: {
+    cls: "permanent",
+    http: 500,
+    summary: "radz orthanc install/uninstall could not read or write a file.",
+  },
   INTERNAL: { cls: "transient", http: 500, summary: "An unexpected internal error." },
 } as const satisfies Record<string, ErrorSpec>;
 
