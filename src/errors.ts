@@ -115,6 +115,17 @@ export const ERROR_CATALOGUE = {
     http: 422,
     summary: "Pixel Data is shorter than Rows x Columns x samples x bits require.",
   },
+  DICOM_ENCAPSULATION_INVALID: {
+    cls: "permanent",
+    http: 422,
+    summary:
+      "Encapsulated Pixel Data does not add up: fragments, offset tables and frames disagree, or a frame is empty.",
+  },
+  DICOM_CODEC_ERROR: {
+    cls: "permanent",
+    http: 422,
+    summary: "The compressed pixel data of a frame could not be decoded (corrupt or inconsistent).",
+  },
 
   NO_ELIGIBLE_IMAGES: {
     cls: "permanent",
