@@ -153,9 +153,38 @@ export const ConfigSchema = z
           .max(10_000)
           .default(100)
           .describe("Changes fetched per /changes request."),
+        webhookSecret: z
+          .string()
+          .min(16)
+          .optional()
+          .describe(
+            "Shared secret of POST /webhook/orthanc, the push from the Orthanc hook (`radz orthanc install`): HMAC-SHA256 signatures, or a bearer token derived from it for the Lua hook. Unset = webhook off (polling only). Secret: set RADZ_INTAKE__WEBHOOK_SECRET.",
+          ),
+        webhookMaxSkewSeconds: z
+          .number()
+          .int()
+          .min(1)
+          .max(3600)
+          .default(300)
+          .describe(
+            "Replay window of signed pushes: largest accepted difference between X-Radz-Timestamp and this machine's clock.",
+          ),
+        webhookAcceptBearer: z
+          .boolean()
+          .default(true)
+          .describe(
+            "Accept the static bearer token the Lua hook sends (Orthanc's Lua has no HMAC); false = signed pushes only (Python hook).",
+          ),
       })
       .strict()
-      .default({ poll: true, pollCron: "*/2 * * * * *", startFrom: "now", changesLimit: 100 }),
+      .default({
+        poll: true,
+        pollCron: "*/2 * * * * *",
+        startFrom: "now",
+        changesLimit: 100,
+        webhookMaxSkewSeconds: 300,
+        webhookAcceptBearer: true,
+      }),
     jobs: z
       .object({
         dbPath: z
