@@ -1,0 +1,31 @@
+export {
+  authorizationHeader,
+  createOutboundHttp,
+  loadTlsFiles,
+  outboundHeaders,
+  type FetchInit,
+  type FetchLike,
+  type HttpAuthOptions,
+  type OutboundHttp,
+  type OutboundOptions,
+  type TlsFileOptions,
+  type TlsMaterial,
+} from "./outbound.js";
+export {
+  dicomwebOutboundOptions,
+  orthancOutboundOptions,
+  outboundFromConfig,
+  type OutboundTransports,
+} from "./outbound-config.js";
+export { REDACTED, isSecretKey, redactConfig, redactUrl } from "./redact.js";
+export {
+  ApiTokenTable,
+  MAX_TOKEN_LENGTH,
+  TOKEN_PREFIX,
+  generateApiToken,
+  hashApiToken,
+  roleAllows,
+  type ApiPrincipal,
+  type ApiRole,
+  type ApiTokenEntry,
+} from "./api-tokens.js";
