@@ -7,6 +7,8 @@ export type {
   JobSource,
   JobStore,
   EnqueueResult,
+  EnqueueOptions,
+  RetryOptions,
 } from "./types.js";
 export { SqliteJobStore, type SqliteJobStoreOptions } from "./sqlite-store.js";
 export { backoffDelay } from "./backoff.js";

@@ -9,6 +9,7 @@ import Database from "better-sqlite3";
 import { RadzError } from "../errors.js";
 import { JobState, canTransition } from "./states.js";
 import type {
+  EnqueueOptions,
   EnqueueResult,
   Job,
   JobError,
@@ -16,6 +17,7 @@ import type {
   JobResult,
   JobSource,
   JobStore,
+  RetryOptions,
 } from "./types.js";
 
 /** Forward-only. Never edit a released migration; append a new one. */
@@ -41,6 +43,10 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX jobs_state_not_before ON jobs(state, not_before, id);
    CREATE INDEX jobs_created ON jobs(created_at);
    CREATE TABLE cursors (name TEXT PRIMARY KEY, value INTEGER NOT NULL, updated_at INTEGER NOT NULL);`,
+  // v2 (issue 7): re-processing check flag; look-up by Study Instance UID for the sweep.
+  `ALTER TABLE jobs ADD COLUMN recheck INTEGER NOT NULL DEFAULT 0;
+   CREATE INDEX jobs_study_uid ON jobs(study_uid);
+   CREATE INDEX jobs_recheck ON jobs(recheck, id) WHERE recheck = 1;`,
 ];
 
 interface JobRow {
@@ -60,6 +66,7 @@ interface JobRow {
   finished_at: number | null;
   priority: string | null;
   result_json: string | null;
+  recheck: number;
 }
 
 function toJob(r: JobRow): Job {
@@ -80,6 +87,7 @@ function toJob(r: JobRow): Job {
     finishedAt: r.finished_at,
     result: r.result_json ? (JSON.parse(r.result_json) as JobResult) : null,
     skipReason: r.skip_reason,
+    recheck: r.recheck === 1,
   };
 }
 
@@ -176,9 +184,17 @@ export class SqliteJobStore implements JobStore {
     orthancStudyIds: readonly string[],
     source: JobSource,
     cursor?: { name: string; value: number },
+    options: EnqueueOptions = {},
   ): EnqueueResult[] {
     return this.db.transaction(() => {
-      const out = orthancStudyIds.map((id) => this.insertOrGet(id, source));
+      const out = orthancStudyIds.map((id) => {
+        const r = this.insertOrGet(id, source);
+        if (r.created || !options.recheckExisting || r.job.state === JobState.Queued) return r;
+        this.db
+          .prepare("UPDATE jobs SET recheck=1, updated_at=? WHERE id=?")
+          .run(this.now(), r.job.id);
+        return { job: toJob(this.row(r.job.id)), created: false };
+      });
       if (cursor) this.setCursor(cursor.name, cursor.value);
       return out;
     })();
@@ -200,7 +216,7 @@ export class SqliteJobStore implements JobStore {
       this.db
         .prepare(
           `UPDATE jobs SET state='queued', attempts=0, not_before=0, source=?, last_error_code=NULL,
-           last_error_message=NULL, skip_reason=NULL, updated_at=? WHERE id=?`,
+           last_error_message=NULL, skip_reason=NULL, recheck=0, updated_at=? WHERE id=?`,
         )
         .run(source, this.now(), existing.id);
       return toJob(this.row(existing.id));
@@ -268,11 +284,13 @@ export class SqliteJobStore implements JobStore {
     });
   }
 
-  retryLater(id: number, error: JobError, retryAt: number): Job {
+  retryLater(id: number, error: JobError, retryAt: number, options: RetryOptions = {}): Job {
+    const attempts = this.row(id).attempts;
     return this.finish(id, JobState.Queued, {
       last_error_code: error.code,
       last_error_message: error.message,
       not_before: retryAt,
+      ...(options.countAttempt === false ? { attempts: Math.max(0, attempts - 1) } : {}),
     });
   }
 
@@ -300,6 +318,34 @@ export class SqliteJobStore implements JobStore {
       .prepare("SELECT * FROM jobs WHERE orthanc_study_id = ?")
       .get(orthancStudyId) as JobRow | undefined;
     return r ? toJob(r) : null;
+  }
+
+  getByStudyUid(studyInstanceUid: string): Job | null {
+    const r = this.db
+      .prepare("SELECT * FROM jobs WHERE study_uid = ? ORDER BY id LIMIT 1")
+      .get(studyInstanceUid) as JobRow | undefined;
+    return r ? toJob(r) : null;
+  }
+
+  listRecheck(limit: number): Job[] {
+    return (
+      this.db
+        .prepare(
+          "SELECT * FROM jobs WHERE recheck = 1 AND state IN ('done','skipped','failed') ORDER BY id LIMIT ?",
+        )
+        .all(Math.max(1, Math.floor(limit))) as JobRow[]
+    ).map(toJob);
+  }
+
+  clearRecheck(id: number): void {
+    this.db.prepare("UPDATE jobs SET recheck=0, updated_at=? WHERE id=?").run(this.now(), id);
+  }
+
+  countInState(state: JobState): number {
+    const r = this.db.prepare("SELECT COUNT(*) AS n FROM jobs WHERE state = ?").get(state) as {
+      n: number;
+    };
+    return r.n;
   }
 
   list(filter: JobFilter = {}): Job[] {

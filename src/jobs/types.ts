@@ -45,6 +45,11 @@ export interface Job {
   readonly result: JobResult | null;
   /** Reason a job was skipped. */
   readonly skipReason: string | null;
+  /**
+   * Orthanc reported the study stable again after this job was enqueued; the
+   * re-processing policy (intake.reprocessOnChange) decides once it is finished.
+   */
+  readonly recheck: boolean;
 }
 
 export interface JobFilter {
@@ -57,8 +62,21 @@ export interface JobFilter {
 
 export interface EnqueueResult {
   readonly job: Job;
-  /** False when a job for the study already existed (and was left as it was). */
+  /** False when a job for the study already existed (and was left as it was, unless flagged). */
   readonly created: boolean;
+}
+
+export interface EnqueueOptions {
+  /** Mark jobs that already existed (and are not queued) for a re-processing check (Job.recheck). */
+  readonly recheckExisting?: boolean;
+}
+
+export interface RetryOptions {
+  /**
+   * false: this attempt does not count towards jobs.maxAttempts (the PACS was
+   * down, not the study at fault). Default true.
+   */
+  readonly countAttempt?: boolean;
 }
 
 /**
@@ -71,9 +89,10 @@ export interface JobStore {
     orthancStudyIds: readonly string[],
     source: JobSource,
     cursor?: { name: string; value: number },
+    options?: EnqueueOptions,
   ): EnqueueResult[];
   enqueue(orthancStudyId: string, source: JobSource): EnqueueResult;
-  /** Put a finished job back to queued (reprocess / manual retry). */
+  /** Put a finished job back to queued (reprocess / manual retry); clears `recheck`. */
   requeue(orthancStudyId: string, source: JobSource): Job;
   /** Atomically take the oldest claimable queued job (state → running, attempts + 1). */
   claimNext(now: number): Job | null;
@@ -81,12 +100,20 @@ export interface JobStore {
   complete(id: number, result: JobResult): Job;
   skip(id: number, reason: string, error: JobError): Job;
   /** Transient failure with attempts left: back to queued until retryAt. Otherwise: failed. */
-  retryLater(id: number, error: JobError, retryAt: number): Job;
+  retryLater(id: number, error: JobError, retryAt: number, options?: RetryOptions): Job;
   fail(id: number, error: JobError): Job;
   /** Crash recovery / shutdown: running jobs go back to queued. Returns how many. */
   requeueRunning(): number;
   get(id: number): Job | null;
   getByStudy(orthancStudyId: string): Job | null;
+  /** The job whose Study Instance UID is known to be `uid` (set once processed), or null. */
+  getByStudyUid(studyInstanceUid: string): Job | null;
+  /** Finished (done/skipped/failed) jobs flagged for a re-processing check, oldest first. */
+  listRecheck(limit: number): Job[];
+  /** The re-processing check ran and decided to leave the job as it is. */
+  clearRecheck(id: number): void;
+  /** How many jobs are in one state (cheap: uses the state index). */
+  countInState(state: JobState): number;
   list(filter?: JobFilter): Job[];
   countByState(): Record<string, number>;
   /** Earliest notBefore among queued jobs, or null when none is queued. */

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { expect } from "chai";
 import { RadzError } from "../../src/errors.js";
 import {
@@ -117,6 +118,67 @@ function conformance(
       expect(again.lastError).to.equal(null);
     });
 
+    it("flags existing finished or running jobs for a re-processing check, never queued ones", () => {
+      store.enqueueBatch(["done", "running", "queued"], "changes");
+      const d = store.claimNext(now())!;
+      store.complete(d.id, result("1.2.3"));
+      store.claimNext(now());
+      const res = store.enqueueBatch(
+        ["done", "running", "queued", "new"],
+        "changes",
+        { name: "changes", value: 9 },
+        { recheckExisting: true },
+      );
+      expect(res.map((r) => [r.job.orthancStudyId, r.created, r.job.recheck])).to.deep.equal([
+        ["done", false, true],
+        ["running", false, true],
+        ["queued", false, false],
+        ["new", true, false],
+      ]);
+      expect(store.getCursor("changes")).to.equal(9);
+      // Only finished jobs are listed for the check; running ones wait until they finish.
+      expect(store.listRecheck(10).map((j) => j.orthancStudyId)).to.deep.equal(["done"]);
+      store.clearRecheck(d.id);
+      expect(store.listRecheck(10)).to.deep.equal([]);
+      expect(store.getByStudy("done")?.state).to.equal("done");
+      // Without the option an existing job is left exactly as it was.
+      store.enqueueBatch(["done"], "changes");
+      expect(store.getByStudy("done")?.recheck).to.equal(false);
+    });
+
+    it("clears the recheck flag when a job is requeued", () => {
+      store.enqueue("a", "changes");
+      const j = store.claimNext(now())!;
+      store.complete(j.id, result("1.2.3"));
+      store.enqueueBatch(["a"], "changes", undefined, { recheckExisting: true });
+      expect(store.requeue("a", "changes").recheck).to.equal(false);
+    });
+
+    it("finds jobs by Study Instance UID once known, and counts one state", () => {
+      store.enqueueBatch(["a", "b", "c"], "changes");
+      const a = store.claimNext(now())!;
+      expect(store.getByStudyUid("1.2.840.1")).to.equal(null);
+      store.setStudyInstanceUid(a.id, "1.2.840.1");
+      expect(store.getByStudyUid("1.2.840.1")?.orthancStudyId).to.equal("a");
+      expect(store.countInState("queued")).to.equal(2);
+      expect(store.countInState("running")).to.equal(1);
+      expect(store.countInState("done")).to.equal(0);
+    });
+
+    it("can return an attempt without counting it (PACS outage)", () => {
+      store.enqueue("a", "changes");
+      const j = store.claimNext(now())!;
+      expect(j.attempts).to.equal(1);
+      const back = store.retryLater(j.id, { code: "ORTHANC_UNREACHABLE", message: "down" }, 0, {
+        countAttempt: false,
+      });
+      expect(back.state).to.equal("queued");
+      expect(back.attempts).to.equal(0);
+      expect(back.lastError?.code).to.equal("ORTHANC_UNREACHABLE");
+      const counted = store.retryLater(store.claimNext(now())!.id, back.lastError!, 0);
+      expect(counted.attempts).to.equal(1);
+    });
+
     it("returns running jobs to queued on crash recovery", () => {
       store.enqueueBatch(["a", "b"], "changes");
       store.claimNext(now());
@@ -161,8 +223,37 @@ describe("job states and backoff", () => {
 
   it("records its schema version", () => {
     const s = new SqliteJobStore({ path: ":memory:" });
-    expect(s.schemaVersion()).to.equal(1);
+    expect(s.schemaVersion()).to.be.at.least(2);
     s.close();
+  });
+
+  it("upgrades a v1 database in place, keeping its jobs and cursor", () => {
+    const path = join(dir, "v1.sqlite");
+    const raw = new Database(path);
+    raw.exec(`CREATE TABLE _schema (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL);
+      INSERT INTO _schema VALUES (1, 0);
+      CREATE TABLE jobs (id INTEGER PRIMARY KEY AUTOINCREMENT, orthanc_study_id TEXT NOT NULL UNIQUE,
+        study_uid TEXT, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, source TEXT NOT NULL,
+        last_error_code TEXT, last_error_message TEXT, skip_reason TEXT, not_before INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, started_at INTEGER, finished_at INTEGER,
+        priority TEXT, result_json TEXT);
+      CREATE INDEX jobs_state_not_before ON jobs(state, not_before, id);
+      CREATE INDEX jobs_created ON jobs(created_at);
+      CREATE TABLE cursors (name TEXT PRIMARY KEY, value INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+      INSERT INTO jobs (orthanc_study_id, study_uid, state, source, created_at, updated_at)
+        VALUES ('old', '1.2.9', 'done', 'changes', 1, 1);
+      INSERT INTO cursors VALUES ('orthanc-changes', 77, 1);`);
+    raw.close();
+    const s = new SqliteJobStore({ path });
+    try {
+      expect(s.schemaVersion()).to.be.at.least(2);
+      expect(s.getCursor("orthanc-changes")).to.equal(77);
+      const job = s.getByStudyUid("1.2.9");
+      expect(job?.orthancStudyId).to.equal("old");
+      expect(job?.recheck).to.equal(false);
+    } finally {
+      s.close();
+    }
   });
 
   it("backs off exponentially with jitter and a cap", () => {
