@@ -167,6 +167,16 @@ export const TEMPLATE_IDS = { measurementReport: "1500", measurementGroup: "1501
 /** Comprehensive 3D SR Storage SOP Class (PS3.4 Annex B). */
 export const COMPREHENSIVE_3D_SR_SOP_CLASS_UID = "1.2.840.10008.5.1.4.1.1.88.34";
 
+/** Secondary Capture Image Storage SOP Class (PS3.4 Annex B), the summary image. */
+export const SECONDARY_CAPTURE_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.7";
+
+/**
+ * Manufacturer's Model Name (0008,1090) of every object RadZ writes (SR and
+ * summary image). Not configurable: it is how a re-run recognises earlier
+ * RadZ results in a study (previous-results.ts).
+ */
+export const RADZ_EQUIPMENT_MODEL_NAME = "RadZ";
+
 /** Explicit VR Little Endian (PS3.5 §A.2). */
 export const EXPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2.1";
 

@@ -39,6 +39,7 @@ import {
   CODES,
   COMPREHENSIVE_3D_SR_SOP_CLASS_UID,
   EXPLICIT_VR_LITTLE_ENDIAN,
+  RADZ_EQUIPMENT_MODEL_NAME,
   RETIRED_CODING_SCHEMES,
   STANDARD_CODING_SCHEMES,
   TEMPLATE_IDS,
@@ -88,8 +89,6 @@ export interface StudyReportInput {
     readonly manufacturer: string;
     readonly softwareVersion: string;
     readonly institutionName?: string;
-    /** General Equipment Manufacturer's Model Name; defaults to "RadZ". */
-    readonly modelName?: string;
   };
   readonly series: { readonly number: number; readonly description: string };
   /** The SR this one replaces (Predecessor Documents Sequence) on re-runs. */
@@ -115,11 +114,13 @@ export const IMPLEMENTATION_CLASS_UID = deterministicUid("radz", "implementation
 export function reportUids(
   studyInstanceUid: string,
   model: Pick<ModelIdentity, "id" | "version" | "labelSetHash">,
-): { sopInstanceUid: string; seriesInstanceUid: string } {
+): { sopInstanceUid: string; seriesInstanceUid: string; summarySopInstanceUid: string } {
   const key = [studyInstanceUid, model.id, model.version, model.labelSetHash];
   return {
     sopInstanceUid: deterministicUid("radz-sr-sop-instance", ...key),
     seriesInstanceUid: deterministicUid("radz-sr-series", ...key),
+    /** The summary image (Secondary Capture) in the same series. */
+    summarySopInstanceUid: deterministicUid("radz-summary-sop-instance", ...key),
   };
 }
 
@@ -341,7 +342,7 @@ function qualitativeEvaluations(
 }
 
 /** Patient and General Study module attributes copied from the source (Type 2 ones written empty when absent). */
-function patientAndStudy(
+export function patientAndStudy(
   source: Record<string, unknown>,
   studyInstanceUid: string,
 ): NaturalizedDataset {
@@ -365,7 +366,8 @@ function patientAndStudy(
   return out;
 }
 
-function sourceStudyInstanceUid(input: StudyReportInput): string {
+/** The study the report belongs to: the source's Study Instance UID, which every image read must share. */
+export function sourceStudyInstanceUid(input: Pick<StudyReportInput, "source" | "images">): string {
   const fromSource = sourceString(input.source.StudyInstanceUID);
   const fromImages = input.images[0]?.studyInstanceUid;
   const uid = fromSource ?? fromImages;
@@ -467,7 +469,8 @@ export function buildStudyReport(input: StudyReportInput): BuiltReport {
     ...(device.institutionName !== undefined
       ? { InstitutionName: singleValuedString(device.institutionName, "LO") }
       : {}),
-    ManufacturerModelName: singleValuedString(device.modelName ?? "RadZ", "LO"),
+    // Fixed: how re-runs recognise RadZ results in a study (previous-results.ts).
+    ManufacturerModelName: RADZ_EQUIPMENT_MODEL_NAME,
     SoftwareVersions: singleValuedString(device.softwareVersion, "LO"),
     // SR Document General
     InstanceNumber: 1,

@@ -308,7 +308,15 @@ describe("report/structured-report", function () {
       expect(b.seriesInstanceUid).to.equal(a.seriesInstanceUid);
       expect(Buffer.from(b.part10).equals(Buffer.from(a.part10))).to.equal(true);
       expect(a.sopInstanceUid).to.not.equal(a.seriesInstanceUid);
-      expect(a).to.include(reportUids(STUDY_UID, MODEL));
+      const uids = reportUids(STUDY_UID, MODEL);
+      expect(a).to.include({
+        sopInstanceUid: uids.sopInstanceUid,
+        seriesInstanceUid: uids.seriesInstanceUid,
+      });
+      expect(uids.summarySopInstanceUid, "the summary image has its own UID").to.not.be.oneOf([
+        uids.sopInstanceUid,
+        uids.seriesInstanceUid,
+      ]);
     });
 
     it("changes the UIDs when the label set hash, version or study changes", () => {

@@ -1,0 +1,463 @@
+/**
+ * Draws the summary picture: an SVG page (findings table, priority badge,
+ * model identity, the "machine-generated, not verified" warning) rasterised
+ * by sharp (libvips + librsvg, shipped inside the sharp npm package) with a
+ * thumbnail of the image read composited on the left.
+ *
+ * Text is drawn in one of two ways:
+ *  - "font":   SVG <text> with a sans-serif family; librsvg/pango find the
+ *              font through fontconfig.
+ *  - "bitmap": each glyph as filled rectangles from a built-in 12x24 bitmap
+ *              font (bitmap-font.ts), needing no font on the machine. Only
+ *              printable ASCII; anything else is drawn as "?".
+ * "auto" (the default) probes whether fontconfig renders text at all and
+ * falls back to "bitmap" when it does not (a slim container image without
+ * fonts would otherwise get a summary with no words on it).
+ *
+ * No patient-identifying text is drawn: no name, ID, birth date, accession
+ * number or study date (the DICOM header carries those).
+ */
+import sharp from "sharp";
+import { RadzError } from "../errors.js";
+import type { LabelScore, ModelIdentity } from "../model/types.js";
+import { BITMAP_FONT, BITMAP_GLYPHS } from "./bitmap-font.js";
+import type { GreyImage } from "./thumbnail.js";
+import type { TriagePriority, TriageResult } from "./triage.js";
+
+export type TextRenderer = "font" | "bitmap";
+
+export interface SummaryPictureInput {
+  readonly findings: readonly LabelScore[];
+  readonly triage: TriageResult;
+  readonly model: ModelIdentity;
+  /** The first image read, as an 8-bit grey thumbnail (thumbnail.ts). */
+  readonly thumbnail: GreyImage;
+  /** How many images the findings rest on (the caption says "1 of N"). */
+  readonly imageCount: number;
+  /** RadZ software version, shown in the footer. */
+  readonly softwareVersion: string;
+  /** Shown in the footer, UTC. */
+  readonly createdAt: Date;
+  /** "auto" (default): fonts when fontconfig renders text, the bitmap font otherwise. */
+  readonly textRenderer?: TextRenderer | "auto";
+}
+
+export interface SummaryPicture {
+  readonly width: number;
+  readonly height: number;
+  /** width x height x 3 bytes, RGB interleaved, row-major. */
+  readonly rgb: Uint8Array;
+  readonly textRenderer: TextRenderer;
+}
+
+/** Page geometry, in pixels. Tests read pixel regions through these. */
+export const SUMMARY_LAYOUT = {
+  width: 1024,
+  minHeight: 640,
+  headerHeight: 64,
+  thumbnail: { left: 24, top: 152, size: 400 },
+  table: { left: 448, top: 152, width: 552, headerHeight: 36, rowHeight: 34 },
+  footerHeight: 84,
+} as const;
+
+const COLOURS = {
+  background: "#101418",
+  header: "#1f2933",
+  text: "#f5f7fa",
+  muted: "#aab4be",
+  warning: "#ffd54f",
+  synthetic: "#ff8a80",
+  tableHeader: "#263238",
+  rowEven: "#172026",
+  rowOdd: "#1b262d",
+  rowPositive: "#4a1c1c",
+  positive: "#ff5252",
+  frame: "#455a64",
+} as const;
+
+const PRIORITY_STYLE: Readonly<Record<TriagePriority, { fill: string; text: string }>> = {
+  urgent: { fill: "#c62828", text: "#ffffff" },
+  review: { fill: "#f9a825", text: "#101418" },
+  routine: { fill: "#2e7d32", text: "#ffffff" },
+};
+
+const FONT_FAMILY = "DejaVu Sans, Liberation Sans, Noto Sans, Arial, Helvetica, sans-serif";
+/** Average advance of a glyph relative to the font size (DejaVu Sans Mono and the bitmap font: 0.6). */
+const ADVANCE_PER_SIZE = BITMAP_FONT.cellWidth / 20;
+
+interface TextRun {
+  readonly x: number;
+  /** Baseline. */
+  readonly y: number;
+  readonly text: string;
+  readonly size: number;
+  readonly fill: string;
+  readonly bold?: boolean;
+  readonly anchor?: "start" | "middle" | "end";
+}
+
+function escapeXml(text: string): string {
+  return text
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;");
+}
+
+/** Keeps at most `maxChars` characters, ending in "..." when cut. */
+export function fitText(text: string, maxChars: number): string {
+  const chars = Array.from(text);
+  if (chars.length <= maxChars) return text;
+  return `${chars.slice(0, Math.max(0, maxChars - 3)).join("")}...`;
+}
+
+function maxCharsFor(widthPx: number, size: number): number {
+  return Math.max(1, Math.floor(widthPx / (size * ADVANCE_PER_SIZE)));
+}
+
+function fontText(run: TextRun): string {
+  return (
+    `<text x="${run.x}" y="${run.y}" font-family="${FONT_FAMILY}" font-size="${run.size}"` +
+    `${run.bold === true ? ' font-weight="bold"' : ""} fill="${run.fill}"` +
+    ` text-anchor="${run.anchor ?? "start"}" xml:space="preserve">${escapeXml(run.text)}</text>`
+  );
+}
+
+/** The run's glyphs as one SVG path of rectangles (one per horizontal run of set bits). */
+function bitmapText(run: TextRun): string {
+  const scale = run.size / 20;
+  const advance = BITMAP_FONT.cellWidth * scale;
+  const chars = Array.from(run.text);
+  const width = chars.length * advance;
+  const startX =
+    run.anchor === "end" ? run.x - width : run.anchor === "middle" ? run.x - width / 2 : run.x;
+  const top = run.y - BITMAP_FONT.baseline * scale;
+  const r = (v: number): string => (Math.round(v * 100) / 100).toString();
+  const parts: string[] = [];
+  chars.forEach((char, i) => {
+    const code = char.codePointAt(0) ?? 0x3f;
+    const glyph =
+      BITMAP_GLYPHS[code - BITMAP_FONT.firstCode] ?? BITMAP_GLYPHS[0x3f - BITMAP_FONT.firstCode];
+    if (glyph === undefined) return;
+    const gx = startX + i * advance;
+    for (let row = 0; row < BITMAP_FONT.cellHeight; row++) {
+      let bits = parseInt(glyph.slice(row * 3, row * 3 + 3), 16);
+      if (run.bold === true) bits |= bits >> 1; // one column wider
+      let col = 0;
+      while (col < BITMAP_FONT.cellWidth) {
+        const set = (bits >> (BITMAP_FONT.cellWidth - 1 - col)) & 1;
+        if (set === 0) {
+          col++;
+          continue;
+        }
+        const start = col;
+        while (
+          col < BITMAP_FONT.cellWidth &&
+          ((bits >> (BITMAP_FONT.cellWidth - 1 - col)) & 1) === 1
+        )
+          col++;
+        parts.push(
+          `M${r(gx + start * scale)} ${r(top + row * scale)}h${r((col - start) * scale)}v${r(scale)}h${r(-(col - start) * scale)}z`,
+        );
+      }
+    }
+  });
+  return parts.length === 0 ? "" : `<path fill="${run.fill}" d="${parts.join("")}"/>`;
+}
+
+function textSvg(run: TextRun, renderer: TextRenderer): string {
+  if (renderer === "font") return fontText(run);
+  // The bitmap font has printable ASCII only.
+  const ascii = Array.from(run.text)
+    .map((c) => (/^[\x20-\x7e]$/.test(c) ? c : "?"))
+    .join("");
+  return bitmapText({ ...run, text: ascii });
+}
+
+/** True when fontconfig finds a font that draws Latin text (probe: render "RadZ" and count lit pixels). */
+export async function systemFontsRenderText(): Promise<boolean> {
+  const svg =
+    `<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40">` +
+    `<rect width="120" height="40" fill="#000"/>` +
+    fontText({ x: 4, y: 30, text: "RadZ", size: 28, fill: "#fff" }) +
+    `</svg>`;
+  try {
+    const { data, info } = await sharp(Buffer.from(svg))
+      .greyscale()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    let lit = 0;
+    for (let i = 0; i < data.length; i += info.channels) if ((data[i] ?? 0) > 127) lit++;
+    // "RadZ" at 28 px lights a few hundred pixels; missing fonts light none
+    // (or a handful for "tofu" boxes).
+    return lit >= 100;
+  } catch {
+    return false;
+  }
+}
+
+function formatProbability(value: number): string {
+  return value.toFixed(2);
+}
+
+/** The page height for this many findings (the table grows; the page never shrinks below minHeight). */
+export function summaryHeight(findingCount: number): number {
+  const L = SUMMARY_LAYOUT;
+  const thumbnailBottom = L.thumbnail.top + L.thumbnail.size + 40;
+  const tableBottom =
+    L.table.top + L.table.headerHeight + Math.max(1, findingCount) * L.table.rowHeight + 16;
+  return Math.max(L.minHeight, Math.max(thumbnailBottom, tableBottom) + L.footerHeight);
+}
+
+/** The thumbnail's placement inside its square box (aspect ratio kept, centred). */
+export function thumbnailPlacement(thumbnail: Pick<GreyImage, "rows" | "columns">): {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+} {
+  const box = SUMMARY_LAYOUT.thumbnail;
+  const scale = Math.min(box.size / thumbnail.columns, box.size / thumbnail.rows);
+  const width = Math.max(1, Math.min(box.size, Math.round(thumbnail.columns * scale)));
+  const height = Math.max(1, Math.min(box.size, Math.round(thumbnail.rows * scale)));
+  return {
+    left: box.left + Math.floor((box.size - width) / 2),
+    top: box.top + Math.floor((box.size - height) / 2),
+    width,
+    height,
+  };
+}
+
+function pageSvg(input: SummaryPictureInput, renderer: TextRenderer, height: number): string {
+  const L = SUMMARY_LAYOUT;
+  const { model, triage, findings } = input;
+  const shapes: string[] = [];
+  const texts: TextRun[] = [];
+  const W = L.width;
+
+  shapes.push(`<rect width="${W}" height="${height}" fill="${COLOURS.background}"/>`);
+  // Header: title and priority badge.
+  shapes.push(`<rect width="${W}" height="${L.headerHeight}" fill="${COLOURS.header}"/>`);
+  texts.push({ x: 24, y: 43, text: "RadZ AI findings", size: 30, fill: COLOURS.text, bold: true });
+  const badge = PRIORITY_STYLE[triage.priority];
+  shapes.push(`<rect x="704" y="12" width="296" height="40" rx="6" fill="${badge.fill}"/>`);
+  texts.push({
+    x: 852,
+    y: 41,
+    text: `PRIORITY: ${triage.priority.toUpperCase()}`,
+    size: 22,
+    fill: badge.text,
+    bold: true,
+    anchor: "middle",
+  });
+
+  // Warnings.
+  texts.push({
+    x: 24,
+    y: 96,
+    text: "MACHINE-GENERATED, NOT VERIFIED - not for clinical use without review",
+    size: 20,
+    fill: COLOURS.warning,
+    bold: true,
+  });
+  if (model.synthetic) {
+    texts.push({
+      x: 24,
+      y: 128,
+      text: "SYNTHETIC demonstration model - scores are not from a trained clinical model",
+      size: 20,
+      fill: COLOURS.synthetic,
+      bold: true,
+    });
+  }
+
+  // Thumbnail frame and caption (the picture itself is composited afterwards).
+  const box = L.thumbnail;
+  shapes.push(
+    `<rect x="${box.left - 2}" y="${box.top - 2}" width="${box.size + 4}" height="${box.size + 4}" fill="#000" stroke="${COLOURS.frame}" stroke-width="2"/>`,
+  );
+  texts.push({
+    x: box.left + box.size / 2,
+    y: box.top + box.size + 30,
+    text: `Image read${input.imageCount > 1 ? ` (1 of ${input.imageCount})` : ""}`,
+    size: 18,
+    fill: COLOURS.muted,
+    anchor: "middle",
+  });
+
+  // Findings table.
+  const t = L.table;
+  const col = {
+    finding: t.left + 12,
+    probability: t.left + 324,
+    threshold: t.left + 424,
+    flag: t.left + 440,
+  };
+  shapes.push(
+    `<rect x="${t.left}" y="${t.top}" width="${t.width}" height="${t.headerHeight}" fill="${COLOURS.tableHeader}"/>`,
+  );
+  const headerY = t.top + 25;
+  texts.push({
+    x: col.finding,
+    y: headerY,
+    text: "Finding",
+    size: 18,
+    fill: COLOURS.muted,
+    bold: true,
+  });
+  texts.push({
+    x: col.probability,
+    y: headerY,
+    text: "Prob.",
+    size: 18,
+    fill: COLOURS.muted,
+    bold: true,
+    anchor: "end",
+  });
+  texts.push({
+    x: col.threshold,
+    y: headerY,
+    text: "Thresh.",
+    size: 18,
+    fill: COLOURS.muted,
+    bold: true,
+    anchor: "end",
+  });
+  texts.push({ x: col.flag, y: headerY, text: "Flag", size: 18, fill: COLOURS.muted, bold: true });
+  const findingChars = maxCharsFor(col.probability - col.finding - 76, 20);
+  if (findings.length === 0) {
+    texts.push({
+      x: col.finding,
+      y: t.top + t.headerHeight + 24,
+      text: "No findings in this model's label set",
+      size: 20,
+      fill: COLOURS.muted,
+    });
+  }
+  findings.forEach((f, i) => {
+    const y = t.top + t.headerHeight + i * t.rowHeight;
+    const fill = f.positive ? COLOURS.rowPositive : i % 2 === 0 ? COLOURS.rowEven : COLOURS.rowOdd;
+    shapes.push(
+      `<rect x="${t.left}" y="${y}" width="${t.width}" height="${t.rowHeight}" fill="${fill}"/>`,
+    );
+    const baseline = y + 24;
+    texts.push({
+      x: col.finding,
+      y: baseline,
+      text: fitText(f.display, findingChars),
+      size: 20,
+      fill: COLOURS.text,
+      bold: f.positive,
+    });
+    texts.push({
+      x: col.probability,
+      y: baseline,
+      text: formatProbability(f.probability),
+      size: 20,
+      fill: f.positive ? COLOURS.positive : COLOURS.text,
+      bold: f.positive,
+      anchor: "end",
+    });
+    texts.push({
+      x: col.threshold,
+      y: baseline,
+      text: formatProbability(f.threshold),
+      size: 20,
+      fill: COLOURS.muted,
+      anchor: "end",
+    });
+    texts.push({
+      x: col.flag,
+      y: baseline,
+      text: f.positive ? "POSITIVE" : "-",
+      size: 18,
+      fill: f.positive ? COLOURS.positive : COLOURS.muted,
+      bold: f.positive,
+    });
+  });
+
+  // Footer: model identity and how to read the table.
+  const footerTop = height - L.footerHeight;
+  shapes.push(`<rect x="0" y="${footerTop}" width="${W}" height="1" fill="${COLOURS.frame}"/>`);
+  const footerChars = maxCharsFor(W - 48, 16);
+  texts.push({
+    x: 24,
+    y: footerTop + 30,
+    text: fitText(
+      `Model: ${model.name} ${model.version} (bundle ${model.id}, label set ${model.labelSetHash})`,
+      footerChars,
+    ),
+    size: 16,
+    fill: COLOURS.text,
+  });
+  texts.push({
+    x: 24,
+    y: footerTop + 58,
+    text: fitText(
+      `RadZ ${input.softwareVersion} | ${utcStamp(input.createdAt)} | Prob. = calibrated probability; flag when Prob. >= Thresh.`,
+      footerChars,
+    ),
+    size: 16,
+    fill: COLOURS.muted,
+  });
+
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${height}" viewBox="0 0 ${W} ${height}">` +
+    shapes.join("") +
+    texts.map((run) => textSvg(run, renderer)).join("") +
+    `</svg>`
+  );
+}
+
+function utcStamp(date: Date): string {
+  return `${date.toISOString().slice(0, 16).replace("T", " ")} UTC`;
+}
+
+/** Renders the summary picture as RGB pixels. */
+export async function renderSummaryPicture(input: SummaryPictureInput): Promise<SummaryPicture> {
+  const { thumbnail } = input;
+  if (
+    thumbnail.rows < 1 ||
+    thumbnail.columns < 1 ||
+    thumbnail.data.length < thumbnail.rows * thumbnail.columns
+  )
+    throw new RadzError("SUMMARY_RENDER_FAILED", "The thumbnail has no pixels.");
+  const wanted = input.textRenderer ?? "auto";
+  const renderer: TextRenderer =
+    wanted === "auto" ? ((await systemFontsRenderText()) ? "font" : "bitmap") : wanted;
+  const height = summaryHeight(input.findings.length);
+  const place = thumbnailPlacement(thumbnail);
+  try {
+    const picture = await sharp(
+      Buffer.from(
+        thumbnail.data.buffer,
+        thumbnail.data.byteOffset,
+        thumbnail.rows * thumbnail.columns,
+      ),
+      { raw: { width: thumbnail.columns, height: thumbnail.rows, channels: 1 } },
+    )
+      .resize(place.width, place.height, { fit: "fill", kernel: "lanczos3" })
+      .toColourspace("srgb")
+      .png()
+      .toBuffer();
+    const { data, info } = await sharp(Buffer.from(pageSvg(input, renderer, height)))
+      .composite([{ input: picture, left: place.left, top: place.top }])
+      .flatten({ background: COLOURS.background })
+      .removeAlpha()
+      .toColourspace("srgb")
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3 || info.width !== SUMMARY_LAYOUT.width || info.height !== height)
+      throw new Error(`unexpected raster ${info.width}x${info.height}x${info.channels}`);
+    return {
+      width: info.width,
+      height: info.height,
+      rgb: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+      textRenderer: renderer,
+    };
+  } catch (cause) {
+    throw new RadzError("SUMMARY_RENDER_FAILED", "sharp could not render the summary image.", {
+      cause,
+    });
+  }
+}
