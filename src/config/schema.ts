@@ -175,6 +175,32 @@ export const ConfigSchema = z
           .describe(
             "Accept the static bearer token the Lua hook sends (Orthanc's Lua has no HMAC); false = signed pushes only (Python hook).",
           ),
+        reprocessOnChange: z
+          .enum(["new-images", "never", "always"])
+          .default("new-images")
+          .describe(
+            "When Orthanc reports a finished study stable again (new instances arrived): 'new-images' re-processes it when the selection rules now pick an image the job did not read, 'always' when any instance outside the RadZ results series is new, 'never' leaves it (docs/reliability.md).",
+          ),
+        sweep: z
+          .boolean()
+          .default(true)
+          .describe(
+            "Run the reconciliation sweep: QIDO-RS for recent studies without a job or a current RadZ SR, enqueued with source 'sweep'.",
+          ),
+        sweepCron: z
+          .string()
+          .refine((v) => cron.validate(v), "not a valid node-cron expression")
+          .default("0 */10 * * * *")
+          .describe("node-cron schedule (with seconds) of the reconciliation sweep."),
+        sweepWindowDays: z
+          .number()
+          .int()
+          .min(1)
+          .max(3650)
+          .default(2)
+          .describe(
+            "The sweep looks at studies whose StudyDate is within this many days of today.",
+          ),
       })
       .strict()
       .default({
@@ -184,6 +210,10 @@ export const ConfigSchema = z
         changesLimit: 100,
         webhookMaxSkewSeconds: 300,
         webhookAcceptBearer: true,
+        reprocessOnChange: "new-images",
+        sweep: true,
+        sweepCron: "0 */10 * * * *",
+        sweepWindowDays: 2,
       }),
     jobs: z
       .object({
@@ -216,7 +246,23 @@ export const ConfigSchema = z
           .int()
           .min(0)
           .default(300_000)
-          .describe("Upper bound on one retry delay."),
+          .describe("Upper bound on one retry delay (also caps a server's Retry-After)."),
+        maxQueued: z
+          .number()
+          .int()
+          .min(1)
+          .default(10_000)
+          .describe(
+            "Intake (change feed, sweep, backfill) pauses while this many jobs are queued; the change-feed cursor does not advance, so nothing is lost.",
+          ),
+        shutdownDeadlineMs: z
+          .number()
+          .int()
+          .min(0)
+          .default(30_000)
+          .describe(
+            "On SIGTERM/SIGINT, how long in-flight studies may finish; the rest go back to queued.",
+          ),
       })
       .strict()
       .default({
@@ -225,6 +271,8 @@ export const ConfigSchema = z
         maxAttempts: 5,
         backoffBaseMs: 2_000,
         backoffMaxMs: 300_000,
+        maxQueued: 10_000,
+        shutdownDeadlineMs: 30_000,
       }),
     selection: z
       .object({
