@@ -14,6 +14,12 @@ export interface ApiDeps {
   ready: () => boolean;
   /** Identity of the running model, for /healthz. */
   model: () => { id: string; version: string; executionProvider: string } | null;
+  /** Detailed readiness for /readyz (model loaded + Orthanc answered recently); replaces `ready` when set. */
+  readiness?: () => Promise<{ ready: boolean }>;
+  /** Routes that parse and authenticate their own bodies (the Orthanc webhook), mounted before body parsing. */
+  preBodyRouters?: readonly express.Router[];
+  /** Prometheus exposition for GET /metrics. */
+  metrics?: () => Promise<{ contentType: string; body: string }>;
 }
 
 /** The public view of a job (no PHI: Orthanc ID, Study UID, states, scores). */
@@ -52,16 +58,25 @@ function intParam(v: unknown, name: string, min: number, max: number): number | 
 export function createApi(deps: ApiDeps): express.Express {
   const app = express();
   app.disable("x-powered-by");
+  for (const router of deps.preBodyRouters ?? []) app.use(router);
   app.use(express.json({ limit: "64kb" }));
 
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok", model: deps.model() });
   });
 
-  app.get("/readyz", (_req, res) => {
-    const ready = deps.ready();
-    res.status(ready ? 200 : 503).json({ ready });
+  app.get("/readyz", async (_req, res) => {
+    const report = deps.readiness ? await deps.readiness() : { ready: deps.ready() };
+    res.status(report.ready ? 200 : 503).json(report);
   });
+
+  const metrics = deps.metrics;
+  if (metrics) {
+    app.get("/metrics", async (_req, res) => {
+      const { contentType, body } = await metrics();
+      res.type(contentType).send(body);
+    });
+  }
 
   app.get("/api/studies", (req, res) => {
     const q = req.query;
