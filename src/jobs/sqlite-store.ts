@@ -47,6 +47,27 @@ const MIGRATIONS: readonly string[] = [
   `ALTER TABLE jobs ADD COLUMN recheck INTEGER NOT NULL DEFAULT 0;
    CREATE INDEX jobs_study_uid ON jobs(study_uid);
    CREATE INDEX jobs_recheck ON jobs(recheck, id) WHERE recheck = 1;`,
+  // v3 (issue 6): outbound webhook notifications (src/notify/notification-log.ts), one row per
+  // event, retried with backoff; the exact body is kept so every attempt sends the same bytes.
+  `CREATE TABLE notifications (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     event_id TEXT NOT NULL UNIQUE,
+     event TEXT NOT NULL,
+     job_id INTEGER NOT NULL,
+     orthanc_study_id TEXT NOT NULL,
+     body TEXT NOT NULL,
+     state TEXT NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     next_attempt_at INTEGER NOT NULL DEFAULT 0,
+     last_status INTEGER,
+     last_error_code TEXT,
+     last_error_message TEXT,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL,
+     delivered_at INTEGER
+   );
+   CREATE INDEX notifications_state_next ON notifications(state, next_attempt_at, id);
+   CREATE INDEX notifications_study ON notifications(orthanc_study_id, id);`,
 ];
 
 interface JobRow {
