@@ -29,3 +29,4 @@ export {
   type ApiRole,
   type ApiTokenEntry,
 } from "./api-tokens.js";
+export { ResponseTooLargeError, readTextLimited } from "./response-body.js";
