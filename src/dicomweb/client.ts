@@ -17,6 +17,7 @@
  * UIDs and statuses only; QIDO query values are never logged.
  */
 import type { Logger } from "../observability/index.js";
+import { createOutboundHttp, type OutboundHttp } from "../security/index.js";
 import type { DicomJsonObject } from "./dicom-json.js";
 import { DicomwebClientAdapter } from "./dicomweb-client-adapter.js";
 import {
@@ -37,6 +38,12 @@ export interface DicomWebClientOptions {
   readonly password?: string;
   /** Extra headers for every request (e.g. a bearer token). */
   readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * Credentials + TLS built from the configuration (security/outboundFromConfig):
+   * Basic/bearer/custom headers, custom CA, client certificate. When given,
+   * username/password/headers above are ignored.
+   */
+  readonly http?: OutboundHttp;
   /** Per-request limit: connect, headers and the whole body. */
   readonly timeoutMs: number;
   /** Largest instance retrieveInstance accepts (DICOMWEB_INSTANCE_TOO_LARGE beyond). */
@@ -52,12 +59,25 @@ export class DicomWebClient {
 
   constructor(options: DicomWebClientOptions) {
     const baseUrl = options.url.replace(/\/+$/, "");
-    const headers: Record<string, string> = { ...options.headers };
-    if (options.username !== undefined) {
-      headers.Authorization = `Basic ${Buffer.from(`${options.username}:${options.password ?? ""}`).toString("base64")}`;
-    }
-    this.#adapter = new DicomwebClientAdapter({ baseUrl, headers, timeoutMs: options.timeoutMs });
-    this.#endpoint = { baseUrl, headers, timeoutMs: options.timeoutMs };
+    const http =
+      options.http ??
+      createOutboundHttp({
+        auth: { username: options.username, password: options.password, headers: options.headers },
+      });
+    const headers = http.headers;
+    this.#adapter = new DicomwebClientAdapter({
+      baseUrl,
+      headers,
+      timeoutMs: options.timeoutMs,
+      httpsAgent: http.httpsAgent,
+    });
+    this.#endpoint = {
+      baseUrl,
+      headers,
+      timeoutMs: options.timeoutMs,
+      fetch: http.fetch,
+      agentFor: (url) => http.agentFor(url),
+    };
     this.#maxInstanceBytes = options.maxInstanceBytes;
     this.#logger = options.logger;
   }

@@ -14,6 +14,7 @@
  *   responses (which can carry patient data) to the console.
  * - Failures become RadzErrors (see http-errors.ts).
  */
+import type https from "node:https";
 import { createRequire } from "node:module";
 import { parseRetryAfter, RadzError } from "../errors.js";
 import { badResponse, statusError, timeoutError } from "./http-errors.js";
@@ -24,6 +25,8 @@ export interface XhrInstance {
   abort(): void;
   getResponseHeader(name: string): string | null;
   setRequestHeader(name: string, value: string): void;
+  /** xhr2: per-instance agents (custom CA / client certificate). */
+  nodejsSet?(options: { httpsAgent?: unknown }): void;
 }
 type XhrConstructor = new () => XhrInstance;
 
@@ -78,6 +81,8 @@ export interface DicomwebClientAdapterOptions {
   /** Headers for every request (Authorization included). */
   readonly headers: Readonly<Record<string, string>>;
   readonly timeoutMs: number;
+  /** https.Agent carrying a custom CA / client certificate (security/OutboundHttp). */
+  readonly httpsAgent?: https.Agent | undefined;
 }
 
 /** An HTTP answer: `value` is what dicomweb-client resolved with (2xx), `response` the body otherwise. */
@@ -112,6 +117,9 @@ export class DicomwebClientAdapter {
   ): Promise<RawOutcome<T>> {
     const { client, Xhr } = await this.#load();
     const xhr = new Xhr();
+    if (this.options.httpsAgent !== undefined) {
+      xhr.nodejsSet?.({ httpsAgent: this.options.httpsAgent });
+    }
     const { timeoutMs } = this.options;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_resolve, reject) => {

@@ -14,6 +14,7 @@
  * %20, which Orthanc 1.10 then fails to match.
  */
 import { parseRetryAfter, RadzError } from "../errors.js";
+import { readTextLimited, ResponseTooLargeError, type FetchLike } from "../security/index.js";
 import { isDicomJsonObject, type DicomJsonObject } from "./dicom-json.js";
 import { badResponse, statusError, timeoutError, unreachableError } from "./http-errors.js";
 
@@ -24,7 +25,12 @@ export interface QidoEndpoint {
   readonly baseUrl: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly timeoutMs: number;
+  /** fetch with the configured TLS settings (security/OutboundHttp); default: global fetch. */
+  readonly fetch?: FetchLike;
 }
+
+/** Largest QIDO-RS answer read (a hostile or broken server cannot make RadZ buffer more). */
+export const MAX_QIDO_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 const QUERY_KEY = /^[A-Za-z0-9_.]{1,128}$/;
 const UID = /^[0-9]+(?:\.[0-9]+)*$/;
@@ -71,7 +77,7 @@ async function search(
   url.search = query;
   let res: Response;
   try {
-    res = await fetch(url, {
+    res = await (endpoint.fetch ?? fetch)(url, {
       headers: { ...endpoint.headers, Accept: "application/dicom+json, application/json;q=0.9" },
       signal: AbortSignal.timeout(endpoint.timeoutMs),
     });
@@ -80,9 +86,10 @@ async function search(
   }
   let text: string;
   try {
-    text = await res.text();
+    text = await readTextLimited(res, MAX_QIDO_RESPONSE_BYTES);
   } catch (err) {
     if (isTimeout(err)) throw timeoutError(what, endpoint.timeoutMs);
+    if (err instanceof ResponseTooLargeError) throw badResponse(what, err.message);
     throw badResponse(what, "the connection closed before the whole body arrived", err);
   }
   if (res.status === 204) return [];

@@ -22,6 +22,8 @@ export interface WadoEndpoint {
   readonly headers: Readonly<Record<string, string>>;
   /** Per-request limit (connect + headers + whole body). */
   readonly timeoutMs: number;
+  /** The agent for a URL (custom CA / client certificate, security/OutboundHttp); default: Node's. */
+  readonly agentFor?: (url: URL) => http.Agent | undefined;
 }
 
 export const ACCEPT_AS_STORED = 'multipart/related; type="application/dicom"; transfer-syntax=*';
@@ -71,7 +73,7 @@ async function retrieveOnce(
   let res: IncomingMessage | undefined;
   try {
     try {
-      res = await sendGet(url, headers, controller.signal);
+      res = await sendGet(url, headers, controller.signal, endpoint.agentFor?.(url));
     } catch (err) {
       throw controller.signal.aborted ? controller.signal.reason : unreachableError(what, err);
     }
@@ -100,10 +102,11 @@ function sendGet(
   url: URL,
   headers: OutgoingHttpHeaders,
   signal: AbortSignal,
+  agent: http.Agent | undefined,
 ): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const client = url.protocol === "https:" ? https : http;
-    const req = client.request(url, { method: "GET", headers, signal }, (res) => {
+    const req = client.request(url, { method: "GET", headers, signal, agent }, (res) => {
       // Errors on the body surface through the reader's iteration; this keeps a
       // late one (after an abort) from becoming an uncaught exception.
       res.on("error", () => undefined);
