@@ -173,6 +173,28 @@ export const ERROR_CATALOGUE = {
     http: 500,
     summary: "The model produced NaN/Inf or an output of the wrong shape.",
   },
+  INFERENCE_QUEUE_FULL: {
+    cls: "transient",
+    http: 503,
+    summary: "An inference worker's request queue is full; retry later or on another worker.",
+  },
+  INFERENCE_REMOTE_UNAVAILABLE: {
+    cls: "transient",
+    http: 503,
+    summary:
+      "No configured inference endpoint could run the request (down, not ready, or every attempt failed).",
+  },
+  INFERENCE_REMOTE_TIMEOUT: {
+    cls: "transient",
+    http: 504,
+    summary: "An inference endpoint did not answer within inference.timeoutMs.",
+  },
+  INFERENCE_REMOTE_REJECTED: {
+    cls: "permanent",
+    http: 502,
+    summary:
+      "An inference endpoint refused the request as malformed (HTTP 400); the model or bundle does not match.",
+  },
 
   SR_BUILD_FAILED: {
     cls: "permanent",
