@@ -89,6 +89,48 @@ const apiToken = z
   })
   .strict();
 
+const promptText = z.string().trim().min(1);
+
+/**
+ * A label added to the model bundle's, or an override of one of its labels
+ * (same id): given fields replace the bundle's. New labels need prompts or
+ * knowledge (and a text encoder in the bundle); see docs/models.md.
+ */
+const modelLabel = z
+  .object({
+    id: z
+      .string()
+      .regex(/^[a-z][a-z0-9_]{0,63}$/, "label ids are lower_snake_case, starting with a letter"),
+    remove: z.boolean().optional().describe("Drop this bundle label."),
+    display: promptText.optional(),
+    concept: z
+      .object({
+        value: z.string().trim().min(1).max(64),
+        scheme: z.string().trim().min(1).max(16),
+        meaning: z.string().trim().min(1).max(64),
+      })
+      .strict()
+      .optional(),
+    prompts: z
+      .object({
+        positive: z.array(promptText).optional(),
+        negative: z.array(promptText).optional(),
+      })
+      .strict()
+      .optional(),
+    knowledge: z.array(promptText).optional(),
+    combine: z
+      .object({
+        promptWeight: z.number().min(0).optional(),
+        knowledgeWeight: z.number().min(0).optional(),
+      })
+      .strict()
+      .optional(),
+    threshold: z.number().min(0).max(1).optional(),
+    triageWeight: z.number().min(0).max(100).optional(),
+  })
+  .strict();
+
 export const ConfigSchema = z
   .object({
     orthanc: z
@@ -335,6 +377,58 @@ export const ConfigSchema = z
           .enum(["max", "mean"])
           .default("max")
           .describe("How per-image probabilities combine into a study's."),
+        intraOpThreads: z
+          .number()
+          .int()
+          .min(0)
+          .max(1024)
+          .default(0)
+          .describe(
+            "onnxruntime intra-op threads per session (0 = onnxruntime's default, one per physical core).",
+          ),
+        graphOptimization: z
+          .enum(["disabled", "basic", "extended", "all"])
+          .default("all")
+          .describe("onnxruntime graph optimisation level."),
+        maxBatch: z
+          .number()
+          .int()
+          .min(1)
+          .max(1024)
+          .default(8)
+          .describe(
+            "Most images in one image-encoder run; images of concurrent studies share a run (micro-batching).",
+          ),
+        maxBatchWaitMs: z
+          .number()
+          .min(0)
+          .max(10_000)
+          .default(5)
+          .describe(
+            "How long the first queued image waits for others to fill a batch before the run starts.",
+          ),
+        embeddingCacheDir: z
+          .string()
+          .default(".radz/embeddings")
+          .describe(
+            "Where label text embeddings computed at start are cached, keyed by sha256 of bundle id, version, text encoder and text.",
+          ),
+        labels: z
+          .array(modelLabel)
+          .refine(
+            (list) => new Set(list.map((l) => l.id)).size === list.length,
+            "label ids must be unique",
+          )
+          .default([])
+          .describe(
+            "Labels added to the bundle's, or overrides of its labels by id (prompts, knowledge, threshold, ...), without retraining; see docs/models.md.",
+          ),
+        calibrationOverlay: z
+          .string()
+          .optional()
+          .describe(
+            "Calibration overlay written by `radz calibrate`: per-label calibration and thresholds applied over the bundle's.",
+          ),
       })
       .strict()
       .default({
@@ -342,6 +436,12 @@ export const ConfigSchema = z
         executionProviders: ["cpu"],
         requireGpu: false,
         aggregation: "max",
+        intraOpThreads: 0,
+        graphOptimization: "all",
+        maxBatch: 8,
+        maxBatchWaitMs: 5,
+        embeddingCacheDir: ".radz/embeddings",
+        labels: [],
       }),
     report: z
       .object({
