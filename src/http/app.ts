@@ -6,6 +6,7 @@ import express, { type NextFunction, type Request, type Response } from "express
 import { RadzError, toRadzError } from "../errors.js";
 import { JOB_STATES, type Job, type JobState, type JobStore } from "../jobs/index.js";
 import type { Logger } from "../observability/index.js";
+import { createApiSecurity, type ApiSecurityOptions } from "./auth.js";
 
 export interface ApiDeps {
   store: JobStore;
@@ -20,6 +21,11 @@ export interface ApiDeps {
   preBodyRouters?: readonly express.Router[];
   /** Prometheus exposition for GET /metrics. */
   metrics?: () => Promise<{ contentType: string; body: string }>;
+  /**
+   * API tokens (hashed), CORS, failed-auth rate limit, session cookie
+   * (config.http fits). Absent = no tokens: every route but /healthz answers 401.
+   */
+  security?: ApiSecurityOptions;
 }
 
 /** The public view of a job (no PHI: Orthanc ID, Study UID, states, scores). */
@@ -58,12 +64,23 @@ function intParam(v: unknown, name: string, min: number, max: number): number | 
 export function createApi(deps: ApiDeps): express.Express {
   const app = express();
   app.disable("x-powered-by");
+  const security = createApiSecurity(deps.security ?? { tokens: [] }, deps.logger);
+  security.install(app); // security headers + strict CSP, CORS (off by default), no-store
+  // Routes with their own authentication (the HMAC-signed webhook) sit above the token gate.
   for (const router of deps.preBodyRouters ?? []) app.use(router);
-  app.use(express.json({ limit: "64kb" }));
 
+  // Public: liveness only.
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok", model: deps.model() });
   });
+  // Browser login/logout (token in the body -> HttpOnly SameSite=Strict cookie).
+  app.use(security.session);
+
+  // ---- The token gate (src/http/auth.ts). Every route below needs an API token;
+  // every method but GET/HEAD needs role admin and is audit-logged. Bodies are
+  // parsed only after authentication. Add routes below.
+  app.use(security.gate);
+  app.use(express.json({ limit: "64kb" }));
 
   app.get("/readyz", async (_req, res) => {
     const report = deps.readiness ? await deps.readiness() : { ready: deps.ready() };
