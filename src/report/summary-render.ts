@@ -174,23 +174,31 @@ function textSvg(run: TextRun, renderer: TextRenderer): string {
   return bitmapText({ ...run, text: ascii });
 }
 
-/** True when fontconfig finds a font that draws Latin text (probe: render "RadZ" and count lit pixels). */
-export async function systemFontsRenderText(): Promise<boolean> {
+/** Pixels above mid-grey when `text` is drawn white on black with the page's font family. */
+async function litPixels(text: string): Promise<number> {
   const svg =
-    `<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40">` +
-    `<rect width="120" height="40" fill="#000"/>` +
-    fontText({ x: 4, y: 30, text: "RadZ", size: 28, fill: "#fff" }) +
+    `<svg xmlns="http://www.w3.org/2000/svg" width="160" height="40">` +
+    `<rect width="160" height="40" fill="#000"/>` +
+    fontText({ x: 4, y: 30, text, size: 28, fill: "#fff" }) +
     `</svg>`;
+  const { data, info } = await sharp(Buffer.from(svg))
+    .greyscale()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  let lit = 0;
+  for (let i = 0; i < data.length; i += info.channels) if ((data[i] ?? 0) > 127) lit++;
+  return lit;
+}
+
+/**
+ * True when fontconfig finds a font that draws Latin text. Without one, pango
+ * draws nothing or the same empty "tofu" box for every character, so the
+ * probe draws "WWWW" and "iiii": real glyphs differ greatly in ink, boxes do not.
+ */
+export async function systemFontsRenderText(): Promise<boolean> {
   try {
-    const { data, info } = await sharp(Buffer.from(svg))
-      .greyscale()
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    let lit = 0;
-    for (let i = 0; i < data.length; i += info.channels) if ((data[i] ?? 0) > 127) lit++;
-    // "RadZ" at 28 px lights a few hundred pixels; missing fonts light none
-    // (or a handful for "tofu" boxes).
-    return lit >= 100;
+    const [wide, narrow] = await Promise.all([litPixels("WWWW"), litPixels("iiii")]);
+    return wide >= 200 && wide > 2 * narrow;
   } catch {
     return false;
   }

@@ -3,6 +3,7 @@
  */
 import type { CodedConcept, LabelScore, ModelIdentity } from "../../src/model/types.js";
 import { CHEST_FINDINGS } from "../../src/report/codes.js";
+import { writePart10 } from "../../src/report/dcmjs.js";
 import type { SourceImageRef, StudyReportInput } from "../../src/report/structured-report.js";
 import { triage } from "../../src/report/triage.js";
 
@@ -101,4 +102,37 @@ export function reportInput(overrides: Partial<StudyReportInput> = {}): StudyRep
     contentDateTime: FIXED_DATE,
     ...overrides,
   };
+}
+
+/** A Part-10 source instance (header only, no pixels) with the fixture's attributes. */
+export function buildSourcePart10(overrides: Record<string, unknown>): Uint8Array {
+  const dataset = sourceDataset(overrides);
+  return writePart10(
+    {
+      FileMetaInformationVersion: new Uint8Array([0, 1]).buffer,
+      MediaStorageSOPClassUID: dataset.SOPClassUID,
+      MediaStorageSOPInstanceUID: dataset.SOPInstanceUID,
+      TransferSyntaxUID: "1.2.840.10008.1.2.1",
+      ImplementationClassUID: "2.25.1",
+    },
+    dataset,
+  );
+}
+
+/**
+ * A smooth display image (values in [0, 1]) with a known mean: a horizontal
+ * ramp plus a bright disc, `rows` x `columns`.
+ */
+export function displayImage(
+  rows = 300,
+  columns = 240,
+): { rows: number; columns: number; data: Float32Array } {
+  const data = new Float32Array(rows * columns);
+  for (let y = 0; y < rows; y++) {
+    for (let x = 0; x < columns; x++) {
+      const disc = Math.hypot(x - columns * 0.35, y - rows * 0.5) < rows * 0.2 ? 0.3 : 0;
+      data[y * columns + x] = 0.15 + 0.5 * (x / columns) + disc;
+    }
+  }
+  return { rows, columns, data };
 }

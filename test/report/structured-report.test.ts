@@ -18,7 +18,7 @@ import { join } from "node:path";
 import { RadzError } from "../../src/errors.js";
 import type { LabelScore } from "../../src/model/types.js";
 import { CHEST_FINDINGS } from "../../src/report/codes.js";
-import { readPart10, writePart10 } from "../../src/report/dcmjs.js";
+import { readPart10 } from "../../src/report/dcmjs.js";
 import { readSourceDataset } from "../../src/report/source-dataset.js";
 import {
   buildStudyReport,
@@ -30,6 +30,7 @@ import { triage } from "../../src/report/triage.js";
 import { dciodvfy, dcmtkDiagnostics, run, tempDir, writeTemp } from "../helpers/dicom-tools.js";
 import {
   basicFindings,
+  buildSourcePart10,
   CR_SOP_CLASS,
   image,
   label,
@@ -475,16 +476,3 @@ function findGroup(
 }
 
 /** A minimal DX source header as Part-10 (no pixel data: only its attributes are read). */
-function buildSourcePart10(overrides: Record<string, unknown>): Uint8Array {
-  const dataset = sourceDataset(overrides);
-  return writePart10(
-    {
-      FileMetaInformationVersion: new Uint8Array([0, 1]).buffer,
-      MediaStorageSOPClassUID: dataset.SOPClassUID,
-      MediaStorageSOPInstanceUID: dataset.SOPInstanceUID,
-      TransferSyntaxUID: "1.2.840.10008.1.2.1",
-      ImplementationClassUID: "2.25.1",
-    },
-    dataset,
-  );
-}
