@@ -9,10 +9,17 @@ import { dicomwebUrl, type Config } from "./config/index.js";
 import { DicomWebClient } from "./dicomweb/index.js";
 import { toRadzError } from "./errors.js";
 import { createApi } from "./http/app.js";
-import { ChangeFeed } from "./intake/index.js";
+import { createWebhookRouter } from "./http/webhook.js";
+import { CHANGES_CURSOR, ChangeFeed } from "./intake/index.js";
 import { SqliteJobStore, type JobStore } from "./jobs/index.js";
 import { loadModel, type ZeroShotModel } from "./model/index.js";
-import type { Logger } from "./observability/index.js";
+import {
+  observeBatchSizes,
+  observeChangeSource,
+  ReadinessProbe,
+  ServiceMetrics,
+  type Logger,
+} from "./observability/index.js";
 import { OrthancClient } from "./orthanc/index.js";
 import { JobRunner } from "./pipeline/job-runner.js";
 import { createStudyProcessor } from "./pipeline/process-study.js";
@@ -24,10 +31,27 @@ export interface Service {
   readonly orthanc: OrthancClient;
   readonly feed: ChangeFeed;
   readonly runner: JobRunner;
+  readonly metrics: ServiceMetrics;
   /** The API's base URL once started. */
   readonly url: string;
   start(): Promise<void>;
   stop(): Promise<void>;
+}
+
+const READINESS_PROBE_MS = 3_000;
+
+async function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export async function createService(config: Config, logger: Logger): Promise<Service> {
@@ -56,12 +80,20 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     timeoutMs: config.dicomweb.timeoutMs,
     maxInstanceBytes: config.dicomweb.maxInstanceBytes,
   });
+  const metrics = new ServiceMetrics({
+    sources: {
+      countByState: () => store.countByState(),
+      feedCursor: () => store.getCursor(CHANGES_CURSOR),
+    },
+    version: RADZ_VERSION,
+  });
+  metrics.setModel(model.identity);
   const runner = new JobRunner({
     store,
     process: createStudyProcessor({
       orthanc,
       dicomweb,
-      model,
+      model: observeBatchSizes(model, metrics),
       config,
       logger: logger.child({ component: "pipeline" }),
       softwareVersion: RADZ_VERSION,
@@ -71,9 +103,10 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     maxAttempts: config.jobs.maxAttempts,
     backoffBaseMs: config.jobs.backoffBaseMs,
     backoffMaxMs: config.jobs.backoffMaxMs,
+    onSettled: (job) => metrics.jobSettled(job),
   });
   const feed = new ChangeFeed({
-    source: orthanc,
+    source: observeChangeSource(orthanc, metrics, (err) => toRadzError(err).code),
     store,
     logger: logger.child({ component: "intake" }),
     limit: config.intake.changesLimit,
@@ -82,6 +115,14 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
   });
   let server: Server | null = null;
   let url = "";
+  let modelOpen = true;
+  const readiness = new ReadinessProbe({
+    modelLoaded: () => modelOpen,
+    lastOrthancSuccessAt: () => metrics.lastOrthancSuccessAt,
+    // A short probe: /readyz must answer well within a load balancer's timeout.
+    probeOrthanc: () => withTimeout(orthanc.system(), READINESS_PROBE_MS),
+    recordContact: (ok) => metrics.orthancContact(ok),
+  });
 
   return {
     store,
@@ -89,6 +130,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     orthanc,
     feed,
     runner,
+    metrics,
     get url() {
       return url;
     },
@@ -101,6 +143,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
         );
         return null;
       });
+      metrics.orthancContact(system !== null);
       if (system) {
         logger.info(
           {
@@ -115,6 +158,19 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
         store,
         logger: logger.child({ component: "http" }),
         ready: () => true,
+        readiness: () => readiness.check(),
+        metrics: () => metrics.render(),
+        preBodyRouters: [
+          createWebhookRouter({
+            enqueue: (id, source) => store.enqueue(id, source),
+            wake: () => runner.wake(),
+            logger: logger.child({ component: "webhook" }),
+            secret: config.intake.webhookSecret,
+            maxSkewSeconds: config.intake.webhookMaxSkewSeconds,
+            acceptBearer: config.intake.webhookAcceptBearer,
+            onOutcome: (outcome) => metrics.webhookRequest(outcome),
+          }),
+        ],
         model: () => ({
           id: model.identity.id,
           version: model.identity.version,
@@ -151,6 +207,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
         s.closeAllConnections();
       }
       await runner.stop();
+      modelOpen = false;
       await model.close();
       store.close();
     },
