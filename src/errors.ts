@@ -158,6 +158,12 @@ export const ERROR_CATALOGUE = {
     http: 500,
     summary: "A label has no text embedding and the bundle has no text encoder to compute one.",
   },
+  CALIBRATION_OVERLAY_INVALID: {
+    cls: "permanent",
+    http: 500,
+    summary:
+      "The calibration overlay cannot be read or does not fit the model (other bundle, changed prompts).",
+  },
   GPU_UNAVAILABLE: {
     cls: "permanent",
     http: 500,
