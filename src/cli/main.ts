@@ -10,6 +10,7 @@ import { registerBundleCommands } from "./bundle.js";
 import { registerDemoCommand } from "./demo.js";
 import { registerInferCommand } from "./infer.js";
 import { registerServeCommand } from "./serve.js";
+import { registerTokenCommands } from "./token.js";
 
 export function buildProgram(): Command {
   const program = new Command()
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerInferCommand(program);
   registerDemoCommand(program);
   registerBundleCommands(program);
+  registerTokenCommands(program);
   return program;
 }
 
