@@ -443,6 +443,181 @@ export const ConfigSchema = z
         embeddingCacheDir: ".radz/embeddings",
         labels: [],
       }),
+    inference: z
+      .object({
+        backend: z
+          .enum(["local", "remote"])
+          .default("local")
+          .describe(
+            "Where image embeddings are computed: 'local' (this process, model.executionProviders) or 'remote' (Open Inference Protocol endpoints: radz worker, Triton, KServe; see docs/gpu.md). Scoring stays local either way.",
+          ),
+        endpoints: z
+          .array(
+            z
+              .object({
+                url: url.describe("Base URL of the endpoint (the /v2/... paths are appended)."),
+                token: z
+                  .string()
+                  .optional()
+                  .describe("Bearer token for this endpoint (secret; overrides inference.token)."),
+                tokenFile: z
+                  .string()
+                  .optional()
+                  .describe("File holding this endpoint's bearer token (read at start)."),
+              })
+              .strict(),
+          )
+          .default([])
+          .describe(
+            'Inference endpoints for backend \'remote\', e.g. [{"url": "http://gpu1:8000"}]. Batches go to the ready endpoint with the fewest outstanding requests.',
+          ),
+        token: z
+          .string()
+          .optional()
+          .describe(
+            "Bearer token for every endpoint without its own (secret: RADZ_INFERENCE__TOKEN or RADZ_INFERENCE__TOKEN_FILE).",
+          ),
+        modelName: z
+          .string()
+          .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, "not a valid model name")
+          .optional()
+          .describe(
+            "Served model name of the image encoder. Default: '<bundle id>-image', the name radz worker and `radz bundle export-triton` use.",
+          ),
+        modelVersion: z
+          .string()
+          .regex(/^[A-Za-z0-9._-]{1,64}$/, "not a valid model version")
+          .optional()
+          .describe("Model version to request (/versions/{v}); default: the server's choice."),
+        timeoutMs: z
+          .number()
+          .int()
+          .positive()
+          .default(30_000)
+          .describe("Deadline of one inference request; past it the batch is retried elsewhere."),
+        maxAttempts: z
+          .number()
+          .int()
+          .min(1)
+          .max(20)
+          .default(3)
+          .describe(
+            "Tries per batch across endpoints before the study's attempt fails (transient).",
+          ),
+        probeIntervalMs: z
+          .number()
+          .int()
+          .min(100)
+          .default(5_000)
+          .describe(
+            "How often endpoints that are down or not ready are probed to bring them back.",
+          ),
+        maxBatch: z
+          .number()
+          .int()
+          .min(1)
+          .max(1024)
+          .default(16)
+          .describe(
+            "Most images in one request; larger calls are split. Keep it at or below the server's max batch size (radz worker --max-batch, Triton max_batch_size).",
+          ),
+        binary: z
+          .boolean()
+          .default(true)
+          .describe(
+            "Send and receive tensors with the binary tensor data extension where the endpoint offers it (GET /v2 lists binary_tensor_data); false: JSON tensors.",
+          ),
+      })
+      .strict()
+      .refine((v) => v.backend !== "remote" || v.endpoints.length > 0, {
+        message: "backend 'remote' needs at least one entry in inference.endpoints",
+        path: ["endpoints"],
+      })
+      .default({
+        backend: "local",
+        endpoints: [],
+        timeoutMs: 30_000,
+        maxAttempts: 3,
+        probeIntervalMs: 5_000,
+        maxBatch: 16,
+        binary: true,
+      }),
+    worker: z
+      .object({
+        host: z.string().default("127.0.0.1").describe("Address `radz worker` listens on."),
+        port: z
+          .number()
+          .int()
+          .min(0)
+          .max(65535)
+          .default(8000)
+          .describe("Port `radz worker` listens on (Triton's HTTP default; 0 = any free port)."),
+        tokens: z
+          .array(
+            z
+              .object({
+                name: z
+                  .string()
+                  .regex(/^[A-Za-z0-9_.@-]{1,64}$/, "token names are 1-64 of A-Z a-z 0-9 _ . @ -")
+                  .describe("Who holds the token (a listener)."),
+                sha256: z
+                  .string()
+                  .regex(/^[0-9a-f]{64}$/, "sha256 must be 64 lower-case hex digits")
+                  .describe("Hex SHA-256 of the token."),
+              })
+              .strict(),
+          )
+          .default([])
+          .describe(
+            "Bearer tokens the worker accepts, as {name, sha256}; every route except /v2/health/* needs one.",
+          ),
+        allowUnauthenticated: z
+          .boolean()
+          .default(false)
+          .describe(
+            "Serve without tokens when worker.tokens is empty (only on a private, trusted network). Without tokens and without this, the worker refuses to start.",
+          ),
+        maxBatch: z
+          .number()
+          .int()
+          .min(1)
+          .max(1024)
+          .default(16)
+          .describe("Most rows in one model run (dynamic batching); larger requests get HTTP 400."),
+        maxQueueDelayMs: z
+          .number()
+          .min(0)
+          .max(10_000)
+          .default(5)
+          .describe(
+            "How long the oldest queued request waits for others to fill a batch (Triton: max_queue_delay_microseconds).",
+          ),
+        maxQueueSize: z
+          .number()
+          .int()
+          .min(1)
+          .default(256)
+          .describe(
+            "Requests waiting per model before the worker answers 503 (INFERENCE_QUEUE_FULL).",
+          ),
+        maxRequestBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(512 * 1024 * 1024)
+          .describe("Largest request body accepted (HTTP 413 above)."),
+      })
+      .strict()
+      .default({
+        host: "127.0.0.1",
+        port: 8000,
+        tokens: [],
+        allowUnauthenticated: false,
+        maxBatch: 16,
+        maxQueueDelayMs: 5,
+        maxQueueSize: 256,
+        maxRequestBytes: 512 * 1024 * 1024,
+      }),
     report: z
       .object({
         seriesNumber: z
