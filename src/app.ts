@@ -23,6 +23,7 @@ import {
 import { OrthancClient } from "./orthanc/index.js";
 import { JobRunner } from "./pipeline/job-runner.js";
 import { createStudyProcessor } from "./pipeline/process-study.js";
+import { outboundFromConfig, redactConfig } from "./security/index.js";
 import { RADZ_VERSION } from "./version.js";
 
 export interface Service {
@@ -55,6 +56,14 @@ async function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {
 }
 
 export async function createService(config: Config, logger: Logger): Promise<Service> {
+  logger.info({ config: redactConfig(config) }, "configuration (secrets redacted)");
+  if (config.http.tokens.length === 0) {
+    logger.warn(
+      "no API tokens in http.tokens: every API route but /healthz answers 401 (create one with `radz token create`)",
+    );
+  }
+  // Credentials and TLS for Orthanc / DICOMweb; TLS files are read and checked here, before anything starts.
+  const outbound = outboundFromConfig(config);
   const store = new SqliteJobStore({ path: config.jobs.dbPath });
   let model: ZeroShotModel;
   try {
@@ -65,18 +74,18 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     });
   } catch (err) {
     store.close();
+    outbound.close();
     throw err;
   }
-  const auth = { username: config.orthanc.username, password: config.orthanc.password };
   const orthanc = new OrthancClient({
     url: config.orthanc.url,
-    ...auth,
+    http: outbound.orthanc,
     timeoutMs: config.orthanc.timeoutMs,
     logger: logger.child({ component: "orthanc" }),
   });
   const dicomweb = new DicomWebClient({
     url: dicomwebUrl(config),
-    ...auth,
+    http: outbound.dicomweb,
     timeoutMs: config.dicomweb.timeoutMs,
     maxInstanceBytes: config.dicomweb.maxInstanceBytes,
   });
@@ -160,6 +169,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
         ready: () => true,
         readiness: () => readiness.check(),
         metrics: () => metrics.render(),
+        security: config.http,
         preBodyRouters: [
           createWebhookRouter({
             enqueue: (id, source) => store.enqueue(id, source),
@@ -210,6 +220,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
       modelOpen = false;
       await model.close();
       store.close();
+      outbound.close();
     },
   };
 }
