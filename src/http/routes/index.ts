@@ -1,0 +1,46 @@
+/**
+ * The worklist's HTTP surface (issue 6), in two routers that createApi mounts:
+ *
+ *   publicRouter  the page and its static files (before the token gate)
+ *   apiRouter     /api/studies…, /api/jobs…, /api/notifications, /api/events,
+ *                 /api/openapi.json (after the gate: token or session cookie;
+ *                 non-GET routes need role admin)
+ */
+import express, { type Request, type Response, type Router } from "express";
+import { EventBus } from "../events.js";
+import { openApiDocument } from "../openapi.js";
+import { registerEventRoutes } from "./events.js";
+import { registerJobRoutes } from "./jobs.js";
+import { registerStudyRoutes } from "./studies.js";
+import type { WorklistRouteDeps } from "./types.js";
+import { registerUiRoutes, uiAssets, type UiAssets } from "./ui.js";
+
+export interface WorklistRouters {
+  readonly publicRouter: Router;
+  readonly apiRouter: Router;
+}
+
+export function createWorklistRouters(
+  deps: WorklistRouteDeps,
+  assets: UiAssets = uiAssets(),
+): WorklistRouters {
+  const publicRouter = express.Router();
+  if (deps.ui?.enabled !== false) registerUiRoutes(publicRouter, assets);
+
+  const apiRouter = express.Router();
+  registerStudyRoutes(apiRouter, deps);
+  registerJobRoutes(apiRouter, deps);
+  registerEventRoutes(apiRouter, deps, deps.events ?? new EventBus());
+  const doc = openApiDocument();
+  apiRouter.get("/api/openapi.json", (_req: Request, res: Response) => {
+    res.json(doc);
+  });
+  return { publicRouter, apiRouter };
+}
+
+export { publicBase, studyLinks, previewSopInstanceUid } from "./links.js";
+export type { StudyLinkOptions, StudyLinks } from "./links.js";
+export { orthancPreviewSource, type PreviewSource, type PreviewImage } from "./preview.js";
+export { jobView, studyView, notificationView, type JobView, type StudyView } from "./views.js";
+export { UI_CONTENT_SECURITY_POLICY, uiAssets, type UiAssets } from "./ui.js";
+export type { WorklistRouteDeps } from "./types.js";
