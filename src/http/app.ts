@@ -4,9 +4,12 @@
  */
 import express, { type NextFunction, type Request, type Response } from "express";
 import { RadzError, toRadzError } from "../errors.js";
-import { JOB_STATES, type Job, type JobState, type JobStore } from "../jobs/index.js";
+import type { JobStore } from "../jobs/index.js";
 import type { Logger } from "../observability/index.js";
 import { createApiSecurity, type ApiSecurityOptions } from "./auth.js";
+import { createWorklistRouters, type WorklistRouteDeps } from "./routes/index.js";
+
+export { jobView } from "./routes/index.js";
 
 export interface ApiDeps {
   store: JobStore;
@@ -26,39 +29,8 @@ export interface ApiDeps {
    * (config.http fits). Absent = no tokens: every route but /healthz answers 401.
    */
   security?: ApiSecurityOptions;
-}
-
-/** The public view of a job (no PHI: Orthanc ID, Study UID, states, scores). */
-export function jobView(job: Job) {
-  return {
-    id: job.id,
-    orthancStudyId: job.orthancStudyId,
-    studyInstanceUID: job.studyInstanceUid,
-    state: job.state,
-    attempts: job.attempts,
-    source: job.source,
-    priority: job.result?.priority ?? null,
-    triageScore: job.result?.triageScore ?? null,
-    findings: job.result?.findings ?? [],
-    model: job.result?.model ?? null,
-    images: job.result?.images ?? [],
-    sr: job.result?.sr ?? null,
-    timings: job.result?.timings ?? {},
-    skipReason: job.skipReason,
-    error: job.lastError,
-    createdAt: new Date(job.createdAt).toISOString(),
-    updatedAt: new Date(job.updatedAt).toISOString(),
-    finishedAt: job.finishedAt === null ? null : new Date(job.finishedAt).toISOString(),
-  };
-}
-
-function intParam(v: unknown, name: string, min: number, max: number): number | undefined {
-  if (v === undefined) return undefined;
-  const n = typeof v === "string" && /^\d+$/.test(v) ? Number(v) : NaN;
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new RadzError("INPUT_INVALID", `${name} must be an integer between ${min} and ${max}`);
-  }
-  return n;
+  /** Worklist page, study/job/notification routes, live events (src/http/routes); all optional. */
+  worklist?: Omit<WorklistRouteDeps, "store" | "logger">;
 }
 
 export function createApi(deps: ApiDeps): express.Express {
@@ -75,6 +47,13 @@ export function createApi(deps: ApiDeps): express.Express {
   });
   // Browser login/logout (token in the body -> HttpOnly SameSite=Strict cookie).
   app.use(security.session);
+  const worklist = createWorklistRouters({
+    ...deps.worklist,
+    store: deps.store,
+    logger: deps.logger,
+  });
+  // The worklist page and its static files: no data (the page logs in with POST /api/session).
+  app.use(worklist.publicRouter);
 
   // ---- The token gate (src/http/auth.ts). Every route below needs an API token;
   // every method but GET/HEAD needs role admin and is audit-logged. Bodies are
@@ -95,42 +74,8 @@ export function createApi(deps: ApiDeps): express.Express {
     });
   }
 
-  app.get("/api/studies", (req, res) => {
-    const q = req.query;
-    const state = q.state;
-    if (
-      state !== undefined &&
-      (typeof state !== "string" || !JOB_STATES.includes(state as JobState))
-    ) {
-      throw new RadzError("INPUT_INVALID", `state must be one of ${JOB_STATES.join(", ")}`);
-    }
-    const priority = q.priority;
-    if (priority !== undefined && !["urgent", "review", "routine"].includes(priority as string)) {
-      throw new RadzError("INPUT_INVALID", "priority must be one of urgent, review, routine");
-    }
-    const limit = intParam(q.limit, "limit", 1, 1000) ?? 100;
-    const offset = intParam(q.offset, "offset", 0, 1_000_000_000) ?? 0;
-    const jobs = deps.store.list({
-      state: state as JobState | undefined,
-      priority: priority as "urgent" | "review" | "routine" | undefined,
-      limit,
-      offset,
-    });
-    res.json({ studies: jobs.map(jobView), limit, offset, counts: deps.store.countByState() });
-  });
-
-  app.get("/api/studies/:id", (req, res) => {
-    const id = req.params.id;
-    if (!/^[0-9a-f]{8}(-[0-9a-f]{8}){4}$/.test(id)) {
-      throw new RadzError(
-        "INPUT_INVALID",
-        "study id must be an Orthanc study ID (five groups of 8 hex digits)",
-      );
-    }
-    const job = deps.store.getByStudy(id);
-    if (!job) throw new RadzError("JOB_NOT_FOUND", "no job for that study");
-    res.json(jobView(job));
-  });
+  // Studies, jobs, notifications, live events, the OpenAPI document (src/http/routes).
+  app.use(worklist.apiRouter);
 
   app.use((_req, _res, next) => next(new RadzError("INPUT_INVALID", "no such route")));
 
