@@ -2,6 +2,7 @@ import { expect } from "chai";
 import {
   ChangeFeed,
   CHANGES_CURSOR,
+  INDEX_RESET_CURSOR,
   type ChangeSource,
   type FeedChange,
 } from "../../src/intake/index.js";
@@ -110,6 +111,74 @@ describe("intake/change-feed", () => {
     feed.add("StableStudy", "s3");
     expect(await make().poll()).to.equal(1);
     expect(store.getCursor(CHANGES_CURSOR)).to.equal(1);
+  });
+
+  it("requests a rescan durably, before the cursor moves back, when the index is reset", async () => {
+    feed.add("StableStudy", "s1");
+    feed.add("StableStudy", "s2");
+    let resets = 0;
+    const mk = () =>
+      new ChangeFeed({
+        source: feed,
+        store,
+        logger: silentLogger(),
+        limit: 2,
+        startFrom: "beginning",
+        onIndexReset: () => resets++,
+        now: () => 4242,
+      });
+    await mk().poll();
+    expect(store.getCursor(INDEX_RESET_CURSOR)).to.equal(null);
+    feed.changesLog = [];
+    feed.add("StableStudy", "s3");
+    await mk().poll();
+    expect(resets).to.equal(1);
+    expect(store.getCursor(INDEX_RESET_CURSOR)).to.equal(4242);
+    expect(store.getByStudy("s3")?.state).to.equal("queued");
+  });
+
+  it("defers intake while the queue is full, without moving the cursor, and resumes", async () => {
+    for (const id of ["s1", "s2", "s3", "s4", "s5"]) feed.add("StableStudy", id);
+    const f = new ChangeFeed({
+      source: feed,
+      store,
+      logger: silentLogger(),
+      limit: 2,
+      startFrom: "beginning",
+      maxQueued: 3,
+    });
+    expect(await f.poll()).to.equal(4); // two pages: the bound is checked before each page
+    expect(store.getCursor(CHANGES_CURSOR)).to.equal(4);
+    const callsBefore = feed.calls;
+    expect(await f.poll()).to.equal(0);
+    expect(feed.calls, "no /changes request while full").to.equal(callsBefore);
+    expect(store.getCursor(CHANGES_CURSOR)).to.equal(4);
+    const j = store.claimNext(Date.now())!;
+    store.fail(j.id, { code: "X", message: "x" });
+    store.claimNext(Date.now());
+    expect(await f.poll()).to.equal(1);
+    expect(store.getByStudy("s5")?.state).to.equal("queued");
+  });
+
+  it("flags a finished job for the re-processing check when its study is stable again", async () => {
+    feed.add("StableStudy", "s1");
+    let flagged = 0;
+    const f = new ChangeFeed({
+      source: feed,
+      store,
+      logger: silentLogger(),
+      limit: 10,
+      startFrom: "beginning",
+      recheckExisting: true,
+      onFlagged: (n) => (flagged += n),
+    });
+    await f.poll();
+    const j = store.claimNext(Date.now())!;
+    store.skip(j.id, "none", { code: "NO_ELIGIBLE_IMAGES", message: "none" });
+    feed.add("StableStudy", "s1");
+    expect(await f.poll()).to.equal(0);
+    expect(flagged).to.equal(1);
+    expect(store.getByStudy("s1")).to.include({ state: "skipped", recheck: true });
   });
 
   it("shares one poll between overlapping calls", async () => {
