@@ -18,6 +18,7 @@ import { readStudyReport } from "../src/report/index.js";
 import { generateSyntheticStudies, type SyntheticStudy } from "../src/synthetic/index.js";
 import { dciodvfy } from "./helpers/dicom-tools.js";
 import { makeTestInstance, useOrthanc } from "./helpers/orthanc.js";
+import { authHeaders, TEST_API_TOKENS } from "./security/fixtures.js";
 
 const SR_MODALITY = "00080060";
 
@@ -53,7 +54,7 @@ describe("service end to end (real Orthanc)", function () {
         jobs: { dbPath: join(work, "radz.sqlite"), backoffBaseMs: 200 },
         intake: { startFrom: "beginning", pollCron: "* * * * * *" },
         model: { bundle: join(work, "bundle") },
-        http: { port: 0 },
+        http: { port: 0, tokens: TEST_API_TOKENS },
         log: { level: "silent" },
       },
     });
@@ -120,7 +121,11 @@ describe("service end to end (real Orthanc)", function () {
       writeFileSync(file, bytes);
       expect(dciodvfy(file).errors).to.deep.equal([]);
       // The API serves the same record.
-      const api = (await (await fetch(`${svc.url}/api/studies/${job.orthancStudyId}`)).json()) as {
+      const api = (await (
+        await fetch(`${svc.url}/api/studies/${job.orthancStudyId}`, {
+          headers: authHeaders("read"),
+        })
+      ).json()) as {
         state: string;
         sr: { sopInstanceUid: string };
       };
