@@ -19,12 +19,20 @@ import type { Logger } from "../observability/logger.js";
 import { parseBundleManifest, type BundleLabel, type BundleManifest } from "./bundle-schema.js";
 import { verifiedBundleFile } from "./bundle-files.js";
 import {
+  applyCalibrationOverlay,
+  readCalibrationOverlay,
+  type CalibrationOverlay,
+} from "./calibration-overlay.js";
+import { mergeLabelDefinitions, type LabelDefinition } from "./label-config.js";
+import {
   assembleScoringLabels,
   computeLabelEmbeddings,
-  embeddingCacheKey,
-  readEmbeddingCache,
+  labelTexts,
   readPrecomputedEmbeddings,
-  writeEmbeddingCache,
+  readTextEmbeddingCache,
+  textCacheKey,
+  textKey,
+  writeTextEmbeddingCache,
   type LabelEmbeddingSet,
 } from "./label-embeddings.js";
 import { labelSetHash } from "./label-set.js";
@@ -34,6 +42,7 @@ import {
   openSession,
   tensorMetadata,
   type ExecutionProviderName,
+  type GraphOptimization,
 } from "./onnx-session.js";
 import { BundleTextEncoder } from "./text-encoder.js";
 import type { LabelScore, ModelIdentity } from "./types.js";
@@ -46,8 +55,20 @@ export interface LoadModelOptions {
   readonly executionProviders: readonly ExecutionProviderName[];
   readonly requireGpu: boolean;
   readonly logger: Logger;
-  /** Where computed label embeddings are cached between starts (optional). */
+  /** Where computed text embeddings are cached between starts (optional). */
   readonly embeddingCacheDir?: string;
+  /** Labels added to or overriding the bundle's (config model.labels). */
+  readonly labels?: readonly LabelDefinition[];
+  /** A calibration overlay (path or parsed) applied over the labels' calibration and thresholds. */
+  readonly calibrationOverlay?: string | CalibrationOverlay;
+  /**
+   * Uncalibrated scores: every label's calibration is "none" (probability =
+   * sigmoid(raw logit)) and any overlay is ignored. For fitting calibration.
+   */
+  readonly rawScores?: boolean;
+  /** onnxruntime intra-op threads (0 or absent: onnxruntime's default). */
+  readonly intraOpThreads?: number;
+  readonly graphOptimization?: GraphOptimization;
 }
 
 export interface ZeroShotModel {
@@ -193,62 +214,130 @@ class OnnxZeroShotModel implements ZeroShotModel {
   }
 }
 
+/** Label embeddings from text (text encoder, through the cache) and from the precomputed file. */
 async function labelEmbeddingSources(
   dir: string,
   manifest: BundleManifest,
   opts: LoadModelOptions,
+  logger: Logger,
   precomputed: LabelEmbeddingSet | undefined,
 ): Promise<LabelEmbeddingSet[]> {
   const sources: LabelEmbeddingSet[] = [];
   const te = manifest.textEncoder;
   if (te) {
-    const key = embeddingCacheKey(manifest);
     const dim = manifest.imageEncoder.embeddingSize;
-    let computed = opts.embeddingCacheDir
-      ? await readEmbeddingCache(opts.embeddingCacheDir, key, dim)
-      : undefined;
-    if (computed) {
-      opts.logger.info({ cacheKey: key.slice(0, 16) }, "label embeddings read from cache");
-      // The files the cache stands for must still be intact.
-      await verifiedBundleFile(dir, te);
-      await verifiedBundleFile(dir, te.tokenizer);
-    } else {
+    const key = textCacheKey(manifest);
+    const texts = labelTexts(manifest.labels);
+    const cache = opts.embeddingCacheDir
+      ? await readTextEmbeddingCache(opts.embeddingCacheDir, key, dim)
+      : new Map<string, Float32Array>();
+    const missing = texts.filter((t) => !cache.has(textKey(t)));
+    if (missing.length > 0) {
       const encoder = await BundleTextEncoder.open(dir, te, dim, {
         executionProviders: opts.executionProviders,
         requireGpu: false,
-        logger: opts.logger,
+        logger,
+        ...sessionTuning(opts),
       });
       try {
-        computed = await computeLabelEmbeddings(manifest.labels, (texts) => encoder.embed(texts));
+        const vectors = await encoder.embed(missing);
+        missing.forEach((t, i) => cache.set(textKey(t), vectors[i]!));
       } finally {
         await encoder.close();
       }
-      if (opts.embeddingCacheDir) await writeEmbeddingCache(opts.embeddingCacheDir, key, computed);
+      if (opts.embeddingCacheDir) {
+        await writeTextEmbeddingCache(opts.embeddingCacheDir, key, manifest, dim, cache);
+      }
+    } else {
+      // The files the cache stands for must still be intact.
+      await verifiedBundleFile(dir, te);
+      await verifiedBundleFile(dir, te.tokenizer);
     }
-    sources.push(computed);
+    if (texts.length > 0) {
+      logger.info(
+        {
+          texts: texts.length,
+          fromCache: texts.length - missing.length,
+          computed: missing.length,
+          cacheKey: key.slice(0, 16),
+        },
+        missing.length === 0
+          ? "label embeddings read from cache"
+          : "label embeddings computed with the text encoder",
+      );
+    }
+    sources.push(
+      await computeLabelEmbeddings(manifest.labels, async (ts) =>
+        ts.map((t) => cache.get(textKey(t))!),
+      ),
+    );
   }
   if (precomputed) sources.push(precomputed);
   return sources;
 }
 
+function sessionTuning(
+  opts: LoadModelOptions,
+): Pick<LoadModelOptions, "intraOpThreads" | "graphOptimization"> {
+  return {
+    ...(opts.intraOpThreads !== undefined ? { intraOpThreads: opts.intraOpThreads } : {}),
+    ...(opts.graphOptimization !== undefined ? { graphOptimization: opts.graphOptimization } : {}),
+  };
+}
+
+/** The bundle's manifest with config labels merged and calibration applied (overlay, or none when raw). */
+async function effectiveManifest(
+  bundle: BundleManifest,
+  opts: LoadModelOptions,
+  logger: Logger,
+): Promise<{ manifest: BundleManifest; textChanged: ReadonlySet<string> }> {
+  const merged = mergeLabelDefinitions(bundle, opts.labels ?? []);
+  if (merged.added.length + merged.overridden.length + merged.removed.length > 0) {
+    logger.info(
+      { added: merged.added, overridden: merged.overridden, removed: merged.removed },
+      "labels from configuration merged into the bundle's",
+    );
+  }
+  let manifest = merged.manifest;
+  if (opts.rawScores) {
+    manifest = {
+      ...manifest,
+      labels: manifest.labels.map((l) => ({ ...l, calibration: { method: "none" as const } })),
+    };
+  } else if (opts.calibrationOverlay !== undefined) {
+    const overlay =
+      typeof opts.calibrationOverlay === "string"
+        ? await readCalibrationOverlay(opts.calibrationOverlay)
+        : opts.calibrationOverlay;
+    manifest = applyCalibrationOverlay(manifest, overlay);
+    logger.info(
+      { method: overlay.method, labels: Object.keys(overlay.labels) },
+      "calibration overlay applied",
+    );
+  }
+  return { manifest, textChanged: merged.textChanged };
+}
+
 export async function loadModel(dir: string, opts: LoadModelOptions): Promise<ZeroShotModel> {
   const logger = opts.logger.child({ component: "model" });
-  const manifest = await readBundleManifest(dir);
-  const ie = manifest.imageEncoder;
+  const bundleManifest = await readBundleManifest(dir);
+  const ie = bundleManifest.imageEncoder;
 
   // Integrity first: every file present and matching its hash before anything is executed.
   const imagePath = await verifiedBundleFile(dir, ie);
-  if (manifest.textEncoder) {
-    await verifiedBundleFile(dir, manifest.textEncoder);
-    await verifiedBundleFile(dir, manifest.textEncoder.tokenizer);
-    if (manifest.textEncoder.tokenizer.config)
-      await verifiedBundleFile(dir, manifest.textEncoder.tokenizer.config);
+  if (bundleManifest.textEncoder) {
+    await verifiedBundleFile(dir, bundleManifest.textEncoder);
+    await verifiedBundleFile(dir, bundleManifest.textEncoder.tokenizer);
+    if (bundleManifest.textEncoder.tokenizer.config)
+      await verifiedBundleFile(dir, bundleManifest.textEncoder.tokenizer.config);
   }
   let precomputed: LabelEmbeddingSet | undefined;
-  if (manifest.labelEmbeddings) {
-    const file = await verifiedBundleFile(dir, manifest.labelEmbeddings);
-    precomputed = await readPrecomputedEmbeddings(file, manifest.labelEmbeddings);
+  if (bundleManifest.labelEmbeddings) {
+    const file = await verifiedBundleFile(dir, bundleManifest.labelEmbeddings);
+    precomputed = await readPrecomputedEmbeddings(file, bundleManifest.labelEmbeddings);
   }
+  // Configuration problems (labels, overlay) are reported before any session opens.
+  const { manifest, textChanged } = await effectiveManifest(bundleManifest, opts, logger);
 
   const { session, executionProvider } = await openSession(imagePath, {
     executionProviders: opts.executionProviders,
@@ -256,6 +345,7 @@ export async function loadModel(dir: string, opts: LoadModelOptions): Promise<Ze
     logger,
     role: "image encoder",
     file: ie.file,
+    ...sessionTuning(opts),
   });
   try {
     const { channels, size } = manifest.preprocess;
@@ -283,7 +373,8 @@ export async function loadModel(dir: string, opts: LoadModelOptions): Promise<Ze
 
     const scoringLabels = assembleScoringLabels(
       manifest,
-      await labelEmbeddingSources(dir, manifest, opts, precomputed),
+      await labelEmbeddingSources(dir, manifest, opts, logger, precomputed),
+      textChanged,
     );
     const identity: ModelIdentity = {
       id: manifest.identity.id,

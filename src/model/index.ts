@@ -20,7 +20,21 @@ export {
   type LoadModelOptions,
   type ZeroShotModel,
 } from "./bundle-loader.js";
-export type { ExecutionProviderName } from "./onnx-session.js";
+export type { ExecutionProviderName, GraphOptimization } from "./onnx-session.js";
+export { modelOptionsFromConfig } from "./config-options.js";
+export { mergeLabelDefinitions, type LabelDefinition, type MergedLabels } from "./label-config.js";
+export {
+  CALIBRATION_OVERLAY_KIND,
+  CalibrationOverlaySchema,
+  applyCalibrationOverlay,
+  labelLogitHash,
+  parseCalibrationOverlay,
+  readCalibrationOverlay,
+  type CalibrationOverlay,
+  type OverlayLabel,
+  type ThresholdTargetSpec,
+} from "./calibration-overlay.js";
+export { bundleJsonSchema } from "./bundle-json-schema.js";
 export { applyCalibration, fitPlatt, logit, sigmoid } from "./calibration.js";
 export {
   combineLabelEmbedding,

@@ -121,102 +121,135 @@ export async function computeLabelEmbeddings(
   return { positive, negative };
 }
 
-/** Pairs each label with its embeddings; throws BUNDLE_LABEL_EMBEDDING_MISSING listing every label without one. */
+/** Every distinct text of the labels (prompts and knowledge), in first-seen order. */
+export function labelTexts(labels: readonly BundleLabel[]): string[] {
+  const seen = new Set<string>();
+  for (const l of labels) {
+    for (const t of [...l.prompts.positive, ...l.prompts.negative, ...l.knowledge]) seen.add(t);
+  }
+  return [...seen];
+}
+
+/**
+ * Pairs each label with its embeddings, taking each from the first source
+ * that has it; labels in `textOnly` (text changed by configuration) take it
+ * from `sources[0]` only, the text-computed set, never from precomputed rows
+ * that describe the old text. Throws BUNDLE_LABEL_EMBEDDING_MISSING listing
+ * every label without one and how to add them.
+ */
 export function assembleScoringLabels(
   manifest: BundleManifest,
   sources: readonly LabelEmbeddingSet[],
+  textOnly: ReadonlySet<string> = new Set(),
 ): ScoringLabel[] {
   const needsNegative = manifest.scoring.mode === "posneg-softmax";
   const missing: string[] = [];
+  const missingIds: string[] = [];
   const out: ScoringLabel[] = [];
   for (const label of manifest.labels) {
-    const positive = sources.map((s) => s.positive.get(label.id)).find((v) => v !== undefined);
-    const negative = sources.map((s) => s.negative.get(label.id)).find((v) => v !== undefined);
+    const usable = textOnly.has(label.id)
+      ? sources.slice(0, manifest.textEncoder ? 1 : 0)
+      : sources;
+    const positive = usable.map((s) => s.positive.get(label.id)).find((v) => v !== undefined);
+    const negative = usable.map((s) => s.negative.get(label.id)).find((v) => v !== undefined);
     if (!positive || (needsNegative && !negative)) {
       missing.push(!positive ? label.id : `${label.id} (negative)`);
+      missingIds.push(label.id);
       continue;
     }
     out.push(needsNegative ? { label, positive, negative } : { label, positive });
   }
   if (missing.length > 0) {
+    const negativeNote = needsNegative ? " and, for posneg-softmax, negative prompts" : "";
     const how = manifest.textEncoder
-      ? "give them prompts (positive and, for posneg-softmax, negative) or knowledge descriptions, or precomputed rows"
-      : "the bundle has no text encoder, so give them rows in labelEmbeddings";
+      ? `give them positive prompts or knowledge descriptions${negativeNote} (bundle.json labels or config model.labels), or precomputed rows in labelEmbeddings`
+      : `the bundle has no text encoder to compute them from text: add their rows to the bundle's labelEmbeddings file (compute them where the model's text tower runs, e.g. tools/bundles/*.py --labels), or use a bundle that includes a text encoder; see docs/models.md "Adding a label"`;
     throw new RadzError(
       "BUNDLE_LABEL_EMBEDDING_MISSING",
       `no label embedding for: ${missing.join(", ")} (${how})`,
-      { details: { labels: missing } },
+      { details: { labels: missing, labelIds: missingIds } },
     );
   }
   return out;
 }
 
-/** Cache key: everything that determines the computed embeddings. */
-export function embeddingCacheKey(manifest: BundleManifest): string {
+/**
+ * The text-embedding cache: one JSON file per (bundle id, version, text
+ * encoder, tokenizer) holding the raw text-encoder output per text, keyed by
+ * sha256 of the text. Adding a label embeds only its new texts.
+ */
+export function textCacheKey(manifest: BundleManifest): string {
   const te = manifest.textEncoder;
   return sha256Bytes(
     canonicalJson({
-      v: 1,
+      v: 2,
+      bundle: { id: manifest.identity.id, version: manifest.identity.version },
       textEncoder: te
         ? {
             sha256: te.sha256,
             tokenizer: te.tokenizer,
             maxLength: te.maxLength,
             padTokenId: te.padTokenId,
+            inputIdsName: te.inputIdsName,
+            attentionMaskName: te.attentionMaskName,
+            outputName: te.outputName,
           }
         : null,
-      labels: manifest.labels.map((l) => ({
-        id: l.id,
-        prompts: l.prompts,
-        knowledge: l.knowledge,
-        combine: l.combine,
-      })),
     }),
   );
 }
 
+export const textKey = (text: string): string => sha256Bytes(text);
+
 interface CacheFile {
+  readonly v: 2;
   readonly key: string;
-  readonly positive: Record<string, number[]>;
-  readonly negative: Record<string, number[]>;
+  readonly bundle: { readonly id: string; readonly version: string };
+  readonly dim: number;
+  /** sha256(text) -> raw embedding. */
+  readonly texts: Record<string, number[]>;
 }
 
-export async function readEmbeddingCache(
+function cacheFile(dir: string, key: string): string {
+  return path.join(dir, `label-embeddings-${key.slice(0, 32)}.json`);
+}
+
+/** Cached raw text embeddings (sha256(text) -> vector); empty when there is no usable cache file. */
+export async function readTextEmbeddingCache(
   dir: string,
   key: string,
   dim: number,
-): Promise<LabelEmbeddingSet | undefined> {
+): Promise<Map<string, Float32Array>> {
+  const out = new Map<string, Float32Array>();
   try {
-    const parsed = JSON.parse(
-      await readFile(path.join(dir, `label-embeddings-${key}.json`), "utf8"),
-    ) as CacheFile;
-    if (parsed.key !== key) return undefined;
-    const toMap = (rec: Record<string, number[]>): Map<string, Float32Array> => {
-      const m = new Map<string, Float32Array>();
-      for (const [id, v] of Object.entries(rec)) {
-        if (!Array.isArray(v) || v.length !== dim) throw new Error("bad row");
-        m.set(id, Float32Array.from(v));
-      }
-      return m;
-    };
-    return { positive: toMap(parsed.positive), negative: toMap(parsed.negative) };
+    const parsed = JSON.parse(await readFile(cacheFile(dir, key), "utf8")) as CacheFile;
+    if (parsed.v !== 2 || parsed.key !== key || parsed.dim !== dim) return out;
+    for (const [hash, v] of Object.entries(parsed.texts)) {
+      if (!Array.isArray(v) || v.length !== dim || !v.every((x) => Number.isFinite(x))) continue;
+      out.set(hash, Float32Array.from(v));
+    }
   } catch {
-    return undefined;
+    // No cache yet, or an unreadable one: compute.
   }
+  return out;
 }
 
-export async function writeEmbeddingCache(
+export async function writeTextEmbeddingCache(
   dir: string,
   key: string,
-  set: LabelEmbeddingSet,
+  manifest: BundleManifest,
+  dim: number,
+  texts: ReadonlyMap<string, Float32Array>,
 ): Promise<void> {
   await mkdir(dir, { recursive: true });
   const body: CacheFile = {
+    v: 2,
     key,
-    positive: Object.fromEntries([...set.positive].map(([k, v]) => [k, Array.from(v)])),
-    negative: Object.fromEntries([...set.negative].map(([k, v]) => [k, Array.from(v)])),
+    bundle: { id: manifest.identity.id, version: manifest.identity.version },
+    dim,
+    texts: Object.fromEntries([...texts].map(([k, v]) => [k, Array.from(v)])),
   };
-  const file = path.join(dir, `label-embeddings-${key}.json`);
+  const file = cacheFile(dir, key);
   const tmp = `${file}.${process.pid}.tmp`;
   await writeFile(tmp, JSON.stringify(body));
   await rename(tmp, file);

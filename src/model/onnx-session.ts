@@ -7,6 +7,7 @@ import { RadzError } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
 
 export type ExecutionProviderName = "cuda" | "cpu";
+export type GraphOptimization = "disabled" | "basic" | "extended" | "all";
 
 export interface OpenedSession {
   readonly session: ort.InferenceSession;
@@ -22,6 +23,10 @@ export interface SessionOptions {
   readonly role: string;
   /** Bundle-relative file name, for messages. */
   readonly file: string;
+  /** Intra-op threads (0 or absent: onnxruntime's default, one per physical core). */
+  readonly intraOpThreads?: number;
+  /** Graph optimisation level (default "all"). */
+  readonly graphOptimization?: GraphOptimization;
 }
 
 function message(err: unknown): string {
@@ -47,12 +52,18 @@ export async function openSession(modelPath: string, opts: SessionOptions): Prom
     try {
       const session = await ort.InferenceSession.create(modelPath, {
         executionProviders: [ep],
-        graphOptimizationLevel: "all",
+        graphOptimizationLevel: opts.graphOptimization ?? "all",
+        ...(opts.intraOpThreads ? { intraOpNumThreads: opts.intraOpThreads } : {}),
         // The CUDA provider bridge logs its own load failure at error level; ours below says it once.
         logSeverityLevel: ep === "cuda" ? 4 : 2,
       });
       opts.logger.info(
-        { role: opts.role, executionProvider: ep },
+        {
+          role: opts.role,
+          executionProvider: ep,
+          intraOpThreads: opts.intraOpThreads || "default",
+          graphOptimization: opts.graphOptimization ?? "all",
+        },
         `${opts.role}: onnxruntime session on ${ep}`,
       );
       return { session, executionProvider: ep };
