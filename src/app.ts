@@ -12,9 +12,9 @@ import { createApi } from "./http/app.js";
 import { createWebhookRouter } from "./http/webhook.js";
 import { CHANGES_CURSOR, ChangeFeed } from "./intake/index.js";
 import { SqliteJobStore, type JobStore } from "./jobs/index.js";
-import { loadModel, type ZeroShotModel } from "./model/index.js";
+import { createBatchedModel } from "./inference/batcher.js";
+import { loadModel, modelOptionsFromConfig, type ZeroShotModel } from "./model/index.js";
 import {
-  observeBatchSizes,
   observeChangeSource,
   ReadinessProbe,
   ServiceMetrics,
@@ -65,13 +65,12 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
   // Credentials and TLS for Orthanc / DICOMweb; TLS files are read and checked here, before anything starts.
   const outbound = outboundFromConfig(config);
   const store = new SqliteJobStore({ path: config.jobs.dbPath });
-  let model: ZeroShotModel;
+  let loaded: ZeroShotModel;
   try {
-    model = await loadModel(config.model.bundle, {
-      executionProviders: [...config.model.executionProviders],
-      requireGpu: config.model.requireGpu,
-      logger: logger.child({ component: "model" }),
-    });
+    loaded = await loadModel(
+      config.model.bundle,
+      modelOptionsFromConfig(config.model, logger.child({ component: "model" })),
+    );
   } catch (err) {
     store.close();
     outbound.close();
@@ -96,13 +95,19 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     },
     version: RADZ_VERSION,
   });
+  // Images of concurrent studies share image-encoder runs (model.maxBatch, model.maxBatchWaitMs).
+  const model = createBatchedModel(loaded, {
+    maxBatch: config.model.maxBatch,
+    maxWaitMs: config.model.maxBatchWaitMs,
+    onBatch: (b) => metrics.observeBatch(b.size),
+  });
   metrics.setModel(model.identity);
   const runner = new JobRunner({
     store,
     process: createStudyProcessor({
       orthanc,
       dicomweb,
-      model: observeBatchSizes(model, metrics),
+      model,
       config,
       logger: logger.child({ component: "pipeline" }),
       softwareVersion: RADZ_VERSION,
