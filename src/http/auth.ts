@@ -208,7 +208,8 @@ export function createApiSecurity(options: ApiSecurityOptions, logger: Logger): 
     },
   });
 
-  const authenticate: RequestHandler = (req, res, next) => {
+  // Named: tests find the gate in the router stack by this name.
+  const authenticate: RequestHandler = function radzAuthenticate(req, res, next) {
     const presented = presentedToken(req);
     if (presented.token === null) {
       const reason = presented.malformed ? "invalid" : "missing";
@@ -274,13 +275,16 @@ export function createApiSecurity(options: ApiSecurityOptions, logger: Logger): 
     },
   );
   session.delete(SESSION_PATH, (req: Request, res: Response) => {
+    const presented = presentedToken(req);
+    const principal =
+      presented.token === null ? undefined : (tokens.verify(presented.token) ?? undefined);
     res.clearCookie(SESSION_COOKIE, {
       httpOnly: true,
       sameSite: "strict",
       secure: options.secureCookies === true || req.secure,
       path: "/",
     });
-    writeAudit(logger, auditEventFor(req, "session.logout", undefined, 204));
+    writeAudit(logger, auditEventFor(req, "session.logout", principal, 204));
     res.status(204).end();
   });
 
