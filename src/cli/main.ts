@@ -11,6 +11,7 @@ import { registerDemoCommand } from "./demo.js";
 import { registerInferCommand } from "./infer.js";
 import { registerServeCommand } from "./serve.js";
 import { registerTokenCommands } from "./token.js";
+import { registerWorkerCommand } from "./worker.js";
 
 export function buildProgram(): Command {
   const program = new Command()
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerDemoCommand(program);
   registerBundleCommands(program);
   registerTokenCommands(program);
+  registerWorkerCommand(program);
   return program;
 }
 
