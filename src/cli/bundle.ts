@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { writeDemoBundle } from "../model/index.js";
+import { registerExportTritonCommand } from "./bundle-export-triton.js";
 
 export function registerBundleCommands(program: Command): void {
   const bundle = program.command("bundle").description("Model bundle tools.");
@@ -13,4 +14,5 @@ export function registerBundleCommands(program: Command): void {
       await writeDemoBundle(dir);
       process.stdout.write(`demo bundle written to ${dir}\n`);
     });
+  registerExportTritonCommand(bundle);
 }
