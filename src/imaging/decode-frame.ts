@@ -32,7 +32,7 @@ export interface DecodeFrameOptions {
   windowIndex?: number;
   /** Refuse images with more than this many pixels (Rows x Columns): DICOM_IMAGE_TOO_LARGE. */
   maxPixels: number;
-  /** Frame decoders (default: the native transfer syntaxes). */
+  /** Frame decoders (default: DEFAULT_FRAME_DECODERS; compressed syntaxes need initCodecs() first). */
   decoders?: FrameDecoderRegistry;
 }
 

@@ -6,13 +6,19 @@
  * (Bits Allocated per sample, as Explicit VR Little Endian would store them).
  * Everything after that — bit masking, LUTs, photometric rules — is shared.
  *
- * To add a codec (JPEG, JPEG-LS, JPEG 2000, RLE ...): implement FrameDecoder
- * and register it for its UIDs with `defaultFrameDecoders().with(uid, codec)`,
- * then pass that registry to decodeFrame / readStoredValues. The registry is
- * immutable: `with` returns a new one, so there is no shared mutable state.
+ * The default registry holds the native syntaxes and every codec in
+ * codecs.ts (RLE, JPEG, JPEG-LS, JPEG 2000, HTJ2K). The WebAssembly codecs
+ * must be loaded once with `await initCodecs()` (init-codecs.ts) before a
+ * frame that needs them is decoded; decoding itself stays synchronous.
+ *
+ * To add or replace a codec: implement FrameDecoder and register it for its
+ * UIDs with `defaultFrameDecoders().with(uid, codec)`, then pass that
+ * registry to decodeFrame / readStoredValues. The registry is immutable:
+ * `with` returns a new one, so there is no shared mutable state.
  */
 import { RadzError } from "../errors.js";
-import { concatBytes } from "./dataset.js";
+import { CODEC_FRAME_DECODERS } from "./codecs.js";
+import { concatBytes, type NaturalizedDataset } from "./dataset.js";
 import { nativeFrameBytes, type Photometric, type PixelModule } from "./pixel-module.js";
 import { tagLabel } from "./tags.js";
 import { TransferSyntaxUid, describeTransferSyntax, type ByteOrder } from "./transfer-syntax.js";
@@ -32,6 +38,8 @@ export interface FrameRequest {
   readonly pixel: PixelModule;
   /** 0-based frame index, already checked against Number of Frames. */
   readonly frame: number;
+  /** The whole dataset, for attributes a codec needs (e.g. the Extended Offset Table). */
+  readonly dataset: NaturalizedDataset;
 }
 
 export interface DecodedFrameBytes {
@@ -122,13 +130,14 @@ export const nativeFrameDecoder: FrameDecoder = {
   },
 };
 
-/** Decoders built in today: the four native transfer syntaxes (deflate is undone by the parser). */
+/** The native syntaxes (deflate is undone by the parser) and every codec in codecs.ts. */
 export function defaultFrameDecoders(): FrameDecoderRegistry {
   return new FrameDecoderRegistry([
     [TransferSyntaxUid.ImplicitVRLittleEndian, nativeFrameDecoder],
     [TransferSyntaxUid.ExplicitVRLittleEndian, nativeFrameDecoder],
     [TransferSyntaxUid.ExplicitVRBigEndian, nativeFrameDecoder],
     [TransferSyntaxUid.DeflatedExplicitVRLittleEndian, nativeFrameDecoder],
+    ...CODEC_FRAME_DECODERS,
   ]);
 }
 

@@ -27,6 +27,10 @@ export {
   type DicomJsonValue,
 } from "./selection.js";
 export { ACCEPTED_IMAGE_SOP_CLASSES, SopClassUid, sopClassName } from "./sop-class.js";
+export { initCodecs, codecsReady } from "./init-codecs.js";
+export { decodeRleFrame, type RleGeometry } from "./rle-lossless.js";
+export { encapsulatedFrame, extendedOffsets } from "./encapsulated.js";
+export { CODEC_FRAME_DECODERS, readJpegFrameHeader, type JpegFrameHeader } from "./codecs.js";
 export {
   FrameDecoderRegistry,
   DEFAULT_FRAME_DECODERS,

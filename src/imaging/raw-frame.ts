@@ -21,7 +21,7 @@ import { transferSyntaxInfo } from "./transfer-syntax.js";
 export interface FrameOptions {
   /** Refuse frames with more than this many pixels (Rows x Columns). */
   maxPixels?: number;
-  /** Frame decoders to use (default: native syntaxes only). */
+  /** Frame decoders to use (default: DEFAULT_FRAME_DECODERS, all built-in syntaxes). */
   decoders?: FrameDecoderRegistry;
 }
 
@@ -51,11 +51,13 @@ export function loadRawFrame(
   opts: FrameOptions = {},
 ): RawFrame {
   const ds = instance.dataset;
+  // The syntax first: a syntax RadZ cannot decode is the root cause even when
+  // Pixel Data is absent (JPIP, video referenced elsewhere).
+  const decoder = (opts.decoders ?? DEFAULT_FRAME_DECODERS).require(instance.transferSyntaxUid);
   const pixelData = getBinary(ds, "PixelData");
   if (pixelData === undefined || pixelData.every((c) => c.byteLength === 0)) {
     throw new RadzError("DICOM_NO_PIXEL_DATA", `the instance has no ${tagLabel("PixelData")}`);
   }
-  const decoder = (opts.decoders ?? DEFAULT_FRAME_DECODERS).require(instance.transferSyntaxUid);
   const tsInfo = transferSyntaxInfo(instance.transferSyntaxUid);
   // A UID outside the table is only decodable through a plugged-in codec: treat it as encapsulated.
   const pixel = readPixelModule(ds, { encapsulated: tsInfo?.encapsulated ?? true });
@@ -80,6 +82,7 @@ export function loadRawFrame(
     pixelDataVr: getVr(ds, "PixelData"),
     pixel,
     frame,
+    dataset: ds,
   });
   const photometric = decoded.photometricInterpretation ?? pixel.photometricInterpretation;
   if (!isNativePhotometric(photometric)) {

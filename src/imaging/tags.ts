@@ -39,6 +39,8 @@ export const Tag = {
   PixelRepresentation: "00280103",
   PixelPaddingValue: "00280120",
   PixelPaddingRangeLimit: "00280121",
+  ExtendedOffsetTable: "7FE00001",
+  ExtendedOffsetTableLengths: "7FE00002",
   PixelData: "7FE00010",
 
   // Modality LUT Module (PS3.3 C.11.1)

@@ -165,13 +165,22 @@ describe("imaging/decodeFrame bad input", () => {
     expectRadzError(() => decodeFrame(parseInstance(f), { ...MAX, frame: 2 }), "INPUT_INVALID");
   });
 
-  it("JPEG Baseline -> DICOM_UNSUPPORTED_TRANSFER_SYNTAX naming UID and name", () => {
-    const f = gray16(2, 2, [0, 100, 200, 400], {}, TS.jpegBaseline);
-    const inst = parseInstance(f);
-    expect(inst.transferSyntaxUid).to.equal(TS.jpegBaseline);
-    const e = expectRadzError(() => decodeFrame(inst, MAX), "DICOM_UNSUPPORTED_TRANSFER_SYNTAX");
-    expect(e.message).to.include("1.2.840.10008.1.2.4.50").and.include("JPEG Baseline");
-  });
+  for (const [uid, name] of [
+    ["1.2.840.10008.1.2.4.100", "MPEG2 Main Profile / Main Level"],
+    ["1.2.840.10008.1.2.4.102", "MPEG-4 AVC/H.264 High Profile / Level 4.1"],
+    ["1.2.840.10008.1.2.4.108", "HEVC/H.265 Main 10 Profile / Level 5.1"],
+    ["1.2.840.10008.1.2.4.94", "JPIP Referenced"],
+    ["1.2.840.10008.1.2.4.92", "JPEG 2000 Part 2 Multi-component"],
+  ] as const) {
+    it(`${name} -> DICOM_UNSUPPORTED_TRANSFER_SYNTAX naming UID and name`, () => {
+      const f = gray16(2, 2, [0, 100, 200, 400], {}, uid);
+      const inst = parseInstance(f);
+      expect(inst.transferSyntaxUid).to.equal(uid);
+      const e = expectRadzError(() => decodeFrame(inst, MAX), "DICOM_UNSUPPORTED_TRANSFER_SYNTAX");
+      expect(e.message).to.include(uid).and.include(name);
+      expectRadzError(() => readStoredValues(inst), "DICOM_UNSUPPORTED_TRANSFER_SYNTAX");
+    });
+  }
 
   it("an unknown transfer syntax -> DICOM_UNSUPPORTED_TRANSFER_SYNTAX", () => {
     const f = gray16(1, 1, [0], {}, "1.2.3.4.5.6");
@@ -197,18 +206,20 @@ describe("imaging/decodeFrame bad input", () => {
   });
 
   it("a codec plugs in through the frame decoder registry", () => {
-    // A stand-in "codec" for JPEG Baseline that returns known native bytes.
+    // A stand-in codec for JPEG 2000 Part 2 (not built in) that returns known native bytes.
+    const part2 = "1.2.840.10008.1.2.4.92";
     const fake: FrameDecoder = {
-      name: "fake-jpeg",
+      name: "fake-part2",
       decode: (req) => {
-        expect(req.transferSyntaxUid).to.equal(TS.jpegBaseline);
+        expect(req.transferSyntaxUid).to.equal(part2);
         expect(req.frame).to.equal(0);
         return { bytes: new Uint8Array(new Uint16Array([0, 10, 20, 40]).buffer) };
       },
     };
-    const decoders = DEFAULT_FRAME_DECODERS.with(TS.jpegBaseline, fake);
-    expect(DEFAULT_FRAME_DECODERS.has(TS.jpegBaseline)).to.equal(false);
-    const inst = parseInstance(gray16(2, 2, [9, 9, 9, 9], {}, TS.jpegBaseline));
+    const decoders = DEFAULT_FRAME_DECODERS.with(part2, fake);
+    expect(DEFAULT_FRAME_DECODERS.has(part2)).to.equal(false);
+    expect(decoders.has(part2)).to.equal(true);
+    const inst = parseInstance(gray16(2, 2, [9, 9, 9, 9], {}, part2));
     const img = decodeFrame(inst, { ...MAX, decoders });
     expect(Array.from(img.data)).to.deep.equal([0, 0.25, 0.5, 1]);
     expect(Array.from(readStoredValues(inst, 0, { decoders }).data)).to.deep.equal([0, 10, 20, 40]);

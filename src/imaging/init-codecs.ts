@@ -1,0 +1,24 @@
+/**
+ * initCodecs(): load the WebAssembly codecs once, at start.
+ *
+ * WebAssembly modules compile and instantiate asynchronously, while frame
+ * decoding (decodeFrame, readStoredValues) is synchronous. So whoever decodes
+ * compressed images — the composition root (src/app.ts), `radz infer`,
+ * `radz image`, tests, benchmarks — awaits initCodecs() once before the
+ * first decode. It is idempotent and cheap after the first call. Without it,
+ * RLE, JPEG Lossless and the native syntaxes still decode; a frame that
+ * needs a WebAssembly codec fails with INTERNAL ("call initCodecs()").
+ */
+import { ensureWasmCodecs, wasmCodecs } from "./codec-modules.js";
+import { DEFAULT_FRAME_DECODERS, type FrameDecoderRegistry } from "./frame-decoder.js";
+
+/** Loads the codecs (once per process or worker thread); returns the default registry. */
+export async function initCodecs(): Promise<FrameDecoderRegistry> {
+  await ensureWasmCodecs();
+  return DEFAULT_FRAME_DECODERS;
+}
+
+/** Whether initCodecs() has completed in this process / thread. */
+export function codecsReady(): boolean {
+  return wasmCodecs() !== undefined;
+}

@@ -1,0 +1,315 @@
+/**
+ * Encapsulated Pixel Data (PS3.5 A.4) -> frames, and broken compressed input.
+ * Fragments per frame with and without a Basic Offset Table (written by
+ * DCMTK and GDCM), the Extended Offset Table, and every way the
+ * encapsulation or a codestream can be wrong: each ends in a RadzError with
+ * its code, never a crash, a hang or silently wrong pixels.
+ */
+import { expect } from "chai";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { RadzError, type ErrorCode } from "../../src/errors.js";
+import {
+  decodeFrame,
+  encapsulatedFrame,
+  initCodecs,
+  parseInstance,
+  readStoredValues,
+  type DicomInstance,
+} from "../../src/imaging/index.js";
+import {
+  HAS_DCMTK,
+  HAS_GDCM,
+  encapsulatedFile,
+  encodeHtj2k,
+  fragmentOffsets,
+  nativeFrame,
+  openJphEncoderModule,
+  runTool,
+  sourceImage,
+  type SourceSpec,
+} from "./codec-fixtures.js";
+
+const PHI = ["Secret", "PHI-0001"];
+
+function expectCode(fn: () => unknown, code: ErrorCode): RadzError {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (err) {
+    caught = err;
+  }
+  expect(caught, `expected ${code}`).to.be.instanceOf(RadzError);
+  const e = caught as RadzError;
+  expect(e.code, e.message).to.equal(code);
+  for (const word of PHI) expect(e.message).not.to.include(word);
+  return e;
+}
+
+/** The fragments of an encapsulated instance as dcmjs read them (one per fragment without a BOT). */
+function chunksOf(inst: DicomInstance): Uint8Array[] {
+  return (inst.dataset["PixelData"] as ArrayBuffer[]).map((b) => new Uint8Array(b));
+}
+
+const U12x3: SourceSpec = {
+  name: "12-bit, 3 frames",
+  rows: 37,
+  columns: 29,
+  bitsAllocated: 16,
+  bitsStored: 12,
+  signed: false,
+  samplesPerPixel: 1,
+  frames: 3,
+};
+const U12: SourceSpec = { ...U12x3, name: "12-bit", frames: 1 };
+
+function datasetOf(spec: SourceSpec): Record<string, unknown> {
+  return {
+    Rows: spec.rows,
+    Columns: spec.columns,
+    BitsAllocated: spec.bitsAllocated,
+    BitsStored: spec.bitsStored,
+    HighBit: spec.bitsStored - 1,
+    PixelRepresentation: spec.signed ? 1 : 0,
+    SamplesPerPixel: 1,
+    PhotometricInterpretation: "MONOCHROME2",
+    ...((spec.frames ?? 1) > 1 ? { NumberOfFrames: spec.frames } : {}),
+  };
+}
+
+function expectFrames(inst: DicomInstance, stored: readonly Int32Array[]): void {
+  stored.forEach((want, f) => {
+    expect(Array.from(readStoredValues(inst, f).data), `frame ${f}`).to.deep.equal(
+      Array.from(want),
+    );
+  });
+}
+
+describe("imaging codecs: encapsulated Pixel Data -> frames", function () {
+  this.timeout(60_000);
+  let dir: string;
+  before(async () => {
+    await initCodecs();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "radz-encaps-"));
+  });
+  after(() => {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  for (const [what, args] of [
+    ["with a Basic Offset Table", ["+fs", "1"]],
+    ["without a Basic Offset Table (codestream markers)", ["+fs", "1", "-ot"]],
+  ] as const) {
+    it(`3 frames in 1 KB fragments ${what} (DCMTK JPEG-LS and JPEG Lossless)`, function () {
+      if (!HAS_DCMTK) this.skip();
+      const src = sourceImage(U12x3);
+      for (const [tool, extra] of [
+        ["dcmcjpls", []],
+        ["dcmcjpeg", ["+e1"]],
+      ] as const) {
+        const inst = parseInstance(runTool(dir, tool, [...extra, ...args], src.file, `${tool}-fs`));
+        if (args.length === 3) {
+          expect(chunksOf(inst).length, "one chunk per fragment").to.be.greaterThan(3);
+        }
+        expectFrames(inst, src.stored);
+      }
+    });
+  }
+
+  it("one frame split over several fragments (GDCM --split, JPEG 2000)", function () {
+    if (!HAS_GDCM) this.skip();
+    const src = sourceImage(U12);
+    const j2k = runTool(dir, "gdcmconv", ["--j2k"], src.file, "j2k");
+    const inst = parseInstance(runTool(dir, "gdcmconv", ["--split", "256"], j2k, "split"));
+    expect(chunksOf(inst).length).to.be.greaterThan(1);
+    expectFrames(inst, src.stored);
+  });
+
+  it("the Extended Offset Table maps fragments to frames where nothing else can (RLE, 2 fragments per frame)", function () {
+    if (!HAS_DCMTK) this.skip();
+    const src = sourceImage(U12x3);
+    const rle = parseInstance(runTool(dir, "dcmcrle", [], src.file, "rle3"));
+    const frames = chunksOf(rle);
+    expect(frames).to.have.length(3);
+    // Split each frame after 100 bytes: 6 fragments, none starting with a codestream marker.
+    const fragments = frames.flatMap((f) => [f.subarray(0, 100), f.subarray(100)]);
+    const offsets = fragmentOffsets(fragments).filter((_, i) => i % 2 === 0);
+    const ds = datasetOf(U12x3);
+    const withEot = parseInstance(
+      encapsulatedFile("1.2.840.10008.1.2.5", ds, fragments, { extendedOffsets: offsets }),
+    );
+    expectFrames(withEot, src.stored);
+    const withoutEot = parseInstance(encapsulatedFile("1.2.840.10008.1.2.5", ds, fragments));
+    const e = expectCode(() => readStoredValues(withoutEot, 1), "DICOM_ENCAPSULATION_INVALID");
+    expect(e.message).to.include("6 fragments").and.include("3 frames");
+  });
+
+  it("an Extended Offset Table entry that misses a fragment start -> DICOM_ENCAPSULATION_INVALID", () => {
+    const a = new Uint8Array([0xff, 0xd8, 1, 2]);
+    const ds = {
+      ExtendedOffsetTable: [new Uint8Array(new BigUint64Array([0n, 5n]).buffer).buffer],
+    };
+    expectCode(() => encapsulatedFrame([a, a], 2, 1, ds), "DICOM_ENCAPSULATION_INVALID");
+    const ok = {
+      ExtendedOffsetTable: [new Uint8Array(new BigUint64Array([0n, 12n]).buffer).buffer],
+    };
+    expect(Array.from(encapsulatedFrame([a, a], 2, 1, ok))).to.deep.equal(Array.from(a));
+  });
+});
+
+describe("imaging codecs: broken compressed input -> typed errors", function () {
+  this.timeout(60_000);
+  let dir: string;
+  before(async () => {
+    await initCodecs();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "radz-encaps-bad-"));
+  });
+  after(() => {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const JLS = "1.2.840.10008.1.2.4.80";
+  const frameA = new Uint8Array([0xff, 0xd8, 0xff, 0xd9]);
+
+  it("fewer fragments than frames -> DICOM_ENCAPSULATION_INVALID", () => {
+    const inst = parseInstance(encapsulatedFile(JLS, datasetOf(U12x3), [frameA, frameA]));
+    const e = expectCode(() => readStoredValues(inst, 0), "DICOM_ENCAPSULATION_INVALID");
+    expect(e.message).to.include("2 fragment(s) for 3 frames");
+  });
+
+  it("a zero-length frame -> DICOM_ENCAPSULATION_INVALID", () => {
+    const inst = parseInstance(
+      encapsulatedFile(JLS, datasetOf(U12x3), [frameA, new Uint8Array(0), frameA]),
+    );
+    const e = expectCode(() => readStoredValues(inst, 1), "DICOM_ENCAPSULATION_INVALID");
+    expect(e.message).to.include("frame 1 has no bytes");
+  });
+
+  it("an item length past the end of the file -> DICOM_PARSE_ERROR", () => {
+    const f = encapsulatedFile(JLS, datasetOf(U12), [frameA], {
+      lengthOverride: { fragment: 0, length: 1000 },
+    });
+    expectCode(() => parseInstance(f), "DICOM_PARSE_ERROR");
+  });
+
+  it("an item length that cuts a fragment short (next item tag is garbage) -> DICOM_PARSE_ERROR", () => {
+    const f = encapsulatedFile(JLS, datasetOf(U12), [new Uint8Array(16), frameA], {
+      lengthOverride: { fragment: 0, length: 6 },
+    });
+    expectCode(() => parseInstance(f), "DICOM_PARSE_ERROR");
+  });
+
+  it("a Basic Offset Table that does not point at items -> DICOM_PARSE_ERROR", () => {
+    const f = encapsulatedFile(JLS, datasetOf(U12x3), [frameA, frameA, frameA], {
+      basicOffsets: [0, 3, 12],
+    });
+    expectCode(() => parseInstance(f), "DICOM_PARSE_ERROR");
+  });
+
+  it("a compressed file cut short -> DICOM_PARSE_ERROR", function () {
+    if (!HAS_DCMTK) this.skip();
+    const file = runTool(dir, "dcmcjpls", [], sourceImage(U12).file, "cut");
+    expectCode(() => parseInstance(file.subarray(0, file.byteLength - 200)), "DICOM_PARSE_ERROR");
+  });
+
+  it("a compressed file without Pixel Data -> DICOM_NO_PIXEL_DATA", () => {
+    const inst = parseInstance(encapsulatedFile(JLS, datasetOf(U12), []));
+    expectCode(() => readStoredValues(inst), "DICOM_NO_PIXEL_DATA");
+  });
+
+  describe("corrupt codestreams: every codec answers DICOM_CODEC_ERROR", () => {
+    const encoders: ReadonlyArray<readonly [string, "dcmtk" | "gdcm", string, readonly string[]]> =
+      [
+        ["RLE Lossless", "dcmtk", "dcmcrle", []],
+        ["JPEG Baseline", "dcmtk", "dcmcjpeg", ["+eb"]],
+        ["JPEG Lossless", "dcmtk", "dcmcjpeg", ["+e1"]],
+        ["JPEG-LS", "dcmtk", "dcmcjpls", []],
+        ["JPEG 2000", "gdcm", "gdcmconv", ["--j2k"]],
+      ];
+    const spec8: SourceSpec = { ...U12, name: "8-bit", bitsAllocated: 8, bitsStored: 8 };
+
+    function corruptions(frame: Uint8Array): Array<[string, Uint8Array]> {
+      const flipped = frame.slice();
+      for (let i = 24; i < flipped.length; i += 7) flipped[i] = (flipped[i] as number) ^ 0xa5;
+      return [
+        ["cut to a quarter", frame.slice(0, Math.max(2, (frame.length >> 3) * 2))],
+        ["bytes flipped after the header", flipped],
+        ["garbage", new Uint8Array(64).fill(0x5a)],
+      ];
+    }
+
+    for (const [name, needs, tool, args] of encoders) {
+      it(`${name}: truncated, bit-flipped, garbage, and a header that disagrees with the codestream`, function () {
+        if ((needs === "dcmtk" && !HAS_DCMTK) || (needs === "gdcm" && !HAS_GDCM)) this.skip();
+        const spec = name === "JPEG Baseline" ? spec8 : U12;
+        const good = parseInstance(runTool(dir, tool, args, sourceImage(spec).file, `bad-${tool}`));
+        const ts = good.transferSyntaxUid;
+        const frame = chunksOf(good)[0] as Uint8Array;
+        for (const [how, bytes] of corruptions(frame)) {
+          const inst = parseInstance(encapsulatedFile(ts, datasetOf(spec), [even(bytes)]));
+          let err: unknown;
+          try {
+            readStoredValues(inst);
+          } catch (e) {
+            err = e;
+          }
+          // A bit-flipped entropy-coded stream may still decode (to wrong pixels), as with any
+          // codec; what must never happen is an untyped error or a crash.
+          if (err !== undefined || how !== "bytes flipped after the header") {
+            expect(err, `${how}: expected a RadzError`).to.be.instanceOf(RadzError);
+            expect((err as RadzError).code, `${how}: ${(err as RadzError).message}`).to.equal(
+              "DICOM_CODEC_ERROR",
+            );
+          }
+        }
+        const taller = parseInstance(
+          encapsulatedFile(ts, { ...datasetOf(spec), Rows: spec.rows + 3 }, [even(frame)]),
+        );
+        const e = expectCode(() => decodeFrame(taller, { maxPixels: 1e6 }), "DICOM_CODEC_ERROR");
+        expect(e.message).to.include("frame 0");
+      });
+    }
+
+    it("HTJ2K: garbage and a header that disagrees with the codestream", async () => {
+      const openjph = await openJphEncoderModule();
+      const src = sourceImage(U12);
+      const cs = encodeHtj2k(openjph, nativeFrame(src), U12, { reversible: true });
+      const htj2k = "1.2.840.10008.1.2.4.201";
+      const garbage = parseInstance(
+        encapsulatedFile(htj2k, datasetOf(U12), [new Uint8Array(64).fill(0x5a)]),
+      );
+      const e = expectCode(() => readStoredValues(garbage), "DICOM_CODEC_ERROR");
+      expect(e.message).to.include("OpenJPH").and.include("OpenJPEG");
+      const wide = parseInstance(
+        encapsulatedFile(htj2k, { ...datasetOf(U12), Columns: 40 }, [even(cs)]),
+      );
+      expectCode(() => readStoredValues(wide), "DICOM_CODEC_ERROR");
+    });
+
+    it("RLE: a header whose segment count does not match the pixel format", () => {
+      const header = new Uint8Array(64);
+      new DataView(header.buffer).setUint32(0, 3, true);
+      const inst = parseInstance(encapsulatedFile("1.2.840.10008.1.2.5", datasetOf(U12), [header]));
+      const e = expectCode(() => readStoredValues(inst), "DICOM_CODEC_ERROR");
+      expect(e.message).to.include("3 segments");
+    });
+
+    it("a JPEG Lossless syntax carrying a DCT (lossy) codestream", function () {
+      if (!HAS_DCMTK) this.skip();
+      const base = parseInstance(runTool(dir, "dcmcjpeg", ["+eb"], sourceImage(spec8).file, "mis"));
+      const inst = parseInstance(
+        encapsulatedFile("1.2.840.10008.1.2.4.70", datasetOf(spec8), [even(chunksOf(base)[0]!)]),
+      );
+      const e = expectCode(() => readStoredValues(inst), "DICOM_CODEC_ERROR");
+      expect(e.message).to.include("FFC0").and.include("FFC3");
+    });
+  });
+});
+
+function even(b: Uint8Array): Uint8Array {
+  if (b.byteLength % 2 === 0) return b;
+  const out = new Uint8Array(b.byteLength + 1);
+  out.set(b);
+  return out;
+}
