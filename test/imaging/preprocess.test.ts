@@ -228,8 +228,9 @@ describe("imaging/preprocess scaling and channels", () => {
   });
 });
 
-describe("imaging decode + preprocess speed", () => {
-  it("2048 x 2500 16-bit: decode and preprocess to 224 in reasonable time", function () {
+// Speed is measured by the benchmark (npm run bench:imaging), never asserted in a unit test.
+describe("imaging decode + preprocess of a full-size chest image", () => {
+  it("2048 x 2500 16-bit: decodes and preprocesses to 224 (pad geometry, finite values)", function () {
     this.timeout(60_000);
     const rows = 2500;
     const columns = 2048;
@@ -249,20 +250,16 @@ describe("imaging decode + preprocess speed", () => {
       fit: "pad",
       channels: 3,
     });
-    decodeFrame(inst, { maxPixels: 1e8 }); // warm-up
-    let decodeMs = Number.POSITIVE_INFINITY;
-    let preprocessMs = Number.POSITIVE_INFINITY;
-    for (let k = 0; k < 3; k++) {
-      let t = performance.now();
-      const img = decodeFrame(inst, { maxPixels: 1e8 });
-      decodeMs = Math.min(decodeMs, performance.now() - t);
-      t = performance.now();
-      const out = preprocess(img, spec);
-      preprocessMs = Math.min(preprocessMs, performance.now() - t);
-      expect(out).to.have.length(3 * 224 * 224);
-    }
-    // Typically ~20 ms each on one core; the bounds leave room for a busy CI machine.
-    expect(decodeMs, `decode ${decodeMs.toFixed(1)} ms`).to.be.lessThan(250);
-    expect(preprocessMs, `preprocess ${preprocessMs.toFixed(1)} ms`).to.be.lessThan(250);
+    const img = decodeFrame(inst, { maxPixels: 1e8 });
+    expect([img.rows, img.columns]).to.deep.equal([rows, columns]);
+    const out = preprocess(img, spec);
+    expect(out).to.have.length(3 * 224 * 224);
+    expect(out.every((v) => Number.isFinite(v))).to.equal(true);
+    // pad: width round(2048*224/2500) = 184 at x0 = 20; columns 0..19 and 204..223 are padding (0).
+    const row = 112 * 224;
+    expect(out[row + 19]).to.equal(0);
+    expect(out[row + 204]).to.equal(0);
+    const inside = out.subarray(row + 20, row + 204);
+    expect(Math.max(...inside)).to.be.greaterThan(Math.min(...inside));
   });
 });
