@@ -10,6 +10,7 @@ import { DicomWebClient } from "./dicomweb/index.js";
 import { toRadzError } from "./errors.js";
 import { createApi } from "./http/app.js";
 import { createWebhookRouter } from "./http/webhook.js";
+import { initCodecs } from "./imaging/index.js";
 import { CHANGES_CURSOR, ChangeFeed } from "./intake/index.js";
 import { SqliteJobStore, type JobStore } from "./jobs/index.js";
 import { createBatchedModel } from "./inference/batcher.js";
@@ -62,6 +63,8 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
       "no API tokens in http.tokens: every API route but /healthz answers 401 (create one with `radz token create`)",
     );
   }
+  // The WebAssembly image codecs load once, before anything opens; frame decoding stays synchronous.
+  await initCodecs();
   // Credentials and TLS for Orthanc / DICOMweb; TLS files are read and checked here, before anything starts.
   const outbound = outboundFromConfig(config);
   const store = new SqliteJobStore({ path: config.jobs.dbPath });
