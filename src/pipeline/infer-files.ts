@@ -9,6 +9,7 @@ import { join, resolve } from "node:path";
 import type { Config } from "../config/index.js";
 import { toRadzError } from "../errors.js";
 import {
+  candidateFromInstance,
   parseInstance,
   selectImages,
   type DicomInstance,
@@ -47,43 +48,6 @@ async function* walk(path: string): AsyncGenerator<string> {
   } else if (s.isFile()) {
     yield path;
   }
-}
-
-function str(ds: Record<string, unknown>, key: string): string | undefined {
-  const v = ds[key];
-  if (typeof v === "string") return v;
-  if (Array.isArray(v) && typeof v[0] === "string") return v[0];
-  return undefined;
-}
-
-function num(ds: Record<string, unknown>, key: string): number | undefined {
-  const v = Array.isArray(ds[key]) ? (ds[key] as unknown[])[0] : ds[key];
-  const n = typeof v === "number" ? v : typeof v === "string" ? Number(v) : NaN;
-  return Number.isFinite(n) ? n : undefined;
-}
-
-/** Selection input from a parsed instance (the same fields QIDO-RS returns). */
-export function candidateFromInstance(instance: DicomInstance): ImageCandidate {
-  const ds = instance.dataset;
-  const imageType = ds.ImageType;
-  return {
-    studyInstanceUid: instance.studyInstanceUid,
-    seriesInstanceUid: instance.seriesInstanceUid,
-    sopInstanceUid: instance.sopInstanceUid,
-    sopClassUid: instance.sopClassUid,
-    modality: str(ds, "Modality"),
-    bodyPartExamined: str(ds, "BodyPartExamined"),
-    viewPosition: str(ds, "ViewPosition"),
-    imageType: Array.isArray(imageType)
-      ? imageType.map(String)
-      : typeof imageType === "string"
-        ? imageType.split("\\")
-        : undefined,
-    numberOfFrames: num(ds, "NumberOfFrames"),
-    rows: num(ds, "Rows"),
-    columns: num(ds, "Columns"),
-    instanceNumber: num(ds, "InstanceNumber"),
-  };
 }
 
 /**
