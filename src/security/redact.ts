@@ -25,15 +25,7 @@ export function isSecretKey(key: string): boolean {
 
 /** "https://user:pw@host/x" -> "https://user:[redacted]@host/x"; other strings unchanged. */
 export function redactUrl(value: string): string {
-  if (!/^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*@/i.test(value)) return value;
-  try {
-    const u = new URL(value);
-    if (u.password === "") return value;
-    u.password = "REDACTED";
-    return u.toString().replace(":REDACTED@", `:${REDACTED}@`);
-  } catch {
-    return value.replace(/\/\/[^/@\s]*@/, `//${REDACTED}@`);
-  }
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:\s]*:)[^/@\s]*@/i, `$1${REDACTED}@`);
 }
 
 function redactValue(value: unknown, key: string | undefined, inHeaders: boolean): unknown {
