@@ -1,0 +1,184 @@
+/**
+ * Writing a study's result objects (SR + summary image) back into the PACS,
+ * idempotently:
+ *
+ * 1. findEarlierResults: QIDO-RS for the study's SR-modality series, then
+ *    their instances with SOP Class, Manufacturer's Model Name and Content
+ *    Date/Time; report/previous-results.ts picks the earlier RadZ objects
+ *    (not the current key's own UIDs) and the newest earlier SR, which the
+ *    new SR names as predecessor. Only SR series are read, so a large
+ *    non-chest study costs one series query.
+ * 2. storeResultObjects: one STOW-RS request with every object, then a
+ *    QIDO-RS check that each is visible in the study. An object the server
+ *    did not acknowledge (Failed SOP Sequence, or a STOW_FAILED answer such as
+ *    409 Conflict from a PACS that refuses a re-sent SOP Instance UID) counts
+ *    as stored when QIDO shows it: the UIDs are deterministic for
+ *    (study, bundle id, version, label set), so an object with that UID is
+ *    the result of an earlier attempt of the same key (e.g. the process was
+ *    killed between STOW-RS and the job commit). Orthanc 1.10 with
+ *    OverwriteInstances=false (its default) answers such a re-send with HTTP
+ *    200, lists the instance as stored, and keeps the first copy.
+ * 3. deleteEarlierResults (report.previousResults = "delete"): the earlier
+ *    objects are deleted through Orthanc's REST API (DELETE /instances/{id}),
+ *    only after step 2 succeeded, so a crash never leaves the study without
+ *    a result. A crash between 2 and 3 is repaired by the next run of the
+ *    study, which finds the same earlier objects again.
+ */
+import {
+  firstString,
+  Tag,
+  type DicomJsonObject,
+  type DicomWebClient,
+  type StoreInstancesResult,
+} from "../dicomweb/index.js";
+import { RadzError, toRadzError } from "../errors.js";
+import type { Logger } from "../observability/index.js";
+import type { OrthancClient } from "../orthanc/index.js";
+import {
+  findPreviousResults,
+  type PreviousResults,
+  type SourceImageRef,
+  type StudyInstanceInfo,
+} from "../report/index.js";
+import type { Stopwatch } from "./stopwatch.js";
+
+/** Attributes asked for per instance of an SR series (beyond the QIDO defaults). */
+export const RESULT_INCLUDE_FIELDS: readonly string[] = [
+  Tag.SOPClassUID,
+  Tag.SeriesInstanceUID,
+  "00081090", // Manufacturer's Model Name
+  "00080023", // Content Date
+  "00080033", // Content Time
+];
+
+/** One object to store: Part-10 bytes and its identity. */
+export interface ResultObject {
+  readonly part10: Uint8Array;
+  readonly sopInstanceUid: string;
+  readonly seriesInstanceUid: string;
+}
+
+export interface StoreOutcome {
+  /** Objects the server did not acknowledge but QIDO shows in the study (stored by an earlier attempt). */
+  readonly alreadyPresent: string[];
+  /** Warnings from the STOW-RS response. */
+  readonly warnings: string[];
+}
+
+function instanceInfo(json: DicomJsonObject, studyUid: string): StudyInstanceInfo | null {
+  const sopInstanceUid = firstString(json, Tag.SOPInstanceUID);
+  const seriesInstanceUid = firstString(json, Tag.SeriesInstanceUID);
+  const sopClassUid = firstString(json, Tag.SOPClassUID);
+  if (!sopInstanceUid || !seriesInstanceUid || !sopClassUid) return null;
+  return {
+    studyInstanceUid: studyUid,
+    seriesInstanceUid,
+    sopInstanceUid,
+    sopClassUid,
+    manufacturerModelName: firstString(json, "00081090"),
+    contentDate: firstString(json, "00080023"),
+    contentTime: firstString(json, "00080033"),
+  };
+}
+
+/** Earlier RadZ results in the study (see the file comment, step 1). */
+export async function findEarlierResults(
+  dicomweb: Pick<DicomWebClient, "searchForSeries" | "searchForInstances">,
+  studyUid: string,
+  current: { readonly sopInstanceUid: string; readonly summarySopInstanceUid: string },
+): Promise<PreviousResults> {
+  const series = await dicomweb.searchForSeries(studyUid, { [Tag.Modality]: "SR" });
+  const instances: StudyInstanceInfo[] = [];
+  for (const s of series) {
+    const seriesUid = firstString(s, Tag.SeriesInstanceUID);
+    if (!seriesUid) continue;
+    for (const json of await dicomweb.searchForInstances(
+      studyUid,
+      seriesUid,
+      RESULT_INCLUDE_FIELDS,
+    )) {
+      const info = instanceInfo(json, studyUid);
+      if (info) instances.push(info);
+    }
+  }
+  return findPreviousResults(instances, current);
+}
+
+/** STOW-RS all objects in one request, then verify each is in the study (file comment, step 2). */
+export async function storeResultObjects(
+  dicomweb: Pick<DicomWebClient, "storeInstances" | "searchForInstances">,
+  studyUid: string,
+  objects: readonly ResultObject[],
+  clock: Stopwatch,
+): Promise<StoreOutcome> {
+  if (objects.length === 0) throw new RadzError("INTERNAL", "nothing to store");
+  let stored: StoreInstancesResult | null = null;
+  let refusal: RadzError | null = null;
+  try {
+    stored = await clock.timeAsync("stow", () =>
+      dicomweb.storeInstances(
+        objects.map((o) => o.part10),
+        studyUid,
+      ),
+    );
+  } catch (err) {
+    const e = toRadzError(err);
+    // Transport and server errors (unreachable, 5xx, timeouts) are retried by the runner;
+    // a refusal of the instances themselves may be a re-send of what is already there.
+    if (e.code !== "STOW_FAILED") throw e;
+    refusal = e;
+  }
+
+  const visible = new Set<string>();
+  await clock.timeAsync("verify", async () => {
+    for (const seriesUid of new Set(objects.map((o) => o.seriesInstanceUid))) {
+      for (const json of await dicomweb.searchForInstances(studyUid, seriesUid)) {
+        const uid = firstString(json, Tag.SOPInstanceUID);
+        if (uid) visible.add(uid);
+      }
+    }
+  });
+
+  const missing = objects.filter((o) => !visible.has(o.sopInstanceUid));
+  if (missing.length > 0) {
+    const reasons =
+      refusal?.message ??
+      (stored?.failed ?? [])
+        .filter((f) => missing.some((m) => m.sopInstanceUid === f.sopInstanceUid))
+        .map((f) => f.reason)
+        .join("; ");
+    throw new RadzError(
+      "STOW_FAILED",
+      `${missing.length} of ${objects.length} result object(s) are not in the study after STOW-RS${
+        reasons ? `: ${reasons}` : ""
+      }`,
+      refusal ? { cause: refusal } : {},
+    );
+  }
+  const acknowledged = new Set(stored?.stored ?? []);
+  return {
+    alreadyPresent: objects
+      .filter((o) => !acknowledged.has(o.sopInstanceUid))
+      .map((o) => o.sopInstanceUid),
+    warnings: stored?.warnings ?? [],
+  };
+}
+
+/** Deletes earlier results through Orthanc's REST API (file comment, step 3). Returns how many were deleted. */
+export async function deleteEarlierResults(
+  orthanc: Pick<OrthancClient, "studyInstances" | "deleteInstance">,
+  orthancStudyId: string,
+  earlier: readonly SourceImageRef[],
+  logger: Logger,
+): Promise<number> {
+  if (earlier.length === 0) return 0;
+  const wanted = new Set(earlier.map((o) => o.sopInstanceUid));
+  let deleted = 0;
+  for (const instance of await orthanc.studyInstances(orthancStudyId)) {
+    if (!wanted.has(instance.sopInstanceUid)) continue;
+    await orthanc.deleteInstance(instance.orthancId);
+    deleted++;
+  }
+  logger.info({ deleted, earlier: earlier.length }, "deleted earlier RadZ results");
+  return deleted;
+}
