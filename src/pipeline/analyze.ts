@@ -1,6 +1,7 @@
 /**
  * The one place a study's images become findings and a report:
- * decode → preprocess → infer → aggregate → triage → SR. Used by the service
+ * decode → preprocess → infer → aggregate → triage → SR (+ summary image).
+ * Used by the service
  * (images fetched over DICOMweb) and by `radz infer` (Part-10 files), so both
  * produce the same scores and the same SR for the same pixels.
  */
@@ -10,8 +11,12 @@ import type { ZeroShotModel } from "../model/index.js";
 import type { LabelScore } from "../model/types.js";
 import {
   buildStudyReport,
+  buildSummaryImage,
+  thumbnailOf,
   triage,
   type BuiltReport,
+  type BuiltSummaryImage,
+  type GreyImage,
   type SourceImageRef,
   type TriageResult,
 } from "../report/index.js";
@@ -23,6 +28,8 @@ export interface StudyAnalysis {
   readonly findings: LabelScore[];
   readonly triage: TriageResult;
   readonly images: SourceImageRef[];
+  /** The first image read, downscaled to 8-bit grey (at most 512 px a side), for the summary image. */
+  readonly thumbnail: GreyImage;
 }
 
 export function imageRef(instance: DicomInstance): SourceImageRef {
@@ -43,6 +50,7 @@ export async function analyzeImages(
 ): Promise<StudyAnalysis> {
   const first = instances[0];
   if (!first) throw new Error("analyzeImages needs at least one image");
+  let thumbnail: GreyImage | undefined;
   const tensors = instances.map((instance) => {
     const decoded = clock.time("decode", () =>
       decodeFrame(instance, {
@@ -51,6 +59,8 @@ export async function analyzeImages(
         maxPixels: config.imaging.maxPixels,
       }),
     );
+    // Only a small copy of the first image outlives this loop.
+    thumbnail ??= clock.time("thumbnail", () => thumbnailOf(decoded));
     return clock.time("preprocess", () => preprocess(decoded, model.preprocess));
   });
   const perImage = await clock.timeAsync("inference", () => model.scoreImages(tensors));
@@ -63,6 +73,7 @@ export async function analyzeImages(
     findings,
     triage: triage(findings),
     images: instances.map(imageRef),
+    thumbnail: thumbnail!,
   };
 }
 
@@ -88,33 +99,55 @@ export function applyTriageOverrides(
   });
 }
 
-export function buildReport(
+/** What a study's result is written as: the SR, and the summary image unless `report.summaryImage` is off. */
+export interface ReportObjects {
+  readonly sr: BuiltReport;
+  readonly summary: BuiltSummaryImage | null;
+}
+
+export interface BuildReportOptions {
+  /** The earlier RadZ SR this one replaces (Predecessor Documents Sequence). */
+  readonly predecessor?: SourceImageRef | null;
+}
+
+/** Builds the SR and (when configured) the summary image, with one content date/time. */
+export async function buildReport(
   analysis: StudyAnalysis,
   source: DicomInstance,
   model: ZeroShotModel,
   config: Pick<Config, "report">,
   softwareVersion: string,
   clock: Stopwatch,
-): BuiltReport {
-  return clock.time("srBuild", () =>
+  options: BuildReportOptions = {},
+): Promise<ReportObjects> {
+  const common = {
+    source: source.dataset,
+    images: analysis.images,
+    findings: analysis.findings,
+    triage: analysis.triage,
+    model: model.identity,
+    device: {
+      manufacturer: config.report.manufacturer,
+      softwareVersion,
+      ...(config.report.institutionName ? { institutionName: config.report.institutionName } : {}),
+    },
+    series: {
+      number: config.report.seriesNumber,
+      description: `${config.report.seriesDescription} ${model.identity.name}`.slice(0, 64),
+    },
+    contentDateTime: new Date(),
+  };
+  const sr = clock.time("srBuild", () =>
     buildStudyReport({
-      source: source.dataset,
-      images: analysis.images,
-      findings: analysis.findings,
-      triage: analysis.triage,
-      model: model.identity,
+      ...common,
       codingSchemes: model.manifest.codingSchemes,
-      device: {
-        manufacturer: config.report.manufacturer,
-        softwareVersion,
-        ...(config.report.institutionName
-          ? { institutionName: config.report.institutionName }
-          : {}),
-      },
-      series: {
-        number: config.report.seriesNumber,
-        description: `${config.report.seriesDescription} ${model.identity.name}`.slice(0, 64),
-      },
+      ...(options.predecessor ? { predecessor: options.predecessor } : {}),
     }),
   );
+  const summary = config.report.summaryImage
+    ? await clock.timeAsync("summary", () =>
+        buildSummaryImage({ ...common, thumbnail: analysis.thumbnail }),
+      )
+    : null;
+  return { sr, summary };
 }
