@@ -1,6 +1,8 @@
 /**
  * The service's study processor: Orthanc study → QIDO-RS → selection →
- * WADO-RS → analyze → SR → STOW-RS → verify. Returns what the job records.
+ * WADO-RS → analyze → earlier results → SR + summary image → STOW-RS →
+ * verify → (delete earlier results) → flags. Returns what the job records.
+ * Write-back and idempotency: write-back.ts.
  */
 import type { Config } from "../config/index.js";
 import type { DicomWebClient } from "../dicomweb/index.js";
@@ -18,12 +20,16 @@ import type { OrthancClient } from "../orthanc/index.js";
 import { analyzeImages, buildReport, type StudyAnalysis } from "./analyze.js";
 import type { StudyProcessor } from "./job-runner.js";
 import { Stopwatch } from "./stopwatch.js";
-import type { BuiltReport } from "../report/index.js";
+import { reportUids, type BuiltReport } from "../report/index.js";
+import { deleteEarlierResults, findEarlierResults, storeResultObjects } from "./write-back.js";
 import type { StudyFlagger } from "../flags/index.js";
 
 export interface StudyProcessorDeps {
-  orthanc: Pick<OrthancClient, "study">;
-  dicomweb: Pick<DicomWebClient, "searchForInstances" | "retrieveInstance" | "storeInstances">;
+  orthanc: Pick<OrthancClient, "study" | "studyInstances" | "deleteInstance">;
+  dicomweb: Pick<
+    DicomWebClient,
+    "searchForInstances" | "searchForSeries" | "retrieveInstance" | "storeInstances"
+  >;
   model: ZeroShotModel;
   config: Config;
   logger: Logger;
@@ -95,20 +101,33 @@ export function createStudyProcessor(deps: StudyProcessorDeps): StudyProcessor {
     }
 
     const analysis = await analyzeImages(instances, model, config, clock);
-    const report = buildReport(analysis, instances[0]!, model, config, deps.softwareVersion, clock);
-
-    const stored = await clock.timeAsync("stow", () =>
-      dicomweb.storeInstances([report.part10], studyUid),
+    const earlier = await clock.timeAsync("results", () =>
+      findEarlierResults(dicomweb, studyUid, reportUids(studyUid, model.identity)),
     );
-    if (!stored.stored.includes(report.sopInstanceUid)) {
-      const why = stored.failed.map((f) => f.reason).join("; ") || "not listed as stored";
-      throw new RadzError("STOW_FAILED", `the SR was not stored: ${why}`);
-    }
-    const visible = await clock.timeAsync("verify", () =>
-      dicomweb.searchForInstances(studyUid, report.seriesInstanceUid),
+    const { sr: report, summary } = await buildReport(
+      analysis,
+      instances[0]!,
+      model,
+      config,
+      deps.softwareVersion,
+      clock,
+      { predecessor: earlier.predecessor },
     );
-    if (!visible.some((i) => candidateFromDicomJson(i).sopInstanceUid === report.sopInstanceUid)) {
-      throw new RadzError("STOW_FAILED", "the SR was accepted but is not visible in the study");
+    const outcome = await storeResultObjects(
+      dicomweb,
+      studyUid,
+      summary ? [report, summary] : [report],
+      clock,
+    );
+    if (outcome.alreadyPresent.length > 0)
+      deps.logger.info(
+        { objects: outcome.alreadyPresent.length },
+        "result objects were already in the study (same deterministic UIDs); kept as stored",
+      );
+    if (config.report.previousResults === "delete" && earlier.objects.length > 0) {
+      await clock.timeAsync("delete", () =>
+        deleteEarlierResults(orthanc, job.orthancStudyId, earlier.objects, deps.logger),
+      );
     }
     const flags = deps.flags;
     if (flags) {
