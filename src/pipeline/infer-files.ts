@@ -1,7 +1,8 @@
 /**
  * `radz infer`: the service's pipeline without Orthanc. Reads Part-10 files,
  * groups them by study, runs the same analyze/report code, writes one SR per
- * study. A bad file fails its study (or itself, when not even its study can be
+ * study (`<study>.sr.dcm`) and, unless `report.summaryImage` is off, its
+ * summary image (`<study>.summary.dcm`). A bad file fails its study (or itself, when not even its study can be
  * read), never the run.
  */
 import { mkdir, readFile, readdir, stat, writeFile } from "node:fs/promises";
@@ -125,7 +126,7 @@ export async function* inferFiles(
         instances.push(clock.time("parse", () => parseInstance(bytes, limits)));
       }
       const analysis = await analyzeImages(instances, o.model, o.config, clock);
-      const report = buildReport(
+      const report = await buildReport(
         analysis,
         instances[0]!,
         o.model,
@@ -134,7 +135,13 @@ export async function* inferFiles(
         clock,
       );
       const out = join(o.outDir, `${studyUid}.sr.dcm`);
-      await writeFile(out, report.part10);
+      await writeFile(out, report.sr.part10);
+      const outputs = [out];
+      if (report.summary) {
+        const summaryOut = join(o.outDir, `${studyUid}.summary.dcm`);
+        await writeFile(summaryOut, report.summary.part10);
+        outputs.push(summaryOut);
+      }
       yield {
         studyInstanceUID: studyUid,
         state: "done",
@@ -144,7 +151,7 @@ export async function* inferFiles(
           positive: f.positive,
         })),
         priority: analysis.triage.priority,
-        outputs: [out],
+        outputs,
         timings: clock.toJSON(),
       };
     } catch (err) {
