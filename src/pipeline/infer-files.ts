@@ -11,6 +11,7 @@ import type { Config } from "../config/index.js";
 import { toRadzError } from "../errors.js";
 import {
   candidateFromInstance,
+  initCodecs,
   parseInstance,
   selectImages,
   type DicomInstance,
@@ -65,6 +66,7 @@ export async function* inferFiles(
   inputs: readonly string[],
   o: InferFilesOptions,
 ): AsyncGenerator<InferOutcome> {
+  await initCodecs(); // the WebAssembly image codecs, loaded once per process
   const limits = { maxBytes: o.config.dicomweb.maxInstanceBytes };
   const studies = new Map<string, { path: string; candidate: ImageCandidate }[]>();
   const unreadable: { path: string; code: string; message: string }[] = [];
