@@ -211,9 +211,7 @@ export class SqliteJobStore implements JobStore {
       const out = orthancStudyIds.map((id) => {
         const r = this.insertOrGet(id, source);
         if (r.created || !options.recheckExisting || r.job.state === JobState.Queued) return r;
-        this.db
-          .prepare("UPDATE jobs SET recheck=1, updated_at=? WHERE id=?")
-          .run(this.now(), r.job.id);
+        this.db.prepare("UPDATE jobs SET recheck=1 WHERE id=?").run(r.job.id);
         return { job: toJob(this.row(r.job.id)), created: false };
       });
       if (cursor) this.setCursor(cursor.name, cursor.value);
@@ -359,7 +357,8 @@ export class SqliteJobStore implements JobStore {
   }
 
   clearRecheck(id: number): void {
-    this.db.prepare("UPDATE jobs SET recheck=0, updated_at=? WHERE id=?").run(this.now(), id);
+    // Bookkeeping only: the job's record (and updatedAt) is unchanged.
+    this.db.prepare("UPDATE jobs SET recheck=0 WHERE id=?").run(id);
   }
 
   countInState(state: JobState): number {
