@@ -96,6 +96,11 @@ export class ReprocessCheck {
     return this.running;
   }
 
+  /** Resolves when no check is in flight (for shutdown); starts none. */
+  async idle(): Promise<void> {
+    await this.running?.catch(() => undefined);
+  }
+
   private async drain(): Promise<ReprocessReport> {
     const { store, logger } = this.o;
     let checked = 0;
