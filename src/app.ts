@@ -11,7 +11,13 @@ import { toRadzError } from "./errors.js";
 import { createApi } from "./http/app.js";
 import { createWebhookRouter } from "./http/webhook.js";
 import { initCodecs } from "./imaging/index.js";
-import { CHANGES_CURSOR, ChangeFeed } from "./intake/index.js";
+import {
+  CHANGES_CURSOR,
+  ChangeFeed,
+  ReconciliationSweep,
+  ReprocessCheck,
+  StudyReconciler,
+} from "./intake/index.js";
 import { SqliteJobStore, type JobStore } from "./jobs/index.js";
 import { createBatchedModel } from "./inference/batcher.js";
 import { loadModel, modelOptionsFromConfig, type ZeroShotModel } from "./model/index.js";
@@ -24,6 +30,7 @@ import {
 import { OrthancClient } from "./orthanc/index.js";
 import { JobRunner } from "./pipeline/job-runner.js";
 import { createStudyProcessor } from "./pipeline/process-study.js";
+import { reportUids } from "./report/index.js";
 import { outboundFromConfig, redactConfig } from "./security/index.js";
 import { RADZ_VERSION } from "./version.js";
 
@@ -34,6 +41,8 @@ export interface Service {
   readonly feed: ChangeFeed;
   readonly runner: JobRunner;
   readonly metrics: ServiceMetrics;
+  readonly sweep: ReconciliationSweep;
+  readonly reprocess: ReprocessCheck;
   /** The API's base URL once started. */
   readonly url: string;
   start(): Promise<void>;
@@ -56,7 +65,20 @@ async function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {
   }
 }
 
-export async function createService(config: Config, logger: Logger): Promise<Service> {
+/** Test and tooling hooks; production passes none. */
+export interface ServiceOptions {
+  /** Wraps the loaded model (e.g. mocks/inference.ts injects latency and failures). */
+  readonly wrapModel?: (model: ZeroShotModel) => ZeroShotModel;
+}
+
+/** How long the job runner's PACS-outage probe waits for Orthanc's GET /system. */
+const OUTAGE_PROBE_MS = 5_000;
+
+export async function createService(
+  config: Config,
+  logger: Logger,
+  options: ServiceOptions = {},
+): Promise<Service> {
   logger.info({ config: redactConfig(config) }, "configuration (secrets redacted)");
   if (config.http.tokens.length === 0) {
     logger.warn(
@@ -110,7 +132,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     process: createStudyProcessor({
       orthanc,
       dicomweb,
-      model,
+      model: options.wrapModel ? options.wrapModel(model) : model,
       config,
       logger: logger.child({ component: "pipeline" }),
       softwareVersion: RADZ_VERSION,
@@ -120,15 +142,68 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     maxAttempts: config.jobs.maxAttempts,
     backoffBaseMs: config.jobs.backoffBaseMs,
     backoffMaxMs: config.jobs.backoffMaxMs,
-    onSettled: (job) => metrics.jobSettled(job),
+    onSettled: (job) => {
+      metrics.jobSettled(job);
+      if (job.recheck) runReprocess(); // its study changed while it ran
+    },
+    // A failed attempt is only counted when the PACS answers (docs/reliability.md).
+    outageProbe: () =>
+      withTimeout(orthanc.system(), OUTAGE_PROBE_MS).then(
+        () => true,
+        () => false,
+      ),
   });
+  const intakeLog = logger.child({ component: "intake" });
+  const reprocess = new ReprocessCheck({
+    policy: config.intake.reprocessOnChange,
+    store,
+    orthanc,
+    dicomweb,
+    selection: config.selection,
+    logger: intakeLog,
+    onRequeued: () => runner.wake(),
+  });
+  function runReprocess(): void {
+    reprocess.run().catch((err: unknown) => {
+      const e = toRadzError(err);
+      intakeLog.warn({ code: e.code, err: e.message }, "re-processing check failed");
+    });
+  }
+  const sweep = new ReconciliationSweep({
+    dicomweb,
+    reconciler: new StudyReconciler({
+      store,
+      orthanc,
+      dicomweb,
+      modalities: config.selection.modalities,
+      currentReportSeriesUid: (uid) => reportUids(uid, model.identity).seriesInstanceUid,
+    }),
+    store,
+    logger: intakeLog,
+    windowDays: config.intake.sweepWindowDays,
+    maxQueued: config.jobs.maxQueued,
+    onEnqueued: () => runner.wake(),
+  });
+  function runRequestedRescan(): void {
+    sweep.runIfRequested().catch((err: unknown) => {
+      const e = toRadzError(err);
+      intakeLog.warn(
+        { code: e.code, err: e.message },
+        "index-reset rescan failed; the sweep schedule retries it",
+      );
+    });
+  }
   const feed = new ChangeFeed({
     source: observeChangeSource(orthanc, metrics, (err) => toRadzError(err).code),
     store,
-    logger: logger.child({ component: "intake" }),
+    logger: intakeLog,
     limit: config.intake.changesLimit,
     startFrom: config.intake.startFrom,
     onEnqueued: () => runner.wake(),
+    recheckExisting: config.intake.reprocessOnChange !== "never",
+    onFlagged: () => runReprocess(),
+    maxQueued: config.jobs.maxQueued,
+    onIndexReset: () => runRequestedRescan(),
   });
   let server: Server | null = null;
   let url = "";
@@ -148,6 +223,8 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     feed,
     runner,
     metrics,
+    sweep,
+    reprocess,
     get url() {
       return url;
     },
@@ -202,6 +279,10 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
       const addr = server.address() as AddressInfo;
       url = `http://${config.http.host}:${addr.port}`;
       runner.start();
+      // Work a previous process left: re-processing checks and an unfinished index-reset rescan.
+      runReprocess();
+      runRequestedRescan();
+      if (config.intake.sweep) sweep.start(config.intake.sweepCron);
       if (config.intake.poll) {
         feed.start(config.intake.pollCron);
         await feed.poll().catch((err: unknown) => {
@@ -219,12 +300,14 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     },
     async stop() {
       await feed.stop();
+      await sweep.stop();
+      await reprocess.idle();
       if (server) {
         const s = server;
         await new Promise<void>((resolve) => s.close(() => resolve()));
         s.closeAllConnections();
       }
-      await runner.stop();
+      await runner.stop(config.jobs.shutdownDeadlineMs);
       modelOpen = false;
       await model.close();
       store.close();
