@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { createService } from "../app.js";
+import type { Logger } from "../observability/index.js";
 import { addCommonOptions, configFrom, loggerFor, type CommonOptions } from "./common.js";
 
 export function registerServeCommand(program: Command): void {
@@ -13,18 +14,58 @@ export function registerServeCommand(program: Command): void {
   ).action(async (opts: CommonOptions & { port?: number }) => {
     const config = configFrom(opts, opts.port !== undefined ? { http: { port: opts.port } } : {});
     const logger = loggerFor(config);
-    const service = await createService(config, logger);
-    await service.start();
-    await new Promise<void>((resolve) => {
-      const onSignal = (signal: NodeJS.Signals) => {
-        logger.info({ signal }, "shutting down");
-        process.off("SIGINT", onSignal);
-        process.off("SIGTERM", onSignal);
-        resolve();
-      };
-      process.on("SIGINT", onSignal);
-      process.on("SIGTERM", onSignal);
-    });
-    await service.stop();
+    const shutdown = shutdownSignal(logger, config.jobs.shutdownDeadlineMs);
+    try {
+      const service = await createService(config, logger);
+      await service.start();
+      await shutdown.signal;
+      await service.stop();
+      logger.info("stopped");
+    } finally {
+      shutdown.dispose();
+    }
   });
+}
+
+/**
+ * SIGTERM / SIGINT: the first starts a graceful stop (in-flight studies get
+ * `deadlineMs` to finish, the rest go back to queued); a second, or a stop
+ * that hangs well past the deadline, exits at once. Either way nothing is
+ * lost: a job left running is requeued at the next start (crash recovery).
+ */
+export function shutdownSignal(
+  logger: Logger,
+  deadlineMs: number,
+): { signal: Promise<NodeJS.Signals>; dispose: () => void } {
+  let first: NodeJS.Signals | null = null;
+  let hardStop: NodeJS.Timeout | undefined;
+  let resolveSignal!: (s: NodeJS.Signals) => void;
+  const signal = new Promise<NodeJS.Signals>((resolve) => (resolveSignal = resolve));
+  const onSignal = (s: NodeJS.Signals): void => {
+    if (first !== null) {
+      logger.warn(
+        { signal: s },
+        "second signal: exiting now; unfinished studies resume at the next start",
+      );
+      process.exit(130);
+    }
+    first = s;
+    logger.info({ signal: s, deadlineMs }, "shutting down: draining in-flight studies");
+    hardStop = setTimeout(() => {
+      logger.error({ deadlineMs }, "shutdown did not finish in time; exiting");
+      process.exit(1);
+    }, deadlineMs + 15_000);
+    hardStop.unref();
+    resolveSignal(s);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return {
+    signal,
+    dispose: () => {
+      clearTimeout(hardStop);
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    },
+  };
 }
