@@ -292,6 +292,7 @@ describe("security: no PHI in logs, metrics, errors, API responses or job record
     const errorTexts: string[] = [];
     const events: string[] = [];
     const eventsAbort = new AbortController();
+    let eventsDone: Promise<void> = Promise.resolve();
     const ids = new Map<TestInstance, string>();
     try {
       service = await createService(config, logger);
@@ -299,7 +300,7 @@ describe("security: no PHI in logs, metrics, errors, API responses or job record
       const svc = service;
 
       // The live event stream, read while the studies are processed.
-      const eventsDone = fetch(`${svc.url}/api/events`, {
+      eventsDone = fetch(`${svc.url}/api/events`, {
         headers: authHeaders("read"),
         signal: eventsAbort.signal,
       })
@@ -391,6 +392,7 @@ describe("security: no PHI in logs, metrics, errors, API responses or job record
       }
     } finally {
       eventsAbort.abort();
+      await eventsDone;
       process.stdout.write = stdoutWrite;
       process.stderr.write = stderrWrite;
       await service?.stop();
