@@ -46,15 +46,16 @@ export function thumbnailOf(image: DisplayImage, maxSide = THUMBNAIL_MAX_SIDE): 
   const outColumns = Math.ceil(columns / factor);
   const sums = new Float64Array(outRows * outColumns);
   const counts = new Uint32Array(outRows * outColumns);
+  const outColumnOf = new Uint32Array(columns);
+  for (let x = 0; x < columns; x++) outColumnOf[x] = Math.floor(x / factor);
   for (let y = 0; y < rows; y++) {
     const outRow = Math.floor(y / factor) * outColumns;
     const rowStart = y * columns;
     for (let x = 0; x < columns; x++) {
-      const value = data[rowStart + x] ?? 0;
-      const clamped = value > 0 ? (value < 1 ? value : 1) : 0; // NaN -> 0
-      const o = outRow + Math.floor(x / factor);
-      sums[o] = (sums[o] ?? 0) + clamped;
-      counts[o] = (counts[o] ?? 0) + 1;
+      const value = data[rowStart + x]!;
+      const o = outRow + outColumnOf[x]!;
+      sums[o]! += value > 0 ? (value < 1 ? value : 1) : 0; // clamp; NaN -> 0
+      counts[o]!++;
     }
   }
   const out = new Uint8Array(outRows * outColumns);
