@@ -1,0 +1,56 @@
+/** Shared set-up for inference tests: a demo bundle in a temp dir, tokens, a worker. */
+import { createHash } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import {
+  startWorker,
+  type RunningWorker,
+  type StartWorkerOptions,
+} from "../../src/inference/index.js";
+import { writeDemoBundle } from "../../src/model/index.js";
+import { silentLogger } from "../../src/observability/index.js";
+
+export const TEST_TOKEN = "radz_test-worker-token-0123456789abcdef";
+export const TEST_TOKEN_SHA256 = createHash("sha256").update(TEST_TOKEN).digest("hex");
+
+export interface TempBundle {
+  readonly root: string;
+  readonly bundleDir: string;
+  readonly cacheDir: string;
+  cleanup(): void;
+}
+
+export async function tempDemoBundle(prefix = "radz-inference-"): Promise<TempBundle> {
+  const root = mkdtempSync(path.join(os.tmpdir(), prefix));
+  const bundleDir = path.join(root, "bundle");
+  await writeDemoBundle(bundleDir);
+  return {
+    root,
+    bundleDir,
+    cacheDir: path.join(root, "embeddings"),
+    cleanup: () => rmSync(root, { recursive: true, force: true }),
+  };
+}
+
+export function startTestWorker(
+  bundle: TempBundle,
+  overrides: Partial<StartWorkerOptions> = {},
+): Promise<RunningWorker> {
+  return startWorker({
+    bundleDir: bundle.bundleDir,
+    host: "127.0.0.1",
+    port: 0,
+    executionProviders: ["cpu"],
+    requireGpu: false,
+    maxBatch: 8,
+    maxQueueDelayMs: 2,
+    maxQueueSize: 64,
+    maxRequestBytes: 64 * 1024 * 1024,
+    tokens: [{ name: "test", sha256: TEST_TOKEN_SHA256 }],
+    allowUnauthenticated: false,
+    embeddingCacheDir: bundle.cacheDir,
+    logger: silentLogger(),
+    ...overrides,
+  });
+}
