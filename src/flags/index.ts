@@ -19,3 +19,4 @@ export {
   type FlagOrthanc,
   type StudyFlaggerOptions,
 } from "./study-flagger.js";
+export { studyFlaggerFromConfig, unknownTriageLabels } from "./from-config.js";

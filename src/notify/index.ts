@@ -23,3 +23,4 @@ export {
   type WebhookFetch,
   type WebhookNotifierOptions,
 } from "./webhook-notifier.js";
+export { notifierFromConfig, type ConfiguredNotifier } from "./from-config.js";

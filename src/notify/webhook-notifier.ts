@@ -111,16 +111,25 @@ export class WebhookNotifier {
    */
   onSettled(job: Job): NotificationRecord | null {
     if (job.state !== "done" || job.result?.priority !== "urgent") return null;
-    const payload = this.payload(job);
-    const record = this.#o.log.create({
-      eventId: payload.id,
-      event: URGENT_EVENT,
-      jobId: job.id,
-      orthancStudyId: job.orthancStudyId,
-      body: JSON.stringify(payload),
-    });
-    this.#kick();
-    return record;
+    try {
+      const payload = this.payload(job);
+      const record = this.#o.log.create({
+        eventId: payload.id,
+        event: URGENT_EVENT,
+        jobId: job.id,
+        orthancStudyId: job.orthancStudyId,
+        body: JSON.stringify(payload),
+      });
+      this.#kick();
+      return record;
+    } catch (err) {
+      // Never let a notification problem disturb the job runner.
+      this.#o.logger.error(
+        { study: job.orthancStudyId, err: (err as Error).message },
+        "could not record an urgent-study notification",
+      );
+      return null;
+    }
   }
 
   payload(job: Job): UrgentStudyPayload {

@@ -83,7 +83,12 @@ describe("flags/labels (mock Orthanc 1.12 REST API)", () => {
     server = await fakeOrthanc112();
     const applied = await flagger(server.fake).apply(STUDY, urgent);
     expect(applied.method).to.equal("labels");
-    expect(server.labels()).to.deep.equal(["ai-nodule", "ai-pneumothorax", "ai-urgent", "teaching"]);
+    expect(server.labels()).to.deep.equal([
+      "ai-nodule",
+      "ai-pneumothorax",
+      "ai-urgent",
+      "teaching",
+    ]);
     const puts = server.fake.requests.filter((r) => r.method === "PUT").map((r) => r.url);
     expect(puts).to.have.members([
       `/studies/${STUDY}/labels/ai-urgent`,

@@ -48,10 +48,16 @@ describe("flags/triage overrides (triage.labels)", () => {
 
   it("config rejects out-of-range overrides and unknown keys", () => {
     expect(() =>
-      loadConfig({ env: {}, overrides: { triage: { labels: { pneumothorax: { threshold: 2 } } } } }),
+      loadConfig({
+        env: {},
+        overrides: { triage: { labels: { pneumothorax: { threshold: 2 } } } },
+      }),
     ).to.throw(/threshold/);
     expect(() =>
-      loadConfig({ env: {}, overrides: { triage: { labels: { pneumothorax: { urgent: true } } } } }),
+      loadConfig({
+        env: {},
+        overrides: { triage: { labels: { pneumothorax: { urgent: true } } } },
+      }),
     ).to.throw();
   });
 });

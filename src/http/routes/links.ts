@@ -71,3 +71,19 @@ export function previewSopInstanceUid(job: Job): string | null {
   }
   return result.images[0] ?? null;
 }
+
+/** Link options from the configuration (ui.*, falling back to orthanc.url for Explorer). */
+export function linkOptionsFromConfig(config: {
+  readonly ui: {
+    readonly orthancPublicUrl?: string | undefined;
+    readonly viewerUrlTemplate?: string | undefined;
+    readonly viewerName: string;
+  };
+  readonly orthanc: { readonly url: string };
+}): StudyLinkOptions {
+  return {
+    orthancPublicUrl: config.ui.orthancPublicUrl ?? config.orthanc.url,
+    viewerUrlTemplate: config.ui.viewerUrlTemplate ?? null,
+    viewerName: config.ui.viewerName,
+  };
+}
