@@ -10,6 +10,8 @@ import { registerBundleCommands } from "./bundle.js";
 import { registerDemoCommand } from "./demo.js";
 import { registerInferCommand } from "./infer.js";
 import { registerServeCommand } from "./serve.js";
+import { registerBackfillCommand } from "./backfill.js";
+import { registerJobsCommands } from "./jobs.js";
 import { registerTokenCommands } from "./token.js";
 import { registerWorkerCommand } from "./worker.js";
 
@@ -24,6 +26,8 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerServeCommand(program);
+  registerJobsCommands(program);
+  registerBackfillCommand(program);
   registerInferCommand(program);
   registerDemoCommand(program);
   registerBundleCommands(program);
