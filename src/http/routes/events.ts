@@ -34,10 +34,13 @@ export function registerEventRoutes(router: Router, deps: WorklistRouteDeps, bus
     res.setHeader("X-Accel-Buffering", "no");
     res.flushHeaders();
     res.write("retry: 3000\n\n");
-    const unsubscribe = bus.subscribe((event) => {
-      const data = JSON.stringify(studyView(event.job, deps.links));
-      res.write(`id: ${++seq}\nevent: ${event.type}\ndata: ${data}\n\n`);
-    });
+    const unsubscribe = bus.subscribe(
+      (event) => {
+        const data = JSON.stringify(studyView(event.job, deps.links));
+        res.write(`id: ${++seq}\nevent: ${event.type}\ndata: ${data}\n\n`);
+      },
+      () => res.end(), // service shutdown
+    );
     const ping = setInterval(() => res.write(": ping\n\n"), heartbeatMs);
     ping.unref();
     let closed = false;
