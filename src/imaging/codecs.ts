@@ -32,6 +32,7 @@ import {
   type WasmDecoder,
   type WasmFrameInfo,
 } from "./codec-modules.js";
+import { readJ2kSize, readJpegFrameHeader, type CodestreamHeader } from "./codestream-header.js";
 import { encapsulatedFrame } from "./encapsulated.js";
 import type { DecodedFrameBytes, FrameDecoder, FrameRequest } from "./frame-decoder.js";
 import { CODEC_ONLY_PHOTOMETRICS, nativeFrameBytes, Photometric } from "./pixel-module.js";
@@ -142,44 +143,41 @@ function samplesFor(
   );
 }
 
-// ---------------------------------------------------------------- JPEG markers
-
-export interface JpegFrameHeader {
-  /** SOFn marker (0xFFC0..0xFFCF without C4, C8, CC). */
-  readonly marker: number;
-  readonly precision: number;
-}
-
-/** The first SOF segment of a JPEG codestream (ISO 10918-1 B.2), or undefined. */
-export function readJpegFrameHeader(bytes: Uint8Array): JpegFrameHeader | undefined {
-  if (bytes.byteLength < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) return undefined;
-  let i = 2;
-  while (i + 3 < bytes.byteLength) {
-    if (bytes[i] !== 0xff) return undefined;
-    let m = bytes[i + 1] as number;
-    while (m === 0xff && i + 2 < bytes.byteLength) {
-      i++; // fill bytes
-      m = bytes[i + 1] as number;
-    }
-    const marker = 0xff00 | m;
-    if (marker === 0xffda || marker === 0xffd9) return undefined; // SOS / EOI before any SOF
-    if (marker >= 0xffd0 && marker <= 0xffd7) {
-      i += 2;
-      continue;
-    }
-    if (i + 4 > bytes.byteLength) return undefined;
-    const length = ((bytes[i + 2] as number) << 8) | (bytes[i + 3] as number);
-    const isSof = m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc;
-    if (isSof) {
-      if (i + 4 >= bytes.byteLength) return undefined;
-      return { marker, precision: bytes[i + 4] as number };
-    }
-    i += 2 + length;
-  }
-  return undefined;
-}
-
 const SOF_LOSSLESS_HUFFMAN = 0xffc3;
+const SOF_JPEG_LS = 0xfff7;
+
+/**
+ * The codestream's own header must describe the image the dataset describes
+ * before a codec sizes its work from it (codestream-header.ts).
+ */
+function checkedHeader(
+  codec: string,
+  req: FrameRequest,
+  header: CodestreamHeader | undefined,
+  what: string,
+): CodestreamHeader {
+  if (header === undefined) throw codecError(codec, req, `no ${what} header found`);
+  const p = req.pixel;
+  if (header.columns !== p.columns || header.rows !== p.rows) {
+    throw codecError(
+      codec,
+      req,
+      `the codestream is ${header.columns} x ${header.rows} but Columns x Rows is ${p.columns} x ${p.rows}`,
+    );
+  }
+  if (header.components !== p.samplesPerPixel) {
+    throw codecError(
+      codec,
+      req,
+      `the codestream has ${header.components} component(s) but Samples per Pixel is ${p.samplesPerPixel}`,
+    );
+  }
+  return header;
+}
+
+function markerName(marker: number): string {
+  return marker.toString(16).toUpperCase();
+}
 
 // ---------------------------------------------------------------- decoders
 
@@ -196,6 +194,7 @@ export const jpegDctDecoder: FrameDecoder = {
         { details: { transferSyntaxUid: req.transferSyntaxUid, precision: sof.precision } },
       );
     }
+    checkedHeader("libjpeg-turbo", req, sof, "JPEG frame (SOF)");
     const codecs = loadedCodecs();
     const out = runWasm(
       "libjpeg-turbo",
@@ -218,15 +217,14 @@ export const jpegLosslessFrameDecoder: FrameDecoder = {
     const codec = "JPEG Lossless decoder (jpeg-lossless-decoder-js)";
     const input = frameBytes(req);
     const sof = readJpegFrameHeader(input);
-    if (sof === undefined || sof.marker !== SOF_LOSSLESS_HUFFMAN) {
+    if (sof !== undefined && sof.marker !== SOF_LOSSLESS_HUFFMAN) {
       throw codecError(
         codec,
         req,
-        sof === undefined
-          ? "no JPEG frame header (SOF) found"
-          : `the codestream is not lossless Huffman JPEG (SOF marker ${sof.marker.toString(16).toUpperCase()}, expected FFC3)`,
+        `the codestream is not lossless Huffman JPEG (SOF marker ${markerName(sof.marker)}, expected FFC3)`,
       );
     }
+    checkedHeader(codec, req, sof, "JPEG frame (SOF)");
     if (req.pixel.samplesPerPixel === 3 && req.pixel.bitsAllocated === 16) {
       throw new RadzError(
         "DICOM_UNSUPPORTED_PIXEL_FORMAT",
@@ -270,8 +268,18 @@ export const jpegLosslessFrameDecoder: FrameDecoder = {
 export const jpegLsDecoder: FrameDecoder = {
   name: "CharLS",
   decode(req: FrameRequest): DecodedFrameBytes {
+    const input = frameBytes(req);
+    const sof = readJpegFrameHeader(input);
+    if (sof !== undefined && sof.marker !== SOF_JPEG_LS) {
+      throw codecError(
+        "CharLS",
+        req,
+        `the codestream is not JPEG-LS (SOF marker ${markerName(sof.marker)}, expected FFF7)`,
+      );
+    }
+    checkedHeader("CharLS", req, sof, "JPEG-LS frame (SOF55)");
     const codecs = loadedCodecs();
-    const out = runWasm("CharLS", req, new codecs.charls.JpegLSDecoder(), frameBytes(req), (d) =>
+    const out = runWasm("CharLS", req, new codecs.charls.JpegLSDecoder(), input, (d) =>
       d.getInterleaveMode(),
     );
     const bytes = samplesFor("CharLS", req, out.info, out.bytes);
@@ -318,6 +326,7 @@ function refuseUnverifiedJ2k(codec: string, info: WasmFrameInfo): void {
 }
 
 function decodeWithOpenJpeg(req: FrameRequest, input: Uint8Array): Uint8Array {
+  checkedHeader("OpenJPEG", req, readJ2kSize(input), "JPEG 2000 size (SIZ)");
   const codecs = loadedCodecs();
   const out = runWasm("OpenJPEG", req, new codecs.openjpeg.J2KDecoder(), input, () => undefined);
   const bytes = samplesFor("OpenJPEG", req, out.info, out.bytes);
@@ -343,6 +352,7 @@ export const htj2kDecoder: FrameDecoder = {
   decode(req: FrameRequest): DecodedFrameBytes {
     const codecs = loadedCodecs();
     const input = frameBytes(req);
+    checkedHeader("OpenJPH", req, readJ2kSize(input), "JPEG 2000 size (SIZ)");
     let first: RadzError;
     try {
       const out = runWasm(

@@ -17,6 +17,8 @@ export interface WalkProblem {
   element: string | undefined;
   /** What is wrong, in words that carry no values. */
   problem: string;
+  /** True when a safety limit (elements, fragments, nesting) was exceeded rather than the syntax broken. */
+  limit?: boolean;
 }
 
 export interface WalkResult {
@@ -36,7 +38,20 @@ export interface WalkResult {
 }
 
 const UNDEFINED_LENGTH = 0xffffffff;
-const MAX_DEPTH = 64;
+/**
+ * Safety limits, checked before dcmjs allocates anything (a 256 MB file of
+ * 8-byte elements would otherwise become 32 million objects). Far above real
+ * radiographs (a few hundred elements, one to a few thousand fragments).
+ */
+export const WALK_LIMITS = Object.freeze({
+  /** Sequence nesting depth. */
+  maxDepth: 64,
+  /** Data elements and sequence items, all nesting levels together (fragments count apart). */
+  maxElements: 1_000_000,
+  /** Encapsulated Pixel Data fragments (items), Basic Offset Table included. */
+  maxFragments: 1 << 20,
+});
+const MAX_DEPTH = WALK_LIMITS.maxDepth;
 /** VRs with a 2-byte reserved field and a 4-byte length in explicit VR (PS3.5 7.1.2). */
 const LONG_VRS = new Set([
   "OB",
@@ -77,6 +92,8 @@ class Walker {
   private readonly view: DataView;
   /** Top-level UN elements of undefined length: [start, end) offsets within `bytes`. */
   readonly undefinedLengthUn: { start: number; end: number }[] = [];
+  private elements = 0;
+  private fragmentCount = 0;
   constructor(
     private readonly bytes: Uint8Array,
     private readonly offsetBase: number,
@@ -84,12 +101,20 @@ class Walker {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
-  private fail(offset: number, tagHex: string | undefined, problem: string): never {
+  private fail(offset: number, tagHex: string | undefined, problem: string, limit = false): never {
     throw new WalkError({
       offset: offset + this.offsetBase,
       element: tagHex === undefined ? undefined : describe(tagHex),
       problem,
+      ...(limit ? { limit } : {}),
     });
+  }
+
+  /** Counts one element or item against WALK_LIMITS.maxElements. */
+  private counted(off: number, tagHex: string): void {
+    if (++this.elements > WALK_LIMITS.maxElements) {
+      this.fail(off, tagHex, `more than ${WALK_LIMITS.maxElements} data elements and items`, true);
+    }
   }
 
   private u16(off: number, little: boolean): number {
@@ -148,8 +173,10 @@ class Walker {
       }
       const valueStart = off + headerLen;
       count++;
+      this.counted(off, tagHex);
       if (length === UNDEFINED_LENGTH) {
-        if (depth >= MAX_DEPTH) this.fail(off, tagHex, `sequences nested deeper than ${MAX_DEPTH}`);
+        if (depth >= MAX_DEPTH)
+          this.fail(off, tagHex, `sequences nested deeper than ${MAX_DEPTH}`, true);
         const isPixelData = tagHex === Tag.PixelData;
         const isSequence = vr === "SQ" || vr === "UN" || vr === undefined || isPixelData;
         if (!isSequence) this.fail(off, tagHex, `undefined length on VR ${vr ?? "?"}`);
@@ -165,6 +192,8 @@ class Walker {
       }
       onElement?.(tagHex, valueStart, length);
       if (vr === "SQ" && length > 0) {
+        if (depth >= MAX_DEPTH)
+          this.fail(off, tagHex, `sequences nested deeper than ${MAX_DEPTH}`, true);
         const seqEnd = valueStart + length;
         const after = this.items(valueStart, seqEnd, syntax, depth + 1, false, tagHex, false);
         if (after !== seqEnd) this.fail(off, tagHex, "sequence items overrun the sequence length");
@@ -195,6 +224,15 @@ class Walker {
       if (tagHex === Tag.SequenceDelimitationItem) return off + 8;
       if (tagHex !== Tag.Item)
         this.fail(off, parentTag, "expected an item tag inside the sequence");
+      if (!fragments) this.counted(off, parentTag);
+      else if (++this.fragmentCount > WALK_LIMITS.maxFragments) {
+        this.fail(
+          off,
+          parentTag,
+          `more than ${WALK_LIMITS.maxFragments} pixel data fragments`,
+          true,
+        );
+      }
       const valueStart = off + 8;
       if (length === UNDEFINED_LENGTH) {
         if (fragments) this.fail(off, parentTag, "pixel data fragment with undefined length");

@@ -30,7 +30,8 @@ export { ACCEPTED_IMAGE_SOP_CLASSES, SopClassUid, sopClassName } from "./sop-cla
 export { initCodecs, codecsReady } from "./init-codecs.js";
 export { decodeRleFrame, type RleGeometry } from "./rle-lossless.js";
 export { encapsulatedFrame, extendedOffsets } from "./encapsulated.js";
-export { CODEC_FRAME_DECODERS, readJpegFrameHeader, type JpegFrameHeader } from "./codecs.js";
+export { CODEC_FRAME_DECODERS } from "./codecs.js";
+export { readJ2kSize, readJpegFrameHeader, type CodestreamHeader } from "./codestream-header.js";
 export {
   FrameDecoderRegistry,
   DEFAULT_FRAME_DECODERS,

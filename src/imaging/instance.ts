@@ -170,6 +170,13 @@ export function parseInstance(bytes: Uint8Array, limits: ParseLimits = {}): Dico
     );
   }
   if (walk.problem !== undefined) {
+    if (walk.problem.limit === true) {
+      throw new RadzError(
+        "DICOM_LIMIT_EXCEEDED",
+        `DICOM file refused: ${formatWalkProblem(walk.problem)}`,
+        { details: { offset: walk.problem.offset } },
+      );
+    }
     throw parseError(formatWalkProblem(walk.problem), { offset: walk.problem.offset });
   }
 

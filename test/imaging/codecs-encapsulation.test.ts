@@ -280,11 +280,36 @@ describe("imaging codecs: broken compressed input -> typed errors", function () 
         encapsulatedFile(htj2k, datasetOf(U12), [new Uint8Array(64).fill(0x5a)]),
       );
       const e = expectCode(() => readStoredValues(garbage), "DICOM_CODEC_ERROR");
-      expect(e.message).to.include("OpenJPH").and.include("OpenJPEG");
+      expect(e.message).to.include("OpenJPH").and.include("no JPEG 2000 size (SIZ) header");
+      // A valid header over a corrupt body: OpenJPH refuses, OpenJPEG is tried, both are named.
+      const body = even(cs).slice();
+      for (let i = 60; i < body.length; i += 3) body[i] = 0xff;
+      const corrupt = parseInstance(encapsulatedFile(htj2k, datasetOf(U12), [body]));
+      let caught: unknown;
+      try {
+        readStoredValues(corrupt);
+      } catch (err) {
+        caught = err;
+      }
+      if (caught !== undefined) {
+        expect(caught).to.be.instanceOf(RadzError);
+        expect((caught as RadzError).code).to.equal("DICOM_CODEC_ERROR");
+        expect((caught as RadzError).message).to.include("OpenJPH and OpenJPEG");
+      }
       const wide = parseInstance(
         encapsulatedFile(htj2k, { ...datasetOf(U12), Columns: 40 }, [even(cs)]),
       );
       expectCode(() => readStoredValues(wide), "DICOM_CODEC_ERROR");
+    });
+
+    it("HTJ2K syntax carrying a Part 1 (non-HT) codestream: OpenJPH refuses, OpenJPEG decodes it", function () {
+      if (!HAS_GDCM) this.skip();
+      const src = sourceImage(U12);
+      const j2k = parseInstance(runTool(dir, "gdcmconv", ["--j2k"], src.file, "part1"));
+      const inst = parseInstance(
+        encapsulatedFile("1.2.840.10008.1.2.4.201", datasetOf(U12), [even(chunksOf(j2k)[0]!)]),
+      );
+      expect(Array.from(readStoredValues(inst).data)).to.deep.equal(Array.from(src.stored[0]!));
     });
 
     it("RLE: a header whose segment count does not match the pixel format", () => {

@@ -4,9 +4,28 @@
  * would block mocha's own timeout). Posts { ok: true, runs } or { ok: false, error }.
  */
 import fc from "fast-check";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { parentPort, workerData } from "node:worker_threads";
 import { RadzError } from "../../src/errors.js";
-import { decodeFrame, parseInstance, readStoredValues } from "../../src/imaging/index.js";
+import {
+  decodeFrame,
+  initCodecs,
+  parseInstance,
+  readStoredValues,
+} from "../../src/imaging/index.js";
+import {
+  HAS_DCMTK,
+  HAS_GDCM,
+  encapsulatedFile,
+  encodeHtj2k,
+  nativeFrame,
+  openJphEncoderModule,
+  runTool,
+  sourceImage,
+  type SourceSpec,
+} from "./codec-fixtures.js";
 import { TS, gray16 } from "./fixtures.js";
 
 interface Input {
@@ -56,6 +75,65 @@ const bases = [
   ),
   gray16(2, 2, [1, 2, 3, 4], {}, TS.deflated),
 ];
+
+/**
+ * Compressed bases: every codec's decoder sees mutated codestreams too
+ * (encoded by DCMTK / GDCM where installed, HTJ2K by OpenJPH's encoder).
+ */
+async function compressedBases(): Promise<Uint8Array[]> {
+  await initCodecs();
+  const spec: SourceSpec = {
+    name: "fuzz",
+    rows: 12,
+    columns: 9,
+    bitsAllocated: 16,
+    bitsStored: 12,
+    signed: false,
+    samplesPerPixel: 1,
+    frames: 2,
+  };
+  const spec8: SourceSpec = { ...spec, bitsAllocated: 8, bitsStored: 8, frames: 1 };
+  const src = sourceImage(spec);
+  const out: Uint8Array[] = [];
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "radz-fuzz-"));
+  try {
+    if (HAS_DCMTK) {
+      out.push(runTool(dir, "dcmcrle", [], src.file, "rle"));
+      out.push(runTool(dir, "dcmcjpls", [], src.file, "jls"));
+      out.push(runTool(dir, "dcmcjpeg", ["+e1", "+fs", "1"], src.file, "sv1"));
+      out.push(runTool(dir, "dcmcjpeg", ["+eb"], sourceImage(spec8).file, "base"));
+    }
+    if (HAS_GDCM) out.push(runTool(dir, "gdcmconv", ["--j2k"], src.file, "j2k"));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  const one = { ...spec, frames: 1 };
+  const cs = encodeHtj2k(await openJphEncoderModule(), nativeFrame(sourceImage(one)), one, {
+    reversible: true,
+  });
+  const even = cs.byteLength % 2 === 0 ? cs : Uint8Array.from([...cs, 0]);
+  out.push(
+    encapsulatedFile(
+      "1.2.840.10008.1.2.4.201",
+      {
+        Rows: spec.rows,
+        Columns: spec.columns,
+        BitsAllocated: 16,
+        BitsStored: 12,
+        HighBit: 11,
+        PixelRepresentation: 0,
+        SamplesPerPixel: 1,
+        PhotometricInterpretation: "MONOCHROME2",
+      },
+      [even],
+    ),
+  );
+  // Each base must decode cleanly before it is mutated, or the property would test nothing.
+  for (const b of out) readStoredValues(parseInstance(b));
+  return out;
+}
+
+bases.push(...(await compressedBases()));
 
 function exercise(bytes: Uint8Array): void {
   try {
