@@ -8,7 +8,9 @@ import { RadzError } from "../errors.js";
 import { RADZ_VERSION } from "../version.js";
 import { registerBundleCommands } from "./bundle.js";
 import { registerDemoCommand } from "./demo.js";
+import { registerDoctorCommand } from "./doctor.js";
 import { registerInferCommand } from "./infer.js";
+import { registerOrthancCommands } from "./orthanc.js";
 import { registerServeCommand } from "./serve.js";
 import { registerBackfillCommand } from "./backfill.js";
 import { registerJobsCommands } from "./jobs.js";
@@ -33,6 +35,8 @@ export function buildProgram(): Command {
   registerBundleCommands(program);
   registerTokenCommands(program);
   registerWorkerCommand(program);
+  registerDoctorCommand(program);
+  registerOrthancCommands(program);
   return program;
 }
 
