@@ -8,7 +8,10 @@ import type { AddressInfo } from "node:net";
 import { dicomwebUrl, type Config } from "./config/index.js";
 import { DicomWebClient } from "./dicomweb/index.js";
 import { toRadzError } from "./errors.js";
+import { studyFlaggerFromConfig, unknownTriageLabels } from "./flags/index.js";
 import { createApi } from "./http/app.js";
+import { EventBus } from "./http/events.js";
+import { linkOptionsFromConfig, orthancPreviewSource, studyLinks } from "./http/routes/index.js";
 import { createWebhookRouter } from "./http/webhook.js";
 import { initCodecs } from "./imaging/index.js";
 import {
@@ -27,6 +30,7 @@ import {
   ServiceMetrics,
   type Logger,
 } from "./observability/index.js";
+import { notifierFromConfig } from "./notify/index.js";
 import { OrthancClient } from "./orthanc/index.js";
 import { JobRunner } from "./pipeline/job-runner.js";
 import { createStudyProcessor } from "./pipeline/process-study.js";
@@ -127,6 +131,25 @@ export async function createService(
     onBatch: (b) => metrics.observeBatch(b.size),
   });
   metrics.setModel(model.identity);
+  // Worklist (issue 6): live updates, study links, signed webhook when a study is flagged urgent.
+  const events = new EventBus({
+    onListenerError: (err) => logger.warn({ err: String(err) }, "live-update listener failed"),
+  });
+  const links = linkOptionsFromConfig(config);
+  const notify = notifierFromConfig(config, {
+    logger: logger.child({ component: "notify" }),
+    links: (job) => {
+      const l = studyLinks(job, links);
+      return { explorer: l.explorer, viewer: l.viewer };
+    },
+    userAgent: `RadZ/${RADZ_VERSION}`,
+  });
+  for (const label of unknownTriageLabels(
+    config,
+    loaded.labels.map((l) => l.id),
+  )) {
+    logger.warn({ label }, "triage.labels names a label the model bundle does not have; ignored");
+  }
   const runner = new JobRunner({
     store,
     process: createStudyProcessor({
@@ -136,6 +159,7 @@ export async function createService(
       config,
       logger: logger.child({ component: "pipeline" }),
       softwareVersion: RADZ_VERSION,
+      flags: studyFlaggerFromConfig(config, orthanc, logger.child({ component: "flags" })),
     }),
     logger: logger.child({ component: "jobs" }),
     concurrency: config.jobs.concurrency,
@@ -144,6 +168,8 @@ export async function createService(
     backoffMaxMs: config.jobs.backoffMaxMs,
     onSettled: (job) => {
       metrics.jobSettled(job);
+      events.publish({ type: "job", job });
+      notify?.notifier.onSettled(job);
       if (job.recheck) runReprocess(); // its study changed while it ran
     },
     // A failed attempt is only counted when the PACS answers (docs/reliability.md).
@@ -255,6 +281,26 @@ export async function createService(
         readiness: () => readiness.check(),
         metrics: () => metrics.render(),
         security: config.http,
+        worklist: {
+          wake: () => runner.wake(),
+          events,
+          links,
+          preview: orthancPreviewSource({
+            url: config.orthanc.url,
+            http: outbound.orthanc,
+            timeoutMs: config.orthanc.timeoutMs,
+          }),
+          notifications: notify?.log,
+          studyExists: (id) =>
+            orthanc.study(id).then(
+              () => true,
+              (err: unknown) => {
+                if (toRadzError(err).code === "ORTHANC_NOT_FOUND") return false;
+                throw err;
+              },
+            ),
+          ui: config.ui,
+        },
         preBodyRouters: [
           createWebhookRouter({
             enqueue: (id, source) => store.enqueue(id, source),
@@ -279,6 +325,7 @@ export async function createService(
       const addr = server.address() as AddressInfo;
       url = `http://${config.http.host}:${addr.port}`;
       runner.start();
+      notify?.notifier.start();
       // Work a previous process left: re-processing checks and an unfinished index-reset rescan.
       runReprocess();
       runRequestedRescan();
@@ -302,12 +349,15 @@ export async function createService(
       await feed.stop();
       await sweep.stop();
       await reprocess.idle();
+      events.close(); // ends live-update streams, which would keep the server open
       if (server) {
         const s = server;
         await new Promise<void>((resolve) => s.close(() => resolve()));
         s.closeAllConnections();
       }
       await runner.stop(config.jobs.shutdownDeadlineMs);
+      await notify?.notifier.stop();
+      notify?.log.close();
       modelOpen = false;
       await model.close();
       store.close();
