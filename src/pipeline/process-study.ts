@@ -124,6 +124,12 @@ export function createStudyProcessor(deps: StudyProcessorDeps): StudyProcessor {
         { objects: outcome.alreadyPresent.length },
         "result objects were already in the study (same deterministic UIDs); kept as stored",
       );
+    if (outcome.warnings.length > 0)
+      deps.logger.warn(
+        // Reason codes only: the UID prefix is dropped from each warning.
+        { warnings: outcome.warnings.map((w) => w.replace(/^[0-9.]+: /, "")) },
+        "STOW-RS stored the results with warnings",
+      );
     if (config.report.previousResults === "delete" && earlier.objects.length > 0) {
       await clock.timeAsync("delete", () =>
         deleteEarlierResults(orthanc, job.orthancStudyId, earlier.objects, deps.logger),
