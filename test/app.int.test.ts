@@ -20,7 +20,8 @@ import { dciodvfy } from "./helpers/dicom-tools.js";
 import { makeTestInstance, useOrthanc } from "./helpers/orthanc.js";
 import { authHeaders, TEST_API_TOKENS } from "./security/fixtures.js";
 
-const SR_MODALITY = "00080060";
+const SOP_CLASS_UID = "00080016";
+const COMPREHENSIVE_3D_SR = "1.2.840.10008.5.1.4.1.1.88.34";
 
 async function waitFor(
   pred: () => boolean | Promise<boolean>,
@@ -95,10 +96,11 @@ describe("service end to end (real Orthanc)", function () {
       const job = svc.store.getByStudy(orthancIds.get(s.studyInstanceUid)!)!;
       expect(job.state, JSON.stringify(job.lastError)).to.equal("done");
       const instances = await dicomweb.searchForInstances(s.studyInstanceUid, undefined, [
-        SR_MODALITY,
+        SOP_CLASS_UID,
       ]);
+      // Count by SOP Class: the summary image shares the results series (Modality SR).
       const srs = instances.filter(
-        (i) => (i[SR_MODALITY]?.Value as string[] | undefined)?.[0] === "SR",
+        (i) => (i[SOP_CLASS_UID]?.Value as string[] | undefined)?.[0] === COMPREHENSIVE_3D_SR,
       );
       expect(srs, "SR instances in the study").to.have.length(1);
       const sr = job.result!.sr!;
