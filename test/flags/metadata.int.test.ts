@@ -1,0 +1,160 @@
+/**
+ * Flags in a real Orthanc 1.10 (no labels: study user metadata), through the
+ * whole service: a study with an urgent synthetic finding gets the metadata
+ * flag; re-processing it after the finding is gone (a triage.labels threshold
+ * override) removes the flag.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect } from "chai";
+import { createService, type Service } from "../../src/app.js";
+import { loadConfig, type Config } from "../../src/config/index.js";
+import { DEFAULT_METADATA_NAMES, StudyFlagger } from "../../src/flags/index.js";
+import { writeDemoBundle } from "../../src/model/index.js";
+import { silentLogger } from "../../src/observability/index.js";
+import { OrthancClient } from "../../src/orthanc/index.js";
+import { generateSyntheticStudy, type SyntheticStudy } from "../../src/synthetic/index.js";
+import { makeTestInstance, useOrthanc } from "../helpers/orthanc.js";
+import { authHeaders } from "../security/fixtures.js";
+import { TEST_API_TOKENS } from "../security/fixtures.js";
+
+async function waitFor(pred: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** The first synthetic study whose only drawn finding is a pneumothorax. */
+export function pneumothoraxOnlyStudy(seed: number, size = 256): SyntheticStudy {
+  for (let i = 0; i < 200; i++) {
+    const s = generateSyntheticStudy({ count: 1, seed, rows: size, columns: size }, i);
+    if (s.labels.length === 1 && s.labels[0] === "pneumothorax") return s;
+  }
+  throw new Error("no pneumothorax-only study among the first 200");
+}
+
+describe("flags in Orthanc 1.10 (study user metadata)", function () {
+  this.timeout(180_000);
+  const orthanc = useOrthanc({ stableAgeSeconds: 1 });
+  let work: string;
+  let base: Config;
+  let service: Service | null = null;
+
+  before(async function () {
+    this.timeout(60_000);
+    work = mkdtempSync(join(tmpdir(), "radz-flags-"));
+    await writeDemoBundle(join(work, "bundle"));
+    base = loadConfig({
+      env: {},
+      overrides: {
+        orthanc: { url: orthanc.url },
+        jobs: { dbPath: join(work, "radz.sqlite"), backoffBaseMs: 200 },
+        intake: { startFrom: "beginning", pollCron: "* * * * * *" },
+        model: { bundle: join(work, "bundle") },
+        http: { port: 0, tokens: TEST_API_TOKENS },
+        log: { level: "silent" },
+      },
+    });
+  });
+  afterEach(async () => {
+    await service?.stop();
+    service = null;
+  });
+  after(() => rmSync(work, { recursive: true, force: true }));
+
+  it("sets RadzPriority/RadzFindings for an urgent finding and removes them when a re-run finds nothing", async () => {
+    const client = new OrthancClient({ url: orthanc.url, timeoutMs: 10_000 });
+    expect((await client.system()).supportsLabels).to.equal(false);
+    const study = pneumothoraxOnlyStudy(5);
+
+    service = await createService(base, silentLogger());
+    await service.start();
+    let id = "";
+    for (const bytes of study.instances) id = (await client.uploadInstance(bytes)).parentStudy;
+    const first = service;
+    await waitFor(() => first.store.getByStudy(id)?.state === "done", 90_000, "the first run");
+    const job = first.store.getByStudy(id)!;
+    expect(job.result?.priority, JSON.stringify(job.result?.findings)).to.equal("urgent");
+    expect(job.result?.timings).to.have.property("flags");
+    expect(await client.getStudyMetadata(id, "RadzPriority")).to.equal("urgent");
+    expect(await client.getStudyMetadata(id, "RadzFindings")).to.match(
+      /^pneumothorax=(0\.\d\d|1\.00)$/,
+    );
+    expect(await client.getStudyMetadata(id, "RadzStatus")).to.equal("done");
+    expect(await client.getStudyMetadata(id, "RadzResult")).to.equal(
+      job.result?.sr?.sopInstanceUid,
+    );
+    await first.stop();
+    service = null;
+
+    // The finding is gone: a threshold no probability reaches.
+    const strict = loadConfig({
+      env: {},
+      overrides: {
+        ...base,
+        triage: { labels: { pneumothorax: { threshold: 1 } } },
+      },
+    });
+    service = await createService(strict, silentLogger());
+    await service.start();
+    const second = service;
+    const res = await fetch(`${second.url}/api/studies/${id}/reprocess`, {
+      method: "POST",
+      headers: authHeaders("admin"),
+    });
+    expect(res.status).to.equal(202);
+    await waitFor(
+      () => {
+        const j = second.store.getByStudy(id);
+        return j?.state === "done" && j.updatedAt > job.updatedAt;
+      },
+      90_000,
+      "the re-run",
+    );
+    const rerun = second.store.getByStudy(id)!;
+    expect(rerun.result?.priority).to.equal("routine");
+    expect(rerun.result?.findings.find((f) => f.labelId === "pneumothorax")).to.include({
+      threshold: 1,
+      positive: false,
+    });
+    expect(await client.getStudyMetadata(id, "RadzPriority")).to.equal(null);
+    expect(await client.getStudyMetadata(id, "RadzFindings")).to.equal(null);
+    expect(await client.getStudyMetadata(id, "RadzStatus")).to.equal("done");
+  });
+
+  it("metadata names Orthanc does not know: 'auto' leaves the study unflagged, 'metadata' fails it", async () => {
+    const client = new OrthancClient({ url: orthanc.url, timeoutMs: 10_000 });
+    const id = (await client.uploadInstance(makeTestInstance().bytes)).parentStudy;
+    const names = { ...DEFAULT_METADATA_NAMES, status: "RadzNotRegistered" };
+    const input = {
+      priority: "urgent" as const,
+      findings: [{ labelId: "pneumothorax", probability: 0.9, positive: true }],
+      sr: null,
+    };
+    const make = (mode: "auto" | "metadata") =>
+      new StudyFlagger({
+        orthanc: client,
+        mode,
+        labelPrefix: "ai-",
+        metadataNames: names,
+        logger: silentLogger(),
+      });
+    const auto = make("auto");
+    expect((await auto.apply(id, input)).method).to.equal("none");
+    expect((await auto.apply(id, input)).method).to.equal("none"); // remembered: no more attempts
+    let code = "";
+    await make("metadata")
+      .apply(id, input)
+      .catch((e: { code: string }) => (code = e.code));
+    expect(code).to.equal("FLAGS_METADATA_NOT_REGISTERED");
+    // An unknown study is not mistaken for an unregistered name.
+    code = "";
+    await make("metadata")
+      .apply("0a0a0a0a-0a0a0a0a-0a0a0a0a-0a0a0a0a-0a0a0a0a", input)
+      .catch((e: { code: string }) => (code = e.code));
+    expect(code).to.equal("ORTHANC_NOT_FOUND");
+  });
+});
