@@ -87,7 +87,7 @@ export function readJ2kSize(bytes: Uint8Array): CodestreamHeader | undefined {
   const ysiz = u32(bytes, 12);
   const xosiz = u32(bytes, 16);
   const yosiz = u32(bytes, 20);
-  const ssiz = bytes[42] as number | undefined;
+  const ssiz = bytes[42];
   if (xosiz > xsiz || yosiz > ysiz || ssiz === undefined) return undefined;
   return {
     marker: 0xff51,
