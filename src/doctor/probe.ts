@@ -18,15 +18,18 @@ export type ProbeResult =
 
 const MAX_BODY = 1 << 20;
 
+/** The network error code (ECONNREFUSED, …), TIMEOUT, or the innermost error's message. */
 function errorCode(err: unknown): string {
   let e: unknown = err;
+  let message = err instanceof Error ? err.message : "ERROR";
   for (let i = 0; i < 4 && e instanceof Error; i++) {
     if (e.name === "TimeoutError") return "TIMEOUT";
     const code = (e as Error & { code?: unknown }).code;
     if (typeof code === "string") return code;
+    message = e.message;
     e = e.cause;
   }
-  return err instanceof Error ? err.message.slice(0, 80) : "ERROR";
+  return message.slice(0, 80);
 }
 
 export interface ProbeInit {

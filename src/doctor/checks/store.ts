@@ -61,7 +61,7 @@ export function checkStore(dbPath: string, options: { freeSpace?: FreeSpace } = 
             "fail",
             `the job store ${path} is damaged (quick_check: ${verdict.slice(0, 200)})`,
             {
-              fix: "stop the service, restore the last backup (docs/deploy.md#backup), start it again",
+              fix: "stop the service, restore the last backup (docs/deploy.md#backup-of-the-job-store), start it again",
               details,
             },
           );
