@@ -8,6 +8,7 @@ import { RadzError } from "../errors.js";
 import { RADZ_VERSION } from "../version.js";
 import { registerBundleCommands } from "./bundle.js";
 import { registerDemoCommand } from "./demo.js";
+import { registerImageCommand } from "./image.js";
 import { registerDoctorCommand } from "./doctor.js";
 import { registerInferCommand } from "./infer.js";
 import { registerOrthancCommands } from "./orthanc.js";
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerJobsCommands(program);
   registerBackfillCommand(program);
   registerInferCommand(program);
+  registerImageCommand(program);
   registerDemoCommand(program);
   registerBundleCommands(program);
   registerTokenCommands(program);
