@@ -67,19 +67,15 @@ export function fitIsotonic(xs: readonly number[], truth: readonly boolean[]): I
   const y: number[] = [];
   for (let i = 0; i < ux.length; i++) {
     const keep =
-      i === 0 ||
-      i === ux.length - 1 ||
-      fitted[i] !== fitted[i - 1] ||
-      fitted[i] !== fitted[i + 1];
+      i === 0 || i === ux.length - 1 || fitted[i] !== fitted[i - 1] || fitted[i] !== fitted[i + 1];
     if (keep) {
       x.push(ux[i]!);
       y.push(fitted[i]!);
     }
   }
   if (x.length === 1) {
-    // One distinct input: a flat table needs two points.
-    const v = y[0]!;
-    return { x: [Math.min(x[0]!, 0), Math.max(x[0]!, 1) === x[0]! ? x[0]! + 1 : 1], y: [v, v] };
+    // One distinct input: a flat table over [0, 1] (tables need two points).
+    return { x: [0, 1], y: [y[0]!, y[0]!] };
   }
   return { x, y };
 }
@@ -116,9 +112,11 @@ export interface ChosenThreshold {
 /**
  * The operating threshold (cases with score >= threshold are positive) that
  * meets a target on labelled scores:
- *  - sensitivity v: the highest threshold whose sensitivity is >= v;
- *  - specificity v: the lowest threshold whose specificity is >= v;
- *  - youden: the threshold with the largest sensitivity + specificity.
+ *  - sensitivity v: among thresholds with sensitivity >= v, the one with the
+ *    best specificity (then the best sensitivity);
+ *  - specificity v: among thresholds with specificity >= v, the one with the
+ *    best sensitivity (then the best specificity);
+ *  - youden: the threshold with the largest sensitivity + specificity (the highest of ties).
  * Thresholds fall halfway between adjacent distinct scores (so small score
  * changes do not flip the cases they separate), clamped to [0, 1].
  */
@@ -152,21 +150,30 @@ export function chooseThreshold(
     fp += e.n;
     candidates.push({ k, sens: tp / pos, spec: (neg - fp) / neg });
   });
+  // k = -1 calls nothing positive.
+  candidates.unshift({ k: -1, sens: 0, spec: 1 });
+  const better = (
+    a: { sens: number; spec: number },
+    b: { sens: number; spec: number },
+    first: "sens" | "spec",
+  ): boolean => {
+    const second = first === "sens" ? "spec" : "sens";
+    return a[first] > b[first] || (a[first] === b[first] && a[second] > b[second]);
+  };
   let chosen: { k: number; sens: number; spec: number } | undefined;
-  switch (target.metric) {
-    case "sensitivity":
-      chosen = candidates.find((c) => c.sens >= target.value - 1e-12);
-      break;
-    case "specificity": {
-      // The lowest threshold (largest k) still meeting the target; k = -1 calls nothing positive.
-      const meeting = candidates.filter((c) => c.spec >= target.value - 1e-12);
-      chosen = meeting.at(-1) ?? { k: -1, sens: 0, spec: 1 };
-      break;
-    }
-    case "youden":
-      for (const c of candidates)
+  for (const c of candidates) {
+    switch (target.metric) {
+      case "sensitivity":
+        // Meet the sensitivity; among those, the best specificity, then the best sensitivity.
+        if (c.sens >= target.value - 1e-12 && (!chosen || better(c, chosen, "spec"))) chosen = c;
+        break;
+      case "specificity":
+        if (c.spec >= target.value - 1e-12 && (!chosen || better(c, chosen, "sens"))) chosen = c;
+        break;
+      case "youden":
         if (!chosen || c.sens + c.spec > chosen.sens + chosen.spec) chosen = c;
-      break;
+        break;
+    }
   }
   const c = chosen!;
   const above = c.k >= 0 ? distinct[c.k]! : undefined;

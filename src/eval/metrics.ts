@@ -34,7 +34,7 @@ export function auroc(scores: ArrayLike<number>, truth: ArrayLike<boolean>): num
     (a, b) => scores[a]! - scores[b]!,
   );
   let rankSumPos = 0;
-  for (let i = 0; i < order.length; ) {
+  for (let i = 0; i < order.length;) {
     let j = i;
     while (j + 1 < order.length && scores[order[j + 1]!] === scores[order[i]!]) j++;
     const avgRank = (i + j) / 2 + 1; // ranks are 1-based
@@ -63,14 +63,18 @@ export function rocCurve(scores: ArrayLike<number>, truth: ArrayLike<boolean>): 
   const points: RocPoint[] = [{ fpr: 0, tpr: 0, threshold: Number.POSITIVE_INFINITY }];
   let tp = 0;
   let fp = 0;
-  for (let i = 0; i < order.length; ) {
+  for (let i = 0; i < order.length;) {
     const s = scores[order[i]!]!;
     while (i < order.length && scores[order[i]!] === s) {
       if (truth[order[i]!]) tp++;
       else fp++;
       i++;
     }
-    points.push({ fpr: neg > 0 ? fp / neg : Number.NaN, tpr: pos > 0 ? tp / pos : Number.NaN, threshold: s });
+    points.push({
+      fpr: neg > 0 ? fp / neg : Number.NaN,
+      tpr: pos > 0 ? tp / pos : Number.NaN,
+      threshold: s,
+    });
   }
   return points;
 }

@@ -1,0 +1,76 @@
+/**
+ * Scores a folder of DICOM studies exactly as the service would: through the
+ * pipeline's inferFiles (selection, decoding, preprocessing, batching into the
+ * model, study-level aggregation), keeping each study's per-label probability.
+ * The SRs inferFiles writes go to a temporary directory that is removed.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { Config } from "../config/index.js";
+import type { ZeroShotModel } from "../model/index.js";
+import type { Logger } from "../observability/index.js";
+import { inferFiles } from "../pipeline/infer-files.js";
+import type { ScoredStudy } from "./evaluate.js";
+
+export interface ScoreStudiesOptions {
+  readonly model: ZeroShotModel;
+  readonly config: Pick<Config, "imaging" | "model" | "report" | "selection" | "dicomweb">;
+  readonly logger: Logger;
+  readonly softwareVersion: string;
+  /** Called after each study (scored, skipped or failed). */
+  readonly onStudy?: (done: number) => void;
+}
+
+export interface ScoredRun {
+  readonly studies: ScoredStudy[];
+  /** Studies (or files) that failed, with their error codes. */
+  readonly failed: readonly { readonly studyInstanceUid: string | null; readonly code: string }[];
+  /** Studies without an eligible image. */
+  readonly skipped: number;
+}
+
+export async function scoreStudies(
+  paths: readonly string[],
+  o: ScoreStudiesOptions,
+): Promise<ScoredRun> {
+  const thresholds = new Map(o.model.labels.map((l) => [l.id, l.threshold]));
+  const outDir = await mkdtemp(path.join(tmpdir(), "radz-eval-sr-"));
+  const studies: ScoredStudy[] = [];
+  const failed: { studyInstanceUid: string | null; code: string }[] = [];
+  let skipped = 0;
+  let done = 0;
+  try {
+    for await (const outcome of inferFiles(paths, {
+      model: o.model,
+      config: o.config,
+      outDir,
+      logger: o.logger,
+      softwareVersion: o.softwareVersion,
+    })) {
+      done++;
+      if (outcome.state === "done" && outcome.studyInstanceUID) {
+        studies.push({
+          studyInstanceUid: outcome.studyInstanceUID,
+          scores: new Map(
+            outcome.findings.map((f) => [
+              f.label,
+              { probability: f.probability, threshold: thresholds.get(f.label) ?? Number.NaN },
+            ]),
+          ),
+        });
+      } else if (outcome.state === "skipped") {
+        skipped++;
+      } else {
+        failed.push({
+          studyInstanceUid: outcome.studyInstanceUID,
+          code: outcome.error?.code ?? "INTERNAL",
+        });
+      }
+      o.onStudy?.(done);
+    }
+  } finally {
+    await rm(outDir, { recursive: true, force: true });
+  }
+  return { studies, failed, skipped };
+}
