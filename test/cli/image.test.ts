@@ -141,7 +141,7 @@ describe("cli: radz image", function () {
     expect([meta.width, meta.depth, meta.channels]).to.deep.equal([64, "uchar", 1]);
   });
 
-  it("usage errors: nothing to write, a bad frame number, a frame past the end", () => {
+  it("usage errors: nothing to write, a frame past the end", () => {
     const src = sourceImage({
       name: "u8",
       rows: 4,
@@ -156,8 +156,6 @@ describe("cli: radz image", function () {
     const none = radz(["image", file]);
     expect(none.status).to.equal(1);
     expect(none.stderr).to.include("INPUT_INVALID").and.include("--png");
-    const bad = radz(["image", file, "--stored", join(work, "x.pgm"), "--frame", "one"]);
-    expect(bad.stderr).to.include("INPUT_INVALID").and.include("--frame");
     const past = radz(["image", file, "--stored", join(work, "x.pgm"), "--frame", "3"]);
     expect(past.status).to.equal(1);
     expect(past.stderr).to.include("INPUT_INVALID").and.include("1 frame(s)");
