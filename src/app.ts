@@ -23,6 +23,7 @@ import {
 } from "./intake/index.js";
 import { SqliteJobStore, type JobStore } from "./jobs/index.js";
 import { createBatchedModel } from "./inference/batcher.js";
+import { bindBackend, createInferenceBackend, type InferenceBackend } from "./inference/index.js";
 import { loadModel, modelOptionsFromConfig, type ZeroShotModel } from "./model/index.js";
 import {
   observeChangeSource,
@@ -105,6 +106,18 @@ export async function createService(
     outbound.close();
     throw err;
   }
+  // Where image embeddings are computed (inference.backend): this process, or Open Inference
+  // Protocol endpoints (radz worker, Triton). Scoring stays here either way (docs/gpu.md).
+  let backend: InferenceBackend;
+  try {
+    backend = await createInferenceBackend(config, loaded, logger);
+  } catch (err) {
+    await loaded.close();
+    store.close();
+    outbound.close();
+    throw err;
+  }
+  const remote = backend.describe().kind === "remote";
   const orthanc = new OrthancClient({
     url: config.orthanc.url,
     http: outbound.orthanc,
@@ -125,9 +138,11 @@ export async function createService(
     version: RADZ_VERSION,
   });
   // Images of concurrent studies share image-encoder runs (model.maxBatch, model.maxBatchWaitMs).
-  const model = createBatchedModel(loaded, {
+  const model = createBatchedModel(remote ? bindBackend(loaded, backend) : loaded, {
     maxBatch: config.model.maxBatch,
     maxWaitMs: config.model.maxBatchWaitMs,
+    // Remote: keep every endpoint busy (one batch running, one queued).
+    maxInFlight: remote ? 2 * config.inference.endpoints.length : 1,
     onBatch: (b) => metrics.observeBatch(b.size),
   });
   metrics.setModel(model.identity);
@@ -235,7 +250,7 @@ export async function createService(
   let url = "";
   let modelOpen = true;
   const readiness = new ReadinessProbe({
-    modelLoaded: () => modelOpen,
+    modelLoaded: () => modelOpen && backend.describe().ready,
     lastOrthancSuccessAt: () => metrics.lastOrthancSuccessAt,
     // A short probe: /readyz must answer well within a load balancer's timeout.
     probeOrthanc: () => withTimeout(orthanc.system(), READINESS_PROBE_MS),
@@ -360,6 +375,7 @@ export async function createService(
       notify?.log.close();
       modelOpen = false;
       await model.close();
+      await backend.close();
       store.close();
       outbound.close();
     },
