@@ -127,6 +127,15 @@ export class DicomwebClientAdapter {
         xhr.abort();
         reject(timeoutError(what, timeoutMs));
       }, timeoutMs);
+      refuseRedirects(xhr, () => {
+        xhr.abort();
+        reject(
+          badResponse(
+            what,
+            "the server answered with a redirect; redirects are not followed (the credentials would go with it)",
+          ),
+        );
+      });
     });
     try {
       const value = await Promise.race([fn(client, { instance: xhr }), deadline]);
@@ -177,6 +186,24 @@ export class DicomwebClientAdapter {
     })();
     return this.#loaded;
   }
+}
+
+/**
+ * xhr2 follows every 3xx itself, to any host, re-sending every header (the
+ * Authorization included) and without a limit. Its one entry point for
+ * (re)sending is the instance's _sendHxxpRequest: the first call is the
+ * request, any later one is a redirect, which is refused instead.
+ */
+function refuseRedirects(xhr: XhrInstance, onRedirect: () => void): void {
+  const internal = xhr as unknown as { _sendHxxpRequest?: unknown };
+  const send = internal._sendHxxpRequest;
+  if (typeof send !== "function") return;
+  let sent = 0;
+  internal._sendHxxpRequest = () => {
+    sent += 1;
+    if (sent > 1) onRedirect();
+    else (send as () => void).call(xhr);
+  };
 }
 
 /**

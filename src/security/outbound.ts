@@ -11,8 +11,9 @@
  * plain setup. With it, `fetch` is a small fetch on node:https with an agent
  * that trusts exactly the configured CA(s) and presents the client
  * certificate; certificate checks are never disabled (there is no option for
- * it). Redirects are not followed by that fetch (a 3xx is returned as is), so
- * credentials never travel to a host other than the configured one.
+ * it). Neither fetch follows redirects (a 3xx is returned as is, and the
+ * clients treat it as an error), so credentials and custom headers never
+ * travel to a host other than the configured one.
  */
 import { readFileSync } from "node:fs";
 import http from "node:http";
@@ -169,7 +170,8 @@ export function createOutboundHttp(options: OutboundOptions = {}): OutboundHttp 
   if (tls === undefined || (tls.ca === undefined && tls.cert === undefined)) {
     return {
       headers,
-      fetch: (url, init) => fetch(url, init),
+      // Redirects are not followed: fetch would re-send custom headers to another host.
+      fetch: (url, init) => fetch(url, { ...init, redirect: "manual" }),
       agentFor: () => undefined,
       httpsAgent: undefined,
       close: () => undefined,
