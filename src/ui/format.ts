@@ -77,7 +77,10 @@ export function pageSearch(f: Filters): string {
   return s === "" ? "" : `?${s}`;
 }
 
+/** "97%"; never "100%" or "0%" for a probability (">99%", "<1%"). */
 export function percent(probability: number): string {
+  if (probability >= 0.995) return ">99%";
+  if (probability < 0.005) return "<1%";
   return `${Math.round(probability * 100)}%`;
 }
 
