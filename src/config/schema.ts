@@ -288,7 +288,7 @@ export const ConfigSchema = z
           .int()
           .min(0)
           .default(300_000)
-          .describe("Upper bound on one retry delay (also caps a server's Retry-After)."),
+          .describe("Upper bound on one retry delay (a server's Retry-After may ask for longer)."),
         maxQueued: z
           .number()
           .int()
