@@ -5,7 +5,8 @@
  * never from message text. Survives any error a processor throws.
  *
  * - A server's Retry-After (429/503, `details.retryAfterMs`) is honoured: the
- *   next attempt waits max(backoff, Retry-After), Retry-After capped at backoffMaxMs.
+ *   next attempt waits max(backoff, Retry-After), Retry-After capped at
+ *   `maxRetryAfterMs` (default one hour).
  * - PACS outage: when an attempt fails with an Orthanc/DICOMweb transport
  *   error and `outageProbe` says the PACS is down, the attempt is not counted
  *   (the study is not at fault), the runner stops claiming work and probes
@@ -45,6 +46,8 @@ export interface JobRunnerOptions {
   /** Longest sleep between store checks when nothing wakes the runner. */
   idlePollMs?: number;
   now?: () => number;
+  /** Longest Retry-After honoured (default 3 600 000 ms); a longer one is cut to this. */
+  maxRetryAfterMs?: number;
   /** Jitter source for backoff (tests). */
   random?: () => number;
   /** Observes every finished attempt (metrics, SSE, tests). */
@@ -195,7 +198,7 @@ export class JobRunner {
         this.o.random,
       );
       const asked = retryAfterMs(e);
-      const delay = Math.max(backoff, Math.min(asked ?? 0, this.o.backoffMaxMs));
+      const delay = Math.max(backoff, Math.min(asked ?? 0, this.o.maxRetryAfterMs ?? 3_600_000));
       const retryAt = this.now() + delay;
       return {
         apply: () => store.retryLater(job.id, error, retryAt),

@@ -79,7 +79,7 @@ describe("reliability: job runner", () => {
     expect(retry.notBefore - retry.updatedAt).to.be.within(400, 450);
   });
 
-  it("caps a huge Retry-After at backoffMaxMs", async () => {
+  it("caps a huge Retry-After at maxRetryAfterMs", async () => {
     store.enqueue("a", "changes");
     const settled: Job[] = [];
     const r = make(
@@ -88,7 +88,7 @@ describe("reliability: job runner", () => {
           details: { status: 503, retryAfterMs: 86_400_000 },
         });
       },
-      { onSettled: (j) => settled.push(j), backoffMaxMs: 250 },
+      { onSettled: (j) => settled.push(j), maxRetryAfterMs: 250 },
     );
     r.start();
     await waitFor(() => settled.length === 1);
