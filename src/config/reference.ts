@@ -45,9 +45,11 @@ export function configReferenceMarkdown(): string {
     "<!-- Generated from src/config/schema.ts by `npm run docs:config`. Do not edit by hand. -->",
     "",
     "Set options in a JSON file (`radz serve --config radz.json` or `RADZ_CONFIG=radz.json`) and/or",
-    "in environment variables named `RADZ_<SECTION>__<KEY>`; environment values are parsed as JSON",
-    "when they parse (numbers, booleans, arrays), else taken as strings. The environment wins over",
-    "the file. Unknown keys are errors, and every problem is reported at once.",
+    "in environment variables named `RADZ_<SECTION>__<KEY>`; values of string options are taken",
+    "verbatim, others are parsed as JSON (numbers, booleans, arrays). A variable ending in `_FILE`",
+    "(e.g. `RADZ_ORTHANC__PASSWORD_FILE`) sets its option to the content of the named file, for",
+    "secrets (docs/security.md). The environment wins over the file. Unknown keys are errors, and",
+    "every problem is reported at once.",
     "",
   ];
   for (const [section, node] of Object.entries(schema.properties ?? {})) {
