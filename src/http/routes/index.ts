@@ -38,7 +38,7 @@ export function createWorklistRouters(
   return { publicRouter, apiRouter };
 }
 
-export { linkOptionsFromConfig, publicBase, studyLinks, previewSopInstanceUid } from "./links.js";
+export { linkOptionsFromConfig, publicBase, studyLinks, previewCandidates } from "./links.js";
 export type { StudyLinkOptions, StudyLinks } from "./links.js";
 export { orthancPreviewSource, type PreviewSource, type PreviewImage } from "./preview.js";
 export { jobView, studyView, notificationView, type JobView, type StudyView } from "./views.js";

@@ -4,6 +4,7 @@
  * passes a URL, and the templates are checked to be http(s) at start.
  */
 import type { Job } from "../../jobs/index.js";
+import { reportUids } from "../../report/index.js";
 
 export interface StudyLinkOptions {
   /** Orthanc as browsers reach it (ui.orthancPublicUrl, else orthanc.url); null: no Explorer link. */
@@ -49,17 +50,20 @@ export function studyLinks(job: Job, o: StudyLinkOptions | undefined): StudyLink
     explorer,
     viewer,
     viewerName: o?.viewerName ?? "Viewer",
-    preview: previewSopInstanceUid(job) === null ? null : `/api/studies/${id}/preview`,
+    preview: previewCandidates(job).length === 0 ? null : `/api/studies/${id}/preview`,
   };
 }
 
 /**
- * The instance to preview: the results series' summary image when the job
- * recorded one, else the first image the model read.
+ * The instances to preview, best first: the results series' summary image
+ * (recorded on the job, or derived from the job's Study UID and model
+ * identity, as the report module names it), then the first image the model
+ * read. Empty when the job has no result.
  */
-export function previewSopInstanceUid(job: Job): string | null {
+export function previewCandidates(job: Job): string[] {
   const result = job.result;
-  if (result === null) return null;
+  if (result === null) return [];
+  const out: string[] = [];
   const summary: unknown = (result as { summary?: unknown }).summary;
   if (
     typeof summary === "object" &&
@@ -67,9 +71,11 @@ export function previewSopInstanceUid(job: Job): string | null {
     "sopInstanceUid" in summary &&
     typeof summary.sopInstanceUid === "string"
   ) {
-    return summary.sopInstanceUid;
+    out.push(summary.sopInstanceUid);
   }
-  return result.images[0] ?? null;
+  out.push(reportUids(result.studyInstanceUid, result.model).summarySopInstanceUid);
+  if (result.images[0] !== undefined) out.push(result.images[0]);
+  return [...new Set(out)];
 }
 
 /** Link options from the configuration (ui.*, falling back to orthanc.url for Explorer). */

@@ -12,7 +12,8 @@
 import type { Request, Response, Router } from "express";
 import { RadzError } from "../../errors.js";
 import { JOB_STATES, type Job, type JobFilter, type JobState } from "../../jobs/index.js";
-import { previewSopInstanceUid } from "./links.js";
+import { previewCandidates } from "./links.js";
+import type { PreviewImage } from "./preview.js";
 import { enumParam, intParam, labelParam, orthancIdParam, sinceParam } from "./params.js";
 import type { WorklistRouteDeps } from "./types.js";
 import { notificationView, studyView } from "./views.js";
@@ -104,13 +105,19 @@ export function registerStudyRoutes(router: Router, deps: WorklistRouteDeps): vo
     const id = orthancIdParam(req.params.id);
     const job = deps.store.getByStudy(id);
     if (!job) throw new RadzError("JOB_NOT_FOUND", "no job for that study");
-    const uid = previewSopInstanceUid(job);
-    if (uid === null || deps.preview === undefined) {
+    const source = deps.preview;
+    const candidates = previewCandidates(job);
+    if (candidates.length === 0 || source === undefined) {
       throw new RadzError("ORTHANC_NOT_FOUND", "no preview image for that study");
     }
-    const image = await deps.preview.preview(uid);
-    if (image === null)
+    let image: PreviewImage | null = null;
+    for (const uid of candidates) {
+      image = await source.preview(uid);
+      if (image !== null) break;
+    }
+    if (image === null) {
       throw new RadzError("ORTHANC_NOT_FOUND", "the preview image is not in Orthanc");
+    }
     res.setHeader("Cache-Control", "private, max-age=300");
     res.type(image.contentType).send(Buffer.from(image.body));
   });

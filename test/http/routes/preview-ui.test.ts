@@ -11,6 +11,7 @@ import {
   type PreviewSource,
 } from "../../../src/http/routes/index.js";
 import { SqliteJobStore } from "../../../src/jobs/index.js";
+import { reportUids } from "../../../src/report/index.js";
 import { startFakeServer } from "../../helpers/http.js";
 import { STUDY_IDS, completeNext, result, startApi } from "./helpers.js";
 
@@ -90,7 +91,10 @@ describe("http/routes preview", () => {
       expect(res.headers.get("content-type")).to.equal("image/png");
       expect(Buffer.from(await res.arrayBuffer()).equals(PNG)).to.equal(true);
       expect((await api.fetch(`/api/studies/${STUDY_IDS[1]}/preview`)).status).to.equal(404);
-      expect(asked).to.deep.equal(["2.25.55", "2.25.77"]);
+      // Without a recorded summary: the summary UID the report module derives, then the image read.
+      const second = store.getByStudy(STUDY_IDS[1])!.result!;
+      const derived = reportUids(second.studyInstanceUid, second.model).summarySopInstanceUid;
+      expect(asked).to.deep.equal(["2.25.55", derived, "2.25.77"]);
       expect((await api.fetch(`/api/studies/${STUDY_IDS[2]}/preview`)).status).to.equal(404);
       expect(
         (await api.fetch(`/api/studies/${STUDY_IDS[0]}/preview`, { token: null })).status,
