@@ -7,6 +7,7 @@
  */
 import type { Config } from "../config/index.js";
 import { decodeFrame, preprocess, type DicomInstance } from "../imaging/index.js";
+import type { InferenceBackend } from "../inference/index.js";
 import type { ZeroShotModel } from "../model/index.js";
 import type { LabelScore } from "../model/types.js";
 import {
@@ -41,12 +42,17 @@ export function imageRef(instance: DicomInstance): SourceImageRef {
   };
 }
 
-/** Decodes, preprocesses and scores the selected images of one study. */
+/**
+ * Decodes, preprocesses and scores the selected images of one study. The
+ * backend embeds (default: the model's own session); scoring is always the
+ * model's, so scores do not depend on where the encoder ran.
+ */
 export async function analyzeImages(
   instances: readonly DicomInstance[],
   model: ZeroShotModel,
   config: Pick<Config, "imaging" | "model"> & Partial<Pick<Config, "triage">>,
   clock: Stopwatch,
+  backend: Pick<InferenceBackend, "embedImages"> = model,
 ): Promise<StudyAnalysis> {
   const first = instances[0];
   if (!first) throw new Error("analyzeImages needs at least one image");
@@ -63,7 +69,8 @@ export async function analyzeImages(
     thumbnail ??= clock.time("thumbnail", () => thumbnailOf(decoded));
     return clock.time("preprocess", () => preprocess(decoded, model.preprocess));
   });
-  const perImage = await clock.timeAsync("inference", () => model.scoreImages(tensors));
+  const embeddings = await clock.timeAsync("inference", () => backend.embedImages(tensors));
+  const perImage = model.scoreEmbeddings(embeddings);
   const findings = applyTriageOverrides(
     aggregateScores(perImage, config.model.aggregation),
     config.triage?.labels ?? {},
