@@ -134,14 +134,18 @@ describe("inference/scores are the same whichever backend embeds", function () {
     return b;
   };
 
-  const analyzeAll = async (m: ZeroShotModel, concurrency = 4) => {
+  const analyzeAll = async (
+    m: ZeroShotModel,
+    concurrency = 4,
+    backend?: Pick<RemoteBackend, "embedImages">,
+  ) => {
     const out: LabelScore[][] = new Array<LabelScore[]>(studies.length);
     let next = 0;
     await Promise.all(
       Array.from({ length: concurrency }, async () => {
         while (next < studies.length) {
           const i = next++;
-          out[i] = (await analyzeImages(studies[i]!, m, config, new Stopwatch())).findings;
+          out[i] = (await analyzeImages(studies[i]!, m, config, new Stopwatch(), backend)).findings;
         }
       }),
     );
@@ -187,10 +191,10 @@ describe("inference/scores are the same whichever backend embeds", function () {
       found.forEach((f, i) => expectSameFindings(f, reference[i]!, `study ${i} (binary)`));
     });
 
-    it("JSON tensors: identical findings", async () => {
+    it("JSON tensors: identical findings (backend passed to analyzeImages)", async () => {
       const b = await remote([worker.url], false);
       expect(b.describe().endpoints![0]!.binary).to.equal(false);
-      const found = await analyzeAll(bindBackend(model, b));
+      const found = await analyzeAll(model, 4, b);
       found.forEach((f, i) => expectSameFindings(f, reference[i]!, `study ${i} (JSON)`));
     });
 
