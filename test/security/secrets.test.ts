@@ -204,10 +204,10 @@ describe("security: API tokens", () => {
   it("radz token create --json prints the token once with its entry", async () => {
     const out: string[] = [];
     const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((chunk: string) => {
+    process.stdout.write = (chunk: string) => {
       out.push(chunk);
       return true;
-    });
+    };
     try {
       await buildProgram().parseAsync([
         "node",
