@@ -1,0 +1,241 @@
+/**
+ * A pool of worker threads for the CPU-side image work (parse → decode →
+ * preprocess → thumbnail; prepare-image.ts), so decoding scales with cores and
+ * runs beside inference instead of on the event loop.
+ *
+ * - `threads` workers (config imaging.decodeThreads; default cores − 1, at
+ *   least 1); each holds at most one image at a time, so at most `threads`
+ *   decodes are in flight and memory stays flat. Further requests wait in a
+ *   FIFO queue (callers are bounded by jobs.concurrency × images per study).
+ * - The Part-10 bytes are transferred to the worker (not copied when the
+ *   Uint8Array spans its whole ArrayBuffer); the Float32 tensor and thumbnail
+ *   come back transferred.
+ * - `threads: 0`, or no worker able to start (e.g. a runtime without worker
+ *   threads), runs prepareImage() on the calling thread instead: same result.
+ * - Runs from src (tsx; see workerEntry) and from dist (the compiled
+ *   decode-worker.js beside this file).
+ */
+import { createRequire } from "node:module";
+import { availableParallelism } from "node:os";
+import { pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
+import { RadzError, toRadzError, type ErrorCode } from "../errors.js";
+import type { Logger } from "../observability/index.js";
+import { prepareImage, type PrepareImageRequest, type PreparedImage } from "./prepare-image.js";
+
+/** Main → worker. */
+export interface WorkerTask {
+  readonly id: number;
+  readonly request: PrepareImageRequest;
+}
+
+/** Worker → main (after `{ ready: boolean }` once the codecs are loaded). */
+export type WorkerReply =
+  | { readonly id: number; readonly ok: true; readonly result: PreparedImage }
+  | {
+      readonly id: number;
+      readonly ok: false;
+      readonly error: { readonly code: ErrorCode; readonly message: string };
+    };
+
+export interface DecodePoolOptions {
+  /** Worker threads; 0 = decode on the calling thread. Default: defaultDecodeThreads(). */
+  readonly threads?: number;
+  readonly logger?: Logger;
+}
+
+/** cores − 1 (one left for the event loop, Orthanc I/O and inference), at least 1. */
+export function defaultDecodeThreads(): number {
+  return Math.max(1, availableParallelism() - 1);
+}
+
+interface Pending {
+  readonly task: WorkerTask;
+  readonly transfer: ArrayBuffer[];
+  resolve(r: PreparedImage): void;
+  reject(e: unknown): void;
+}
+
+interface Slot {
+  readonly worker: Worker;
+  current: Pending | null;
+}
+
+/**
+ * How to start a worker: from dist, the compiled decode-worker.js beside this
+ * file; from src (tsx), a small bootstrap that registers tsx inside the worker
+ * before importing decode-worker.ts (Node checks a worker's entry file
+ * extension before `--import tsx` hooks apply, so a .ts entry cannot be
+ * started directly).
+ */
+interface WorkerEntry {
+  readonly script: URL | string;
+  readonly eval: boolean;
+}
+
+function workerEntry(): WorkerEntry {
+  const self = import.meta.url;
+  if (!self.endsWith(".ts")) return { script: new URL("./decode-worker.js", self), eval: false };
+  // createRequire, not import.meta.resolve: tsx may run this file as CommonJS
+  // (mocha). The package's "import" entry of tsx/esm/api is wanted, so it is
+  // read from tsx's package.json rather than require.resolve'd (the "require" one).
+  const require = createRequire(self);
+  const pkgPath = require.resolve("tsx/package.json");
+  const pkg = require(pkgPath) as {
+    exports: Record<string, { import: { default: string } }>;
+  };
+  const entry = pkg.exports["./esm/api"]?.import.default ?? "./dist/esm/api/index.mjs";
+  const tsx = new URL(entry, pathToFileURL(pkgPath)).href;
+  const worker = new URL("./decode-worker.ts", self).href;
+  return {
+    script: `import(${JSON.stringify(tsx)}).then((t) => { t.register(); return import(${JSON.stringify(worker)}); });`,
+    eval: true,
+  };
+}
+
+/** The bytes as a whole ArrayBuffer the worker may own (copied when it is a view of a larger or shared buffer). */
+function transferable(bytes: Uint8Array): { bytes: Uint8Array; buffer: ArrayBuffer } {
+  if (
+    bytes.buffer instanceof ArrayBuffer &&
+    bytes.byteOffset === 0 &&
+    bytes.byteLength === bytes.buffer.byteLength
+  )
+    return { bytes, buffer: bytes.buffer };
+  const copy = bytes.slice();
+  return { bytes: copy, buffer: copy.buffer };
+}
+
+export class DecodePool {
+  private readonly slots: Slot[] = [];
+  private readonly queue: Pending[] = [];
+  private nextId = 1;
+  private closed = false;
+
+  constructor(private readonly o: DecodePoolOptions = {}) {
+    const n = o.threads ?? defaultDecodeThreads();
+    if (n > 0) {
+      try {
+        const entry = workerEntry();
+        for (let i = 0; i < n; i++) this.slots.push(this.spawn(entry));
+      } catch (err) {
+        this.fallBack(err);
+      }
+    }
+  }
+
+  /** Worker threads now running (0: decoding on the calling thread). */
+  get threads(): number {
+    return this.slots.length;
+  }
+
+  /** Images waiting for a free worker. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /**
+   * Parses, decodes and preprocesses one instance. The request's bytes are
+   * transferred to a worker: do not use them afterwards.
+   */
+  prepare(request: PrepareImageRequest): Promise<PreparedImage> {
+    if (this.closed) return Promise.reject(new RadzError("INTERNAL", "decode pool is closed"));
+    if (this.slots.length === 0) {
+      try {
+        return Promise.resolve(prepareImage(request));
+      } catch (err) {
+        return Promise.reject(toRadzError(err));
+      }
+    }
+    const { bytes, buffer } = transferable(request.bytes);
+    return new Promise<PreparedImage>((resolve, reject) => {
+      this.queue.push({
+        task: { id: this.nextId++, request: { ...request, bytes } },
+        transfer: [buffer],
+        resolve,
+        reject,
+      });
+      this.dispatch();
+    });
+  }
+
+  /** Stops the workers; queued requests are refused. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const p of this.queue.splice(0))
+      p.reject(new RadzError("INTERNAL", "decode pool closed before the image was decoded"));
+    const slots = this.slots.splice(0);
+    await Promise.all(slots.map((s) => s.worker.terminate()));
+  }
+
+  private spawn(entry: WorkerEntry): Slot {
+    const worker = new Worker(entry.script, { eval: entry.eval });
+    const slot: Slot = { worker, current: null };
+    worker.unref(); // an idle pool never keeps the process alive
+    worker.on("message", (msg: WorkerReply | { ready: boolean }) => {
+      if (!("id" in msg)) {
+        if (!msg.ready) this.lose(slot, new Error("the worker could not load the image codecs"));
+        return;
+      }
+      const p = slot.current;
+      slot.current = null;
+      worker.unref();
+      if (p && p.task.id === msg.id) {
+        if (msg.ok) p.resolve(msg.result);
+        else p.reject(new RadzError(msg.error.code, msg.error.message));
+      }
+      this.dispatch();
+    });
+    worker.on("error", (err) => this.lose(slot, err));
+    worker.on("exit", (code) => {
+      if (!this.closed) this.lose(slot, new Error(`worker exited with code ${code}`));
+    });
+    return slot;
+  }
+
+  /** A worker died: its image fails (INTERNAL), the rest of the pool carries on. */
+  private lose(slot: Slot, err: unknown): void {
+    const i = this.slots.indexOf(slot);
+    if (i < 0) return;
+    this.slots.splice(i, 1);
+    void slot.worker.terminate();
+    const p = slot.current;
+    slot.current = null;
+    p?.reject(
+      new RadzError(
+        "INTERNAL",
+        `decode worker failed: ${err instanceof Error ? err.message : String(err)}`,
+      ),
+    );
+    if (this.slots.length === 0) this.fallBack(err);
+    this.dispatch();
+  }
+
+  private fallBack(err: unknown): void {
+    this.o.logger?.warn(
+      { err: err instanceof Error ? err.message : String(err) },
+      "decode worker threads unavailable; decoding on the main thread",
+    );
+  }
+
+  private dispatch(): void {
+    if (this.slots.length === 0) {
+      // No workers left: finish the queue on this thread.
+      for (const p of this.queue.splice(0)) {
+        try {
+          p.resolve(prepareImage(p.task.request));
+        } catch (e) {
+          p.reject(e);
+        }
+      }
+      return;
+    }
+    for (const slot of this.slots) {
+      if (slot.current) continue;
+      const p = this.queue.shift();
+      if (!p) return;
+      slot.current = p;
+      slot.worker.ref();
+      slot.worker.postMessage(p.task, p.transfer);
+    }
+  }
+}

@@ -1,0 +1,125 @@
+import { expect } from "chai";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { RadzError } from "../../src/errors.js";
+import { initCodecs, PreprocessSpecSchema } from "../../src/imaging/index.js";
+import { DecodePool, defaultDecodeThreads } from "../../src/pipeline/decode-pool.js";
+import { prepareImage, type PrepareImageRequest } from "../../src/pipeline/prepare-image.js";
+import { makeTestInstance } from "../helpers/orthanc.js";
+
+const spec = PreprocessSpecSchema.parse({
+  size: 32,
+  resize: "area",
+  fit: "pad",
+  padValue: 0,
+  channels: 1,
+  scale: "unit",
+  quantize8: false,
+  mean: [0],
+  std: [1],
+});
+
+const request = (bytes: Uint8Array, thumbnail = true): PrepareImageRequest => ({
+  bytes,
+  windowIndex: 0,
+  maxPixels: 100_000_000,
+  preprocess: spec,
+  thumbnail,
+});
+
+describe("pipeline/decode-pool", function () {
+  this.timeout(20_000);
+  let work: string;
+  let rle: Uint8Array;
+  before(async () => {
+    await initCodecs(); // the in-thread reference below needs the codecs too
+    work = mkdtempSync(join(tmpdir(), "radz-decode-pool-"));
+    // An RLE Lossless copy, so the worker's own codec registry is exercised.
+    writeFileSync(join(work, "in.dcm"), makeTestInstance({ rows: 80, columns: 64 }).bytes);
+    execFileSync("dcmcrle", [join(work, "in.dcm"), join(work, "rle.dcm")]);
+    rle = new Uint8Array(readFileSync(join(work, "rle.dcm")));
+  });
+  after(() => rmSync(work, { recursive: true, force: true }));
+
+  it("sizes the default pool to the machine (cores − 1, at least 1)", () => {
+    expect(defaultDecodeThreads()).to.be.at.least(1);
+  });
+
+  it("a worker returns the same tensor, thumbnail and header (no Pixel Data) as the calling thread", async () => {
+    const pool = new DecodePool({ threads: 2 });
+    try {
+      expect(pool.threads).to.equal(2);
+      for (const bytes of [makeTestInstance({ rows: 96, columns: 80 }).bytes, rle]) {
+        const expected = prepareImage(request(bytes.slice()));
+        const got = await pool.prepare(request(bytes.slice()));
+        expect(got.tensor).to.be.instanceOf(Float32Array);
+        expect(got.tensor.length).to.equal(32 * 32);
+        expect(Array.from(got.tensor)).to.deep.equal(Array.from(expected.tensor));
+        expect(got.thumbnail?.rows).to.equal(expected.thumbnail?.rows);
+        expect(Array.from(got.thumbnail!.data)).to.deep.equal(Array.from(expected.thumbnail!.data));
+        expect(got.instance.sopInstanceUid).to.equal(expected.instance.sopInstanceUid);
+        expect(got.instance.transferSyntaxUid).to.equal(expected.instance.transferSyntaxUid);
+        expect(got.instance.dataset).to.not.have.property("PixelData");
+        expect(got.instance.dataset.Rows).to.equal(expected.instance.dataset.Rows);
+        expect(got.timings).to.have.keys("parse", "decode", "thumbnail", "preprocess");
+      }
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("transfers the bytes to the worker instead of copying them", async () => {
+    const pool = new DecodePool({ threads: 1 });
+    try {
+      const bytes = makeTestInstance().bytes.slice();
+      const p = pool.prepare(request(bytes, false));
+      expect(bytes.byteLength, "detached after transfer").to.equal(0);
+      const got = await p;
+      expect(got.thumbnail).to.equal(null);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("keeps at most `threads` images in flight; the rest wait in the queue", async () => {
+    const pool = new DecodePool({ threads: 2 });
+    try {
+      const all = Array.from({ length: 6 }, () =>
+        pool.prepare(request(makeTestInstance({ rows: 128, columns: 128 }).bytes, false)),
+      );
+      expect(pool.queued).to.equal(4);
+      const done = await Promise.all(all);
+      expect(done).to.have.length(6);
+      expect(pool.queued).to.equal(0);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("a worker's error arrives as a RadzError with its code; the worker carries on", async () => {
+    const pool = new DecodePool({ threads: 1 });
+    try {
+      const err = await pool.prepare(request(new Uint8Array(300).fill(7))).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).to.be.instanceOf(RadzError);
+      expect((err as RadzError).code).to.equal("DICOM_PARSE_ERROR");
+      const ok = await pool.prepare(request(makeTestInstance().bytes));
+      expect(ok.tensor.length).to.equal(32 * 32);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("threads: 0 decodes on the calling thread with the same result", async () => {
+    const pool = new DecodePool({ threads: 0 });
+    const bytes = makeTestInstance().bytes;
+    const got = await pool.prepare(request(bytes.slice()));
+    expect(pool.threads).to.equal(0);
+    expect(Array.from(got.tensor)).to.deep.equal(Array.from(prepareImage(request(bytes)).tensor));
+    await pool.close();
+  });
+});
