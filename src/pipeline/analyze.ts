@@ -69,6 +69,34 @@ export async function analyzeImages(
     thumbnail ??= clock.time("thumbnail", () => thumbnailOf(decoded));
     return clock.time("preprocess", () => preprocess(decoded, model.preprocess));
   });
+  return scorePreparedImages(
+    instances.map((instance, i) => ({ instance, tensor: tensors[i]! })),
+    thumbnail!,
+    model,
+    config,
+    clock,
+    backend,
+  );
+}
+
+/** One image already decoded and preprocessed (here, or on the decode pool: decode-pool.ts). */
+export interface PreparedInput {
+  readonly instance: DicomInstance;
+  readonly tensor: Float32Array;
+}
+
+/** Infers, aggregates and triages images already decoded and preprocessed. */
+export async function scorePreparedImages(
+  images: readonly PreparedInput[],
+  thumbnail: GreyImage,
+  model: ZeroShotModel,
+  config: Pick<Config, "model"> & Partial<Pick<Config, "triage">>,
+  clock: Stopwatch,
+  backend: Pick<InferenceBackend, "embedImages"> = model,
+): Promise<StudyAnalysis> {
+  const first = images[0];
+  if (!first) throw new Error("scorePreparedImages needs at least one image");
+  const tensors = images.map((i) => i.tensor);
   const embeddings = await clock.timeAsync("inference", () => backend.embedImages(tensors));
   const perImage = model.scoreEmbeddings(embeddings);
   const findings = applyTriageOverrides(
@@ -76,11 +104,11 @@ export async function analyzeImages(
     config.triage?.labels ?? {},
   );
   return {
-    studyInstanceUid: first.studyInstanceUid,
+    studyInstanceUid: first.instance.studyInstanceUid,
     findings,
     triage: triage(findings),
-    images: instances.map(imageRef),
-    thumbnail: thumbnail!,
+    images: images.map((i) => imageRef(i.instance)),
+    thumbnail,
   };
 }
 
