@@ -78,7 +78,6 @@ describe("eval metrics agree with scikit-learn (python3-sklearn)", function () {
   let work: string;
   before(function () {
     if (!sklearnAvailable()) {
-      // eslint-disable-next-line no-console
       console.warn(
         `    skipped: ${PYTHON} cannot import sklearn/scipy (apt-get install python3-sklearn)`,
       );
