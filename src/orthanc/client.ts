@@ -14,7 +14,12 @@
 import { z } from "zod";
 import { parseRetryAfter, RadzError, type ErrorCode } from "../errors.js";
 import type { Logger } from "../observability/index.js";
-import { createOutboundHttp, type OutboundHttp } from "../security/index.js";
+import {
+  createOutboundHttp,
+  readTextLimited,
+  ResponseTooLargeError,
+  type OutboundHttp,
+} from "../security/index.js";
 import type {
   OrthancChangesPage,
   OrthancInstance,
@@ -48,6 +53,8 @@ interface RequestInit {
   readonly contentType?: string;
 }
 
+/** Largest REST answer read (a study list of a big archive fits many times over). */
+const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 /** Orthanc resource IDs are SHA-1 based: hex groups joined by '-'. */
 const ORTHANC_ID = /^[0-9a-f]{8}(?:-[0-9a-f]{8}){4}$/i;
 /** Metadata names: a registered name or a numeric index (>= 1024). */
@@ -350,8 +357,15 @@ export class OrthancClient {
 
   private async readBody(res: Response, method: HttpMethod, path: string): Promise<string> {
     try {
-      return await res.text();
+      return await readTextLimited(res, MAX_RESPONSE_BYTES);
     } catch (err) {
+      if (err instanceof ResponseTooLargeError) {
+        throw new RadzError(
+          "ORTHANC_HTTP_ERROR",
+          `Orthanc ${method} ${stripQuery(path)} answered with more than ${MAX_RESPONSE_BYTES} bytes`,
+          { details: { method, path: stripQuery(path), status: res.status } },
+        );
+      }
       throw this.transportError(err, method, path);
     }
   }
