@@ -35,7 +35,10 @@ function waitFor(pred: () => boolean, ms: number): Promise<boolean> {
   });
 }
 
-/** The model with its first scoreImages call held until `release()`. */
+/**
+ * The model with its first inference (embedImages or scoreImages, whichever
+ * the pipeline calls) held until `release()`.
+ */
 function gatedModel(
   model: ZeroShotModel,
   events: Event[],
@@ -44,22 +47,27 @@ function gatedModel(
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
   let first = true;
-  const scoreImages: ZeroShotModel["scoreImages"] = async (inputs) => {
-    const study = studyOf();
-    events.push({ kind: "inferStart", study });
-    if (first) {
-      first = false;
-      await gate;
-    }
-    try {
-      return await model.scoreImages(inputs);
-    } finally {
-      events.push({ kind: "inferEnd", study });
-    }
-  };
+  const gated =
+    <A extends unknown[], R>(fn: (...a: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      const study = studyOf();
+      events.push({ kind: "inferStart", study });
+      if (first) {
+        first = false;
+        await gate;
+      }
+      try {
+        return await fn(...args);
+      } finally {
+        events.push({ kind: "inferEnd", study });
+      }
+    };
+  const scoreImages = gated(model.scoreImages.bind(model));
+  const embedImages = gated(model.embedImages.bind(model));
   const wrapped = new Proxy(model, {
     get(target, prop, receiver) {
       if (prop === "scoreImages") return scoreImages;
+      if (prop === "embedImages") return embedImages;
       const v: unknown = Reflect.get(target, prop, receiver);
       return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
     },
