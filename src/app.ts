@@ -318,7 +318,14 @@ export async function createService(
         },
         preBodyRouters: [
           createWebhookRouter({
-            enqueue: (id, source) => store.enqueue(id, source),
+            // Same rules as the change feed: a push for a study already done flags it for the re-processing check.
+            enqueue: (id, source) => {
+              const [r] = store.enqueueBatch([id], source, undefined, {
+                recheckExisting: config.intake.reprocessOnChange !== "never",
+              });
+              if (r && !r.created && r.job.recheck) runReprocess();
+              return r!;
+            },
             wake: () => runner.wake(),
             logger: logger.child({ component: "webhook" }),
             secret: config.intake.webhookSecret,
