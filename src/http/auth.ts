@@ -25,7 +25,7 @@ import express, {
   type Response,
   type Router,
 } from "express";
-import { rateLimit } from "express-rate-limit";
+import { ipKeyGenerator, rateLimit } from "express-rate-limit";
 import helmet from "helmet";
 import { RadzError } from "../errors.js";
 import type { Logger } from "../observability/index.js";
@@ -179,48 +179,76 @@ export function createApiSecurity(options: ApiSecurityOptions, logger: Logger): 
   const tokens = new ApiTokenTable(options.tokens);
   const maxAgeSeconds = options.sessionMaxAgeSeconds ?? 8 * 3600;
 
-  // Counts only failed authentications (401) per client address; over the
-  // limit, every request from that address gets 429 until the window passes.
-  const failures = rateLimit({
+  // Failed authentications per client address. Only failures are counted
+  // (a request is never counted just for being in flight, so long-lived
+  // streams and busy clients behind one address do not use up the budget);
+  // once an address has `max` failures in the window, every request from it
+  // gets 429 until the window passes — a right guess included.
+  const max = options.authFailureMax ?? 20;
+  const keyOf = (req: Request): string =>
+    ipKeyGenerator(req.ip ?? req.socket.remoteAddress ?? "unknown", 56);
+  const tooMany = (
+    req: Request,
+    res: Response,
+    next: NextFunction,
+    resetTime: Date | undefined,
+  ): void => {
+    const seconds =
+      resetTime === undefined
+        ? 60
+        : Math.max(1, Math.ceil((resetTime.getTime() - Date.now()) / 1000));
+    res.setHeader("Retry-After", String(seconds));
+    writeAudit(logger, auditEventFor(req, "auth.rate_limited", undefined, 429));
+    next(
+      new RadzError(
+        "AUTH_RATE_LIMITED",
+        "too many failed authentications from this address; retry later",
+        { details: { retryAfterMs: seconds * 1000 } },
+      ),
+    );
+  };
+  const failureCounter = rateLimit({
     windowMs: options.authFailureWindowMs ?? 15 * 60_000,
-    limit: options.authFailureMax ?? 20,
-    skipSuccessfulRequests: true,
-    requestWasSuccessful: (_req, res) => res.statusCode !== 401,
+    limit: max,
+    keyGenerator: keyOf,
     standardHeaders: false,
     legacyHeaders: false,
     validate: false,
-    handler: (req, res, next) => {
-      const resetTime = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit
-        ?.resetTime;
-      const seconds =
-        resetTime === undefined
-          ? 60
-          : Math.max(1, Math.ceil((resetTime.getTime() - Date.now()) / 1000));
-      res.setHeader("Retry-After", String(seconds));
-      writeAudit(logger, auditEventFor(req, "auth.rate_limited", undefined, 429));
-      next(
-        new RadzError(
-          "AUTH_RATE_LIMITED",
-          "too many failed authentications from this address; retry later",
-          { details: { retryAfterMs: seconds * 1000 } },
-        ),
-      );
-    },
+    handler: (req, res, next) =>
+      tooMany(
+        req,
+        res,
+        next,
+        (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime,
+      ),
   });
+  /** 429 for an address that already used up its failures. */
+  const refuseBlocked: RequestHandler = async (req, res, next) => {
+    const hits = await failureCounter.getKey(keyOf(req));
+    if (hits !== undefined && hits.totalHits >= max) tooMany(req, res, next, hits.resetTime);
+    else next();
+  };
+  /** Counts one failure, then answers 401 (or 429 when that was one too many). */
+  const failAuthentication = (
+    req: Request,
+    res: Response,
+    next: NextFunction,
+    reason: "missing" | "invalid",
+  ): void => {
+    writeAudit(logger, auditEventFor(req, "auth.failed", undefined, 401, reason));
+    void failureCounter(req, res, () => next(authRequired(res, reason)));
+  };
 
   // Named: tests find the gate in the router stack by this name.
   const authenticate: RequestHandler = function radzAuthenticate(req, res, next) {
     const presented = presentedToken(req);
     if (presented.token === null) {
-      const reason = presented.malformed ? "invalid" : "missing";
-      writeAudit(logger, auditEventFor(req, "auth.failed", undefined, 401, reason));
-      next(authRequired(res, reason));
+      failAuthentication(req, res, next, presented.malformed ? "invalid" : "missing");
       return;
     }
     const principal = tokens.verify(presented.token);
     if (principal === null) {
-      writeAudit(logger, auditEventFor(req, "auth.failed", undefined, 401, "invalid"));
-      next(authRequired(res, "invalid"));
+      failAuthentication(req, res, next, "invalid");
       return;
     }
     res.locals[PRINCIPAL] = principal;
@@ -238,7 +266,7 @@ export function createApiSecurity(options: ApiSecurityOptions, logger: Logger): 
   const session = express.Router();
   session.post(
     SESSION_PATH,
-    failures,
+    refuseBlocked,
     express.json({ limit: "4kb" }),
     (req: Request, res: Response, next: NextFunction) => {
       const body: unknown = req.body;
@@ -255,8 +283,7 @@ export function createApiSecurity(options: ApiSecurityOptions, logger: Logger): 
       }
       const principal = tokens.verify(token);
       if (principal === null) {
-        writeAudit(logger, auditEventFor(req, "auth.failed", undefined, 401, "invalid"));
-        next(authRequired(res, "invalid"));
+        failAuthentication(req, res, next, "invalid");
         return;
       }
       res.cookie(SESSION_COOKIE, token, {
@@ -291,7 +318,12 @@ export function createApiSecurity(options: ApiSecurityOptions, logger: Logger): 
   return {
     tokens,
     session,
-    gate: [failures, authenticate, auditAdminActions(logger, principalOf), adminForUnsafeMethods],
+    gate: [
+      refuseBlocked,
+      authenticate,
+      auditAdminActions(logger, principalOf),
+      adminForUnsafeMethods,
+    ],
     install(app) {
       if (options.trustProxy !== undefined) app.set("trust proxy", options.trustProxy);
       app.use(

@@ -330,7 +330,15 @@ describe("http/auth: the API's access control", function () {
       createApi(deps({ security: { ...TEST_API_SECURITY, authFailureMax: 3 } })),
     );
     try {
-      // Successful requests do not count.
+      // Long-lived streams (open worklist tabs) and successful requests do not count.
+      const streams = new AbortController();
+      for (let i = 0; i < 5; i++) {
+        const res = await fetch(`${a.base}/api/events`, {
+          headers: authHeaders("read"),
+          signal: streams.signal,
+        });
+        expect(res.status).to.equal(200);
+      }
       for (let i = 0; i < 6; i++) {
         expect(await statusOf(`${a.base}/api/studies`, { headers: authHeaders("read") })).to.equal(
           200,
@@ -360,6 +368,7 @@ describe("http/auth: the API's access control", function () {
       ).to.equal(429);
       // Liveness is never limited.
       expect(await statusOf(`${a.base}/healthz`)).to.equal(200);
+      streams.abort();
     } finally {
       a.server.closeAllConnections();
       a.server.close();
