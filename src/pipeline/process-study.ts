@@ -7,17 +7,14 @@
 import type { Config } from "../config/index.js";
 import type { DicomWebClient } from "../dicomweb/index.js";
 import { RadzError } from "../errors.js";
-import {
-  candidateFromDicomJson,
-  parseInstance,
-  selectImages,
-  QIDO_INCLUDE_FIELDS,
-} from "../imaging/index.js";
+import { candidateFromDicomJson, selectImages, QIDO_INCLUDE_FIELDS } from "../imaging/index.js";
 import type { JobResult } from "../jobs/index.js";
 import type { ZeroShotModel } from "../model/index.js";
 import type { Logger } from "../observability/index.js";
 import type { OrthancClient } from "../orthanc/index.js";
-import { analyzeImages, buildReport, type StudyAnalysis } from "./analyze.js";
+import { buildReport, scorePreparedImages, type StudyAnalysis } from "./analyze.js";
+import { DecodePool } from "./decode-pool.js";
+import { fetchAndPrepareImages } from "./fetch-images.js";
 import type { StudyProcessor } from "./job-runner.js";
 import { Stopwatch } from "./stopwatch.js";
 import { reportUids, type BuiltReport } from "../report/index.js";
@@ -36,6 +33,8 @@ export interface StudyProcessorDeps {
   softwareVersion: string;
   /** Writes the study's flags into Orthanc after the SR is stored (stage "flags"); absent: no flags. */
   flags?: Pick<StudyFlagger, "apply">;
+  /** Decodes and preprocesses images on worker threads (decode-pool.ts); absent: on this thread. */
+  decodePool?: Pick<DecodePool, "prepare">;
 }
 
 export function jobResult(
@@ -70,6 +69,7 @@ export function jobResult(
 
 export function createStudyProcessor(deps: StudyProcessorDeps): StudyProcessor {
   const { orthanc, dicomweb, model, config } = deps;
+  const inThread = new DecodePool({ threads: 0 });
   return async (job) => {
     const clock = new Stopwatch();
     const study = await clock.timeAsync("orthanc", () => orthanc.study(job.orthancStudyId));
@@ -88,19 +88,20 @@ export function createStudyProcessor(deps: StudyProcessorDeps): StudyProcessor {
       );
     }
 
-    const instances = [];
-    for (const c of selected) {
-      const bytes = await clock.timeAsync("wado", () =>
-        dicomweb.retrieveInstance(c.studyInstanceUid, c.seriesInstanceUid, c.sopInstanceUid),
-      );
-      instances.push(
-        clock.time("parse", () =>
-          parseInstance(bytes, { maxBytes: config.dicomweb.maxInstanceBytes }),
-        ),
-      );
-    }
-
-    const analysis = await analyzeImages(instances, model, config, clock);
+    // Each image is decoded (on the decode pool when there is one) while the next is fetched.
+    const prepared = await fetchAndPrepareImages(
+      selected,
+      { dicomweb, pool: deps.decodePool ?? inThread, config, preprocess: model.preprocess },
+      clock,
+    );
+    const instances = prepared.map((p) => p.instance);
+    const analysis = await scorePreparedImages(
+      prepared,
+      prepared[0]!.thumbnail!,
+      model,
+      config,
+      clock,
+    );
     const earlier = await clock.timeAsync("results", () =>
       findEarlierResults(dicomweb, studyUid, reportUids(studyUid, model.identity)),
     );
