@@ -356,6 +356,15 @@ export const ConfigSchema = z
           .min(0)
           .default(0)
           .describe("Which Window Center/Width pair to use when several are present."),
+        decodeThreads: z
+          .number()
+          .int()
+          .min(0)
+          .max(256)
+          .optional()
+          .describe(
+            "Worker threads that parse, decode and preprocess images (0 = on the main thread). Default: CPU cores - 1, at least 1.",
+          ),
       })
       .strict()
       .default({ maxPixels: 100_000_000, windowIndex: 0 }),
