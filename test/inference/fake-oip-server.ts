@@ -55,6 +55,12 @@ export interface FakeOipServerOptions {
   readonly validate?: boolean;
   /** Keep every request (default true; benchmarks turn it off). */
   readonly record?: boolean;
+  /**
+   * Benchmarks: keep only the JSON header of binary requests and drop the
+   * tensor bytes as they arrive (no copy, no checks); compute() must not
+   * call inputs().
+   */
+  readonly discardTensorData?: boolean;
 }
 
 export interface FakeOipServer {
@@ -90,6 +96,7 @@ export async function startFakeOipServer(opts: FakeOipServerOptions): Promise<Fa
   const binaryExtension = opts.binaryExtension ?? true;
   const validate = opts.validate ?? true;
   const record = opts.record ?? true;
+  const discard = opts.discardTensorData ?? false;
   const byName = new Map(opts.models.map((m) => [m.name, m]));
   let queue: Promise<void> = Promise.resolve();
   const fake = {
@@ -191,7 +198,11 @@ export async function startFakeOipServer(opts: FakeOipServerOptions): Promise<Fa
         batch = shape[0]!;
         const count = product(shape);
         const size = isObject(input.parameters) ? input.parameters.binary_data_size : undefined;
-        if (size !== undefined) {
+        if (size !== undefined && discard) {
+          readers.set(spec.name, () => {
+            throw new Error("tensor data was discarded (discardTensorData)");
+          });
+        } else if (size !== undefined) {
           const bytes = count * SPEC_ELEMENT_BYTES[spec.datatype]!;
           if (size !== bytes || offset + bytes > tail.length)
             throw new BadRequest(`input ${spec.name}: bad binary size`);
@@ -205,7 +216,7 @@ export async function startFakeOipServer(opts: FakeOipServerOptions): Promise<Fa
           readers.set(spec.name, () => values);
         }
       }
-      if (offset !== tail.length) throw new BadRequest("unaccounted binary data");
+      if (!discard && offset !== tail.length) throw new BadRequest("unaccounted binary data");
       if (batch < 1 || (model.maxBatch !== undefined && batch > model.maxBatch))
         throw new BadRequest("bad batch size");
       const byDefault = isObject(head.parameters) && head.parameters.binary_data_output === true;
@@ -272,7 +283,14 @@ export async function startFakeOipServer(opts: FakeOipServerOptions): Promise<Fa
 
   const server: Server = createServer((req, res) => {
     const parts: Buffer[] = [];
-    req.on("data", (c: Buffer) => parts.push(c));
+    const hl = Number(req.headers[HEADER_LENGTH] ?? NaN);
+    let kept = 0;
+    req.on("data", (c: Buffer) => {
+      if (discard && Number.isInteger(hl)) {
+        if (kept < hl) parts.push(c.subarray(0, hl - kept));
+        kept += c.length;
+      } else parts.push(c);
+    });
     req.on("end", () => {
       handle(req, res, Buffer.concat(parts)).catch((err: unknown) => {
         if (!res.headersSent) send(res, 500, { error: String(err) });
