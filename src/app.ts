@@ -33,6 +33,7 @@ import {
 } from "./observability/index.js";
 import { notifierFromConfig } from "./notify/index.js";
 import { OrthancClient } from "./orthanc/index.js";
+import { DecodePool, defaultDecodeThreads } from "./pipeline/decode-pool.js";
 import { JobRunner } from "./pipeline/job-runner.js";
 import { createStudyProcessor } from "./pipeline/process-study.js";
 import { reportUids } from "./report/index.js";
@@ -165,6 +166,11 @@ export async function createService(
   )) {
     logger.warn({ label }, "triage.labels names a label the model bundle does not have; ignored");
   }
+  // Parse/decode/preprocess on worker threads (imaging.decodeThreads; idle workers never hold the process).
+  const decodePool = new DecodePool({
+    threads: config.imaging.decodeThreads ?? defaultDecodeThreads(),
+    logger: logger.child({ component: "decode" }),
+  });
   const runner = new JobRunner({
     store,
     process: createStudyProcessor({
@@ -175,6 +181,7 @@ export async function createService(
       logger: logger.child({ component: "pipeline" }),
       softwareVersion: RADZ_VERSION,
       flags: studyFlaggerFromConfig(config, orthanc, logger.child({ component: "flags" })),
+      decodePool,
     }),
     logger: logger.child({ component: "jobs" }),
     concurrency: config.jobs.concurrency,
@@ -378,6 +385,7 @@ export async function createService(
         s.closeAllConnections();
       }
       await runner.stop(config.jobs.shutdownDeadlineMs);
+      await decodePool.close();
       await notify?.notifier.stop();
       notify?.log.close();
       modelOpen = false;
