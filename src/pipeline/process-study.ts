@@ -70,7 +70,7 @@ export function jobResult(
 export function createStudyProcessor(deps: StudyProcessorDeps): StudyProcessor {
   const { orthanc, dicomweb, model, config } = deps;
   const inThread = new DecodePool({ threads: 0 });
-  return async (job) => {
+  return async (job, signal) => {
     const clock = new Stopwatch();
     const study = await clock.timeAsync("orthanc", () => orthanc.study(job.orthancStudyId));
     const studyUid = study.studyInstanceUid;
@@ -95,6 +95,8 @@ export function createStudyProcessor(deps: StudyProcessorDeps): StudyProcessor {
       clock,
     );
     const instances = prepared.map((p) => p.instance);
+    // Past the shutdown deadline (JOB_INTERRUPTED): stop before inference and write-back.
+    signal.throwIfAborted();
     const analysis = await scorePreparedImages(
       prepared,
       prepared[0]!.thumbnail!,
@@ -114,6 +116,7 @@ export function createStudyProcessor(deps: StudyProcessorDeps): StudyProcessor {
       clock,
       { predecessor: earlier.predecessor },
     );
+    signal.throwIfAborted();
     const outcome = await storeResultObjects(
       dicomweb,
       studyUid,
