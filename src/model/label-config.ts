@@ -148,7 +148,8 @@ export function mergeLabelDefinitions(
     problems.push("every bundle label is removed; at least one label must remain");
 
   let merged: BundleManifest | undefined;
-  if (problems.length === 0) {
+  // Validated even when some definitions were already refused, so every problem is reported at once.
+  if (labels.length > 0) {
     // Precomputed rows were read from the bundle's own manifest; they are not re-checked against the merged labels.
     const input = {
       ...manifest,
