@@ -1,0 +1,450 @@
+/**
+ * End-to-end throughput benchmark (issue 11; docs/benchmarks.md "End to end").
+ *
+ *   npm run bench:e2e                       (= npx tsx bench/e2e.ts)
+ *   npx tsx bench/e2e.ts [--count 200] [--bundle DIR] [--markdown out.md] [--chart out.png]
+ *
+ * 1. Setup: a local Orthanc (startLocalOrthanc). Template studies of 1–3
+ *    DX images, 2048 x 2500, 12-bit stored / 16-bit allocated, each image in
+ *    one of the mixed transfer syntaxes below (encoded with dcmtk / gdcm), are
+ *    uploaded; `--count` studies are cloned from them inside Orthanc
+ *    (POST /studies/{id}/modify: new UIDs, same compressed pixel data), and
+ *    the templates deleted.
+ * 2. End to end: a child process runs the service (createService — the same
+ *    composition as `radz serve`, default jobs.concurrency and decode pool)
+ *    with intake polling off; all studies are enqueued at once (as a burst of
+ *    StableStudy changes would) and the wall time to the last SR is measured.
+ *    Latency per study = job finishedAt - createdAt (enqueue; StableAge is
+ *    not part of it). Stage breakdown = the jobs' recorded timings. Peak RSS =
+ *    the child's maxRSS.
+ * 3. Floor, in the same run with nothing else working, for the same images:
+ *    transfer (WADO-RS retrieve of every instance, `concurrency` at a time),
+ *    decode + preprocess (the same decode pool over the same bytes),
+ *    inference (the same tensors, one run per study's images), and the
+ *    CPU-seconds of all three (this process + Orthanc, from /proc) divided by
+ *    the cores. Floor = the largest; ratio = end-to-end wall / floor.
+ */
+import { execFileSync, spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import sharp from "sharp";
+import { createService } from "../src/app.js";
+import { loadConfig, type Config } from "../src/config/index.js";
+import { DicomWebClient } from "../src/dicomweb/index.js";
+import { initCodecs } from "../src/imaging/index.js";
+import type { Job } from "../src/jobs/index.js";
+import { loadModel, writeDemoBundle } from "../src/model/index.js";
+import { silentLogger } from "../src/observability/index.js";
+import { OrthancClient, startLocalOrthanc } from "../src/orthanc/index.js";
+import { DecodePool, defaultDecodeThreads } from "../src/pipeline/decode-pool.js";
+import type { PreparedImage } from "../src/pipeline/prepare-image.js";
+import { makeTestInstance } from "../test/helpers/orthanc.js";
+
+const ROWS = 2500;
+const COLUMNS = 2048;
+
+interface Syntax {
+  readonly name: string;
+  /** Encodes in -> out; null: keep as written (Explicit VR Little Endian). */
+  readonly encode: ((input: string, output: string) => void) | null;
+}
+
+const SYNTAXES: readonly Syntax[] = [
+  { name: "Explicit VR Little Endian", encode: null },
+  { name: "RLE Lossless", encode: (i, o) => execFileSync("dcmcrle", [i, o]) },
+  { name: "JPEG-LS Lossless", encode: (i, o) => execFileSync("dcmcjpls", [i, o]) },
+  { name: "JPEG 2000 Lossless", encode: (i, o) => execFileSync("gdcmconv", ["--j2k", i, o]) },
+  { name: "Deflated Explicit VR LE", encode: (i, o) => execFileSync("dcmconv", ["+td", i, o]) },
+];
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+/** A chest-like 12-bit image: smooth body, two lung fields, noise (compresses like a real one, roughly). */
+function pixels(seed: number): Uint16Array {
+  const out = new Uint16Array(ROWS * COLUMNS);
+  let s = seed * 2654435761 + 1;
+  const rand = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+  for (let y = 0; y < ROWS; y++) {
+    for (let x = 0; x < COLUMNS; x++) {
+      const dx = (x - COLUMNS / 2) / (COLUMNS / 2);
+      const dy = (y - ROWS / 2) / (ROWS / 2);
+      const body = Math.max(0, 1 - dx * dx * 0.8 - dy * dy * 0.5);
+      const lung =
+        Math.exp(-(((dx + 0.35) / 0.22) ** 2) - ((dy + 0.05) / 0.45) ** 2) +
+        Math.exp(-(((dx - 0.35) / 0.22) ** 2) - ((dy + 0.05) / 0.45) ** 2);
+      const v = 600 + 2600 * body - 1500 * lung + 40 * rand();
+      out[y * COLUMNS + x] = Math.max(0, Math.min(4095, Math.round(v)));
+    }
+  }
+  return out;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** user+system CPU seconds of a process from /proc (Orthanc). */
+function procCpuSeconds(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return ticks / 100; // USER_HZ
+}
+
+function selfCpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+async function pooled<T>(
+  items: readonly T[],
+  n: number,
+  fn: (t: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.max(1, n) }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
+}
+
+// ---------------------------------------------------------------- child: the service
+
+interface ServicePhaseInput {
+  readonly config: Config;
+  readonly studies: readonly string[];
+}
+
+interface ServicePhaseOutput {
+  readonly wallMs: number;
+  readonly latenciesMs: number[];
+  readonly stages: Record<string, number>;
+  readonly failed: number;
+  readonly maxRssMb: number;
+}
+
+async function servicePhase(inputFile: string, outputFile: string): Promise<void> {
+  const input = JSON.parse(fs.readFileSync(inputFile, "utf8")) as ServicePhaseInput;
+  const service = await createService(input.config, silentLogger());
+  await service.start();
+  const t0 = Date.now();
+  service.store.enqueueBatch([...input.studies], "changes");
+  service.runner.wake();
+  for (;;) {
+    const c = service.store.countByState();
+    if ((c.done ?? 0) + (c.failed ?? 0) + (c.skipped ?? 0) >= input.studies.length) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const jobs: Job[] = service.store.list({ limit: input.studies.length + 10 });
+  const finished = jobs.filter((j) => j.finishedAt !== null);
+  const wallMs = Math.max(...finished.map((j) => j.finishedAt!)) - t0;
+  const stages: Record<string, number> = {};
+  for (const j of jobs)
+    for (const [k, v] of Object.entries(j.result?.timings ?? {})) stages[k] = (stages[k] ?? 0) + v;
+  const out: ServicePhaseOutput = {
+    wallMs,
+    latenciesMs: finished.map((j) => j.finishedAt! - j.createdAt).sort((a, b) => a - b),
+    stages,
+    failed: jobs.filter((j) => j.state !== "done").length,
+    maxRssMb: process.resourceUsage().maxRSS / 1024,
+  };
+  await service.stop();
+  fs.writeFileSync(outputFile, JSON.stringify(out));
+}
+
+// ---------------------------------------------------------------- parent
+
+interface StudyImages {
+  /** Orthanc study ID of the clone. */
+  readonly orthancId: string;
+  /** Template image files, in order (same pixel data and syntax as the clone's). */
+  readonly files: readonly string[];
+}
+
+async function main(): Promise<void> {
+  const count = Number(arg("count") ?? 200);
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), "radz-bench-e2e-"));
+  const bundle = arg("bundle") ?? path.join(work, "bundle");
+  if (!arg("bundle")) await writeDemoBundle(bundle);
+  const cores = os.availableParallelism();
+  const log = (m: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${m}`);
+
+  const orthanc = await startLocalOrthanc({ stableAgeSeconds: 3600 });
+  try {
+    const client = new OrthancClient({ url: orthanc.url, timeoutMs: 120_000 });
+    // Templates: 3 image counts x the syntaxes; image j of template t uses syntax (t + j) mod S.
+    log(`encoding templates (${SYNTAXES.length * 3} studies, 2048 x 2500 x 16 bit)`);
+    const templates: { orthancId: string; files: string[] }[] = [];
+    const basePixels = [0, 1, 2].map((k) => pixels(k + 1));
+    for (let t = 0; t < SYNTAXES.length * 3; t++) {
+      const images = (t % 3) + 1;
+      const files: string[] = [];
+      const study = makeTestInstance({ rows: 8, columns: 8 }).studyInstanceUid;
+      const series = makeTestInstance({ rows: 8, columns: 8 }).seriesInstanceUid;
+      let orthancId = "";
+      for (let j = 0; j < images; j++) {
+        const inst = makeTestInstance({
+          studyInstanceUid: study,
+          seriesInstanceUid: series,
+          rows: ROWS,
+          columns: COLUMNS,
+          instanceNumber: j + 1,
+          viewPosition: j === 1 ? "LL" : "PA",
+          extra: { PixelData: [basePixels[(t + j) % 3]!.slice().buffer] },
+        });
+        const raw = path.join(work, `t${t}-${j}-raw.dcm`);
+        fs.writeFileSync(raw, inst.bytes);
+        const syntax = SYNTAXES[(t + j) % SYNTAXES.length]!;
+        const file = syntax.encode ? path.join(work, `t${t}-${j}.dcm`) : raw;
+        syntax.encode?.(raw, file);
+        files.push(file);
+        orthancId = (await client.uploadInstance(new Uint8Array(fs.readFileSync(file))))
+          .parentStudy;
+      }
+      templates.push({ orthancId, files });
+    }
+
+    log(`cloning ${count} studies inside Orthanc`);
+    const studies: StudyImages[] = [];
+    for (let i = 0; i < count; i++) {
+      const t = templates[i % templates.length]!;
+      const res = await fetch(`${orthanc.url}/studies/${t.orthancId}/modify`, {
+        method: "POST",
+        body: JSON.stringify({ Replace: { StudyID: String(i + 1) } }),
+      });
+      if (!res.ok) throw new Error(`modify failed: HTTP ${res.status}`);
+      const body = (await res.json()) as { ID: string };
+      studies.push({ orthancId: body.ID, files: t.files });
+    }
+    for (const t of templates)
+      await fetch(`${orthanc.url}/studies/${t.orthancId}`, { method: "DELETE" });
+    const imageCount = studies.reduce((n, s) => n + s.files.length, 0);
+
+    // The instances' UIDs, for the bare transfer below (read before results are added).
+    const instances: { study: string; series: string; sop: string }[] = [];
+    for (const s of studies) {
+      const r = await fetch(`${orthanc.url}/studies/${s.orthancId}`);
+      const st = (await r.json()) as { MainDicomTags: Record<string, string>; Series: string[] };
+      const studyUid = st.MainDicomTags["StudyInstanceUID"]!;
+      for (const seriesId of st.Series) {
+        const sr = (await (await fetch(`${orthanc.url}/series/${seriesId}`)).json()) as {
+          MainDicomTags: Record<string, string>;
+          Instances: string[];
+        };
+        for (const id of sr.Instances) {
+          const ir = (await (await fetch(`${orthanc.url}/instances/${id}`)).json()) as {
+            MainDicomTags: Record<string, string>;
+          };
+          instances.push({
+            study: studyUid,
+            series: sr.MainDicomTags["SeriesInstanceUID"]!,
+            sop: ir.MainDicomTags["SOPInstanceUID"]!,
+          });
+        }
+      }
+    }
+    // ------------------------------------------------------------ end to end (child process)
+    const config = loadConfig({
+      env: {},
+      overrides: {
+        orthanc: { url: orthanc.url },
+        jobs: { dbPath: path.join(work, "radz.sqlite") },
+        model: { bundle },
+        intake: { poll: false, sweep: false },
+        http: { port: 0, host: "127.0.0.1" },
+        log: { level: "silent" },
+      },
+    });
+    const inFile = path.join(work, "in.json");
+    const outFile = path.join(work, "out.json");
+    fs.writeFileSync(
+      inFile,
+      JSON.stringify({
+        config,
+        studies: studies.map((s) => s.orthancId),
+      } satisfies ServicePhaseInput),
+    );
+    log(`end to end: ${count} studies, ${imageCount} images`);
+    const orthancCpu0 = procCpuSeconds(orthanc.process.pid!);
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn(
+        process.execPath,
+        [
+          ...process.execArgv,
+          fileURLToPath(import.meta.url),
+          "--phase",
+          "service",
+          inFile,
+          outFile,
+        ],
+        { stdio: ["ignore", "inherit", "inherit"] },
+      );
+      child.on("exit", (code) =>
+        code === 0 ? resolve() : reject(new Error(`service phase exited ${code}`)),
+      );
+    });
+    const e2e = JSON.parse(fs.readFileSync(outFile, "utf8")) as ServicePhaseOutput;
+    const orthancCpuE2e = procCpuSeconds(orthanc.process.pid!) - orthancCpu0;
+
+    // ------------------------------------------------------------ floor: bare stages
+    const dicomweb = new DicomWebClient({
+      url: orthanc.dicomwebUrl,
+      timeoutMs: 120_000,
+      maxInstanceBytes: config.dicomweb.maxInstanceBytes,
+    });
+    const concurrency = config.jobs.concurrency;
+    log(`floor: transfer (${instances.length} WADO-RS retrieves, ${concurrency} at a time)`);
+    let cpu0 = selfCpuSeconds();
+    const oc0 = procCpuSeconds(orthanc.process.pid!);
+    let t0 = performance.now();
+    await pooled(instances, concurrency, async (i) => {
+      await dicomweb.retrieveInstance(i.study, i.series, i.sop);
+    });
+    const transfer = {
+      wallMs: performance.now() - t0,
+      cpuS: selfCpuSeconds() - cpu0 + procCpuSeconds(orthanc.process.pid!) - oc0,
+    };
+
+    log("floor: decode + preprocess (the same decode pool)");
+    await initCodecs();
+    const model = await loadModel(bundle, {
+      executionProviders: ["cpu"],
+      requireGpu: false,
+      logger: silentLogger(),
+    });
+    const threads = config.imaging.decodeThreads ?? defaultDecodeThreads();
+    const pool = new DecodePool({ threads });
+    const fileBytes = new Map<string, Buffer>();
+    for (const s of studies)
+      for (const f of s.files) if (!fileBytes.has(f)) fileBytes.set(f, fs.readFileSync(f));
+    const tensorOf = new Map<string, Float32Array>();
+    const jobsList = studies.flatMap((s) => s.files.map((f, j) => ({ f, thumb: j === 0 })));
+    cpu0 = selfCpuSeconds();
+    t0 = performance.now();
+    await pooled(jobsList, threads * 2, async ({ f, thumb }) => {
+      const p: PreparedImage = await pool.prepare({
+        bytes: new Uint8Array(fileBytes.get(f)!),
+        maxBytes: config.dicomweb.maxInstanceBytes,
+        windowIndex: config.imaging.windowIndex,
+        maxPixels: config.imaging.maxPixels,
+        preprocess: model.preprocess,
+        thumbnail: thumb,
+      });
+      tensorOf.set(f, p.tensor);
+    });
+    const decode = { wallMs: performance.now() - t0, cpuS: selfCpuSeconds() - cpu0 };
+    await pool.close();
+
+    log("floor: inference (one run per study's images)");
+    cpu0 = selfCpuSeconds();
+    t0 = performance.now();
+    for (const s of studies) await model.embedImages(s.files.map((f) => tensorOf.get(f)!));
+    const inference = { wallMs: performance.now() - t0, cpuS: selfCpuSeconds() - cpu0 };
+    await model.close();
+
+    const cpuFloorMs = ((transfer.cpuS + decode.cpuS + inference.cpuS) / cores) * 1000;
+    const floors = {
+      inference: inference.wallMs,
+      transfer: transfer.wallMs,
+      decode: decode.wallMs,
+      "cpu/cores": cpuFloorMs,
+    };
+    const [floorName, floorMs] = Object.entries(floors).sort((a, b) => b[1] - a[1])[0]!;
+    const ratio = e2e.wallMs / floorMs;
+
+    const lat = e2e.latenciesMs;
+    const lines: string[] = [];
+    const cpuModel = os.cpus()[0]?.model ?? "unknown CPU";
+    lines.push(
+      `Machine: ${cores} cores (${cpuModel}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, Orthanc 1.10.1 on loopback; model bundle: ${arg("bundle") ?? "demo bundle (radz-demo-synthetic)"}.`,
+      `Command: \`npx tsx bench/e2e.ts --count ${count}\` (${new Date().toISOString().slice(0, 16)}Z).`,
+      "",
+      `| studies | images | failed | wall s | studies/min | images/s | images/s/core | p50 latency s | p95 latency s | peak RSS MB |`,
+      `|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|`,
+      `| ${count} | ${imageCount} | ${e2e.failed} | ${(e2e.wallMs / 1000).toFixed(1)} | ${((count / e2e.wallMs) * 60000).toFixed(1)} | ${((imageCount / e2e.wallMs) * 1000).toFixed(2)} | ${(((imageCount / e2e.wallMs) * 1000) / cores).toFixed(2)} | ${(percentile(lat, 50) / 1000).toFixed(1)} | ${(percentile(lat, 95) / 1000).toFixed(1)} | ${e2e.maxRssMb.toFixed(0)} |`,
+      "",
+      "Floor (bare stages, same images, nothing else running):",
+      "",
+      "| stage | wall s | CPU s |",
+      "|---|---:|---:|",
+      `| transfer (WADO-RS, ${concurrency} at a time; CPU incl. Orthanc) | ${(transfer.wallMs / 1000).toFixed(1)} | ${transfer.cpuS.toFixed(1)} |`,
+      `| decode + preprocess (${threads} worker threads) | ${(decode.wallMs / 1000).toFixed(1)} | ${decode.cpuS.toFixed(1)} |`,
+      `| inference (one run per study) | ${(inference.wallMs / 1000).toFixed(1)} | ${inference.cpuS.toFixed(1)} |`,
+      `| CPU-seconds of all bare stages / ${cores} cores | ${(cpuFloorMs / 1000).toFixed(1)} | |`,
+      "",
+      `**Floor = ${(floorMs / 1000).toFixed(1)} s (${floorName}); end-to-end wall ${(e2e.wallMs / 1000).toFixed(1)} s; ratio = ${ratio.toFixed(2)}** (target ≤ 1.15). Orthanc used ${orthancCpuE2e.toFixed(1)} CPU s during the end-to-end run.`,
+      "",
+      "Stage breakdown (sum over all jobs of the per-job timings, seconds; stages overlap across concurrent jobs, so the sum exceeds the wall time):",
+      "",
+      "| stage | total s | per study ms |",
+      "|---|---:|---:|",
+      ...Object.entries(e2e.stages)
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, v]) => `| ${k} | ${(v / 1000).toFixed(1)} | ${(v / count).toFixed(0)} |`),
+    );
+    const md = lines.join("\n");
+    console.log(md);
+    console.log(`\nratio (end-to-end wall / floor) = ${ratio.toFixed(2)}`);
+    const mdOut = arg("markdown");
+    if (mdOut) fs.writeFileSync(mdOut, md + "\n");
+    const chartOut = arg("chart");
+    if (chartOut) await writeChart(chartOut, e2e.stages, count, floors, e2e.wallMs);
+  } finally {
+    await orthanc.stop();
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Horizontal bar chart (SVG rendered by sharp): per-study ms per stage, and floor vs. wall. */
+async function writeChart(
+  file: string,
+  stages: Record<string, number>,
+  count: number,
+  floors: Record<string, number>,
+  wallMs: number,
+): Promise<void> {
+  const rows: [string, number, string][] = [
+    ...Object.entries(stages)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]): [string, number, string] => [k, v / count, "#4a7ebb"]),
+  ];
+  const wallRows: [string, number, string][] = [
+    ["end-to-end wall", wallMs / 1000, "#c0504d"],
+    ...Object.entries(floors).map(([k, v]): [string, number, string] => [
+      `floor: ${k}`,
+      v / 1000,
+      "#9bbb59",
+    ]),
+  ];
+  const W = 900;
+  const barH = 22;
+  const left = 190;
+  const h1 = 40 + rows.length * barH;
+  const H = h1 + 60 + wallRows.length * barH + 20;
+  const max1 = Math.max(...rows.map((r) => r[1]), 1);
+  const max2 = Math.max(...wallRows.map((r) => r[1]), 1);
+  const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;");
+  const bars = (list: [string, number, string][], y0: number, max: number, unit: string) =>
+    list
+      .map(([label, v, colour], i) => {
+        const y = y0 + i * barH;
+        const w = Math.max(1, ((W - left - 90) * v) / max);
+        return `<text x="${left - 8}" y="${y + 15}" text-anchor="end" font-size="13">${esc(label)}</text><rect x="${left}" y="${y + 3}" width="${w.toFixed(1)}" height="${barH - 6}" fill="${colour}"/><text x="${left + w + 6}" y="${y + 15}" font-size="12">${v.toFixed(v < 10 ? 1 : 0)} ${unit}</text>`;
+      })
+      .join("");
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="DejaVu Sans, sans-serif"><rect width="100%" height="100%" fill="white"/><text x="10" y="24" font-size="15" font-weight="bold">Stage time per study (ms, summed over the study's images), ${count} studies</text>${bars(rows, 34, max1, "ms")}<text x="10" y="${h1 + 34}" font-size="15" font-weight="bold">End-to-end wall time vs. floor (s)</text>${bars(wallRows, h1 + 44, max2, "s")}</svg>`;
+  await sharp(Buffer.from(svg)).png().toFile(file);
+}
+
+if (process.argv[2] === "--phase" && process.argv[3] === "service") {
+  await servicePhase(process.argv[4]!, process.argv[5]!);
+} else {
+  await main();
+}
