@@ -1,4 +1,5 @@
 /** Shared set-up for inference tests: a demo bundle in a temp dir, tokens, a worker. */
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -52,5 +53,59 @@ export function startTestWorker(
     embeddingCacheDir: bundle.cacheDir,
     logger: silentLogger(),
     ...overrides,
+  });
+}
+
+export interface ChildWorker {
+  readonly url: string;
+  readonly child: ChildProcessWithoutNullStreams;
+}
+
+/** Starts `radz worker` as a child process and waits for its "listening on" line. */
+export function startChildWorker(bundle: TempBundle): Promise<ChildWorker> {
+  const child = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      path.join("src", "cli", "main.ts"),
+      "worker",
+      "--bundle",
+      bundle.bundleDir,
+      "--port",
+      "0",
+      "--no-text",
+      "--max-queue-delay-ms",
+      "2",
+    ],
+    {
+      env: {
+        ...process.env,
+        RADZ_WORKER__TOKENS: JSON.stringify([{ name: "listener", sha256: TEST_TOKEN_SHA256 }]),
+        RADZ_MODEL__EMBEDDING_CACHE_DIR: bundle.cacheDir,
+        RADZ_LOG__LEVEL: "warn",
+      },
+    },
+  );
+  return new Promise((resolve, reject) => {
+    let out = "";
+    let err = "";
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`worker did not start: ${err}`));
+    }, 45_000);
+    child.stderr.on("data", (c: Buffer) => (err += c.toString()));
+    child.stdout.on("data", (c: Buffer) => {
+      out += c.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ url: m[1]!, child });
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`worker exited with ${code}: ${err}`));
+    });
   });
 }

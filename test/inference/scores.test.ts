@@ -5,8 +5,6 @@
  * one of which is killed (SIGKILL) while it holds a request. Every study's
  * findings must match the local ones within 1e-5, and no study may be lost.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import path from "node:path";
 import { expect } from "chai";
 import { loadConfig } from "../../src/config/index.js";
 import { parseInstance, type DicomInstance } from "../../src/imaging/index.js";
@@ -23,67 +21,14 @@ import { Stopwatch } from "../../src/pipeline/stopwatch.js";
 import { generateSyntheticStudies } from "../../src/synthetic/index.js";
 import {
   TEST_TOKEN,
-  TEST_TOKEN_SHA256,
+  startChildWorker,
   startTestWorker,
   tempDemoBundle,
+  type ChildWorker,
   type TempBundle,
 } from "./helpers.js";
 
 const TOLERANCE = 1e-5;
-
-interface ChildWorker {
-  readonly url: string;
-  readonly child: ChildProcessWithoutNullStreams;
-}
-
-/** Starts `radz worker` as a child process and waits for its "listening on" line. */
-function startChildWorker(bundle: TempBundle): Promise<ChildWorker> {
-  const child = spawn(
-    process.execPath,
-    [
-      "--import",
-      "tsx",
-      path.join("src", "cli", "main.ts"),
-      "worker",
-      "--bundle",
-      bundle.bundleDir,
-      "--port",
-      "0",
-      "--no-text",
-      "--max-queue-delay-ms",
-      "2",
-    ],
-    {
-      env: {
-        ...process.env,
-        RADZ_WORKER__TOKENS: JSON.stringify([{ name: "listener", sha256: TEST_TOKEN_SHA256 }]),
-        RADZ_MODEL__EMBEDDING_CACHE_DIR: bundle.cacheDir,
-        RADZ_LOG__LEVEL: "warn",
-      },
-    },
-  );
-  return new Promise((resolve, reject) => {
-    let out = "";
-    let err = "";
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`worker did not start: ${err}`));
-    }, 45_000);
-    child.stderr.on("data", (c: Buffer) => (err += c.toString()));
-    child.stdout.on("data", (c: Buffer) => {
-      out += c.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ url: m[1]!, child });
-      }
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`worker exited with ${code}: ${err}`));
-    });
-  });
-}
 
 function expectSameFindings(
   actual: readonly LabelScore[],
