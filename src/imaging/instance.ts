@@ -135,6 +135,71 @@ function readDataset(
   throw parseError(`the dataset could not be decoded (${errorName(first)})`);
 }
 
+/** VRs with a 2-byte reserved field and a 4-byte length in explicit VR (PS3.5 7.1.2). */
+const LONG_VRS = new Set([
+  "OB",
+  "OD",
+  "OF",
+  "OL",
+  "OV",
+  "OW",
+  "SQ",
+  "SV",
+  "UC",
+  "UN",
+  "UR",
+  "UT",
+  "UV",
+]);
+const EXPLICIT_LE_UID = "1.2.840.10008.1.2.1\0";
+
+/**
+ * The same file as Explicit VR Little Endian: preamble, the file meta with
+ * (0002,0010) replaced and (0002,0000) recomputed, then `dataset`. The meta
+ * has already been walked, so its element headers are well formed.
+ */
+function asExplicitLittleEndian(
+  file: Uint8Array,
+  datasetOffset: number,
+  dataset: Uint8Array,
+): Uint8Array {
+  const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
+  const kept: Uint8Array[] = [];
+  let off = 132;
+  while (off < datasetOffset) {
+    const element = view.getUint16(off + 2, true);
+    const vr = String.fromCharCode(file[off + 4] as number, file[off + 5] as number);
+    const long = LONG_VRS.has(vr);
+    const length = long ? view.getUint32(off + 8, true) : view.getUint16(off + 6, true);
+    const end = off + (long ? 12 : 8) + length;
+    if (element !== 0x0000 && element !== 0x0010) kept.push(file.subarray(off, end));
+    off = end;
+  }
+  const ts = new Uint8Array(8 + EXPLICIT_LE_UID.length);
+  ts.set([0x02, 0x00, 0x10, 0x00, 0x55, 0x49, EXPLICIT_LE_UID.length, 0]);
+  for (let i = 0; i < EXPLICIT_LE_UID.length; i++) ts[8 + i] = EXPLICIT_LE_UID.charCodeAt(i);
+  // Elements in tag order: (0002,0001..000F) first, then (0002,0010), then the rest.
+  const before = kept.filter((e) => (e[2] as number) < 0x10 && e[3] === 0);
+  const after = kept.filter((e) => !((e[2] as number) < 0x10 && e[3] === 0));
+  const elements = [...before, ts, ...after];
+  const metaLength = elements.reduce((n, e) => n + e.byteLength, 0);
+  const out = new Uint8Array(132 + 12 + metaLength + dataset.byteLength);
+  out.set(file.subarray(0, 132));
+  const groupLength = new DataView(out.buffer, 132, 12);
+  groupLength.setUint16(0, 0x0002, true);
+  groupLength.setUint16(2, 0x0000, true);
+  out.set([0x55, 0x4c], 136); // "UL"
+  groupLength.setUint16(6, 4, true);
+  groupLength.setUint32(8, metaLength, true);
+  let at = 144;
+  for (const e of elements) {
+    out.set(e, at);
+    at += e.byteLength;
+  }
+  out.set(dataset, at);
+  return out;
+}
+
 /** Parses a DICOM Part-10 file. */
 export function parseInstance(bytes: Uint8Array, limits: ParseLimits = {}): DicomInstance {
   const maxBytes = limits.maxBytes ?? Number.POSITIVE_INFINITY;
@@ -146,12 +211,13 @@ export function parseInstance(bytes: Uint8Array, limits: ParseLimits = {}): Dico
   }
 
   let inflatedTooLarge = false;
+  let inflated: Uint8Array | undefined;
   const walk = walkPart10(bytes, {
     inflate: (deflated) => {
       try {
-        return zlib.inflateRawSync(deflated, {
+        return (inflated = zlib.inflateRawSync(deflated, {
           maxOutputLength: Number.isFinite(maxBytes) ? Math.max(1, maxBytes) : undefined,
-        });
+        }));
       } catch (err) {
         if (
           err instanceof RangeError ||
@@ -180,7 +246,16 @@ export function parseInstance(bytes: Uint8Array, limits: ParseLimits = {}): Dico
     throw parseError(formatWalkProblem(walk.problem), { offset: walk.problem.offset });
   }
 
-  const file = readDataset(bytes, walk.topLevelElements, walk.undefinedLengthUn);
+  // Deflated: dcmjs is given the dataset zlib already inflated for the walker
+  // (its own inflate is pure JavaScript and several times slower).
+  const file =
+    inflated === undefined
+      ? readDataset(bytes, walk.topLevelElements, walk.undefinedLengthUn)
+      : readDataset(
+          asExplicitLittleEndian(bytes, walk.datasetOffset, inflated),
+          walk.topLevelElements,
+          [],
+        );
 
   let dataset: NaturalizedDataset;
   try {
@@ -191,7 +266,11 @@ export function parseInstance(bytes: Uint8Array, limits: ParseLimits = {}): Dico
 
   const tsValue = file.meta[Tag.TransferSyntaxUID]?.Value?.[0];
   const transferSyntaxUid =
-    typeof tsValue === "string" ? tsValue.replace(/[\0 ]+$/, "") : walk.transferSyntaxUid;
+    inflated !== undefined
+      ? walk.transferSyntaxUid
+      : typeof tsValue === "string"
+        ? tsValue.replace(/[\0 ]+$/, "")
+        : walk.transferSyntaxUid;
   if (transferSyntaxUid === undefined || transferSyntaxUid === "") {
     throw parseError(`the file meta information lacks ${tagLabel("TransferSyntaxUID")}`);
   }
