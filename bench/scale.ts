@@ -196,9 +196,27 @@ async function roundTrip(): Promise<void> {
   for (const batch of QUICK ? [1, 8] : [1, 4, 16]) {
     const images = Array.from({ length: batch }, (_, i) => image(i + 1));
     const reps = QUICK ? 8 : batch >= 16 ? 12 : 25;
-    const local = await timeCalls(() => model.embedImages(images), reps);
-    const bin = await timeCalls(() => binary.embedImages(images), reps);
-    const js = await timeCalls(() => json.embedImages(images), Math.max(5, Math.floor(reps / 2)));
+    // Interleaved (local, binary, JSON, local, ...) so that load changes on a
+    // shared machine hit all three alike; medians.
+    const runs = { local: [] as number[], bin: [] as number[], js: [] as number[] };
+    const once = async (into: number[], fn: () => Promise<unknown>) => {
+      const t = performance.now();
+      await fn();
+      into.push(performance.now() - t);
+    };
+    for (let i = 0; i < 2; i++) {
+      await model.embedImages(images);
+      await binary.embedImages(images);
+      await json.embedImages(images);
+    }
+    for (let i = 0; i < reps; i++) {
+      await once(runs.local, () => model.embedImages(images));
+      await once(runs.bin, () => binary.embedImages(images));
+      if (i % 2 === 0) await once(runs.js, () => json.embedImages(images));
+    }
+    const local = median(runs.local);
+    const bin = median(runs.bin);
+    const js = median(runs.js);
     const size = (b: boolean) =>
       encodeInferenceRequest({
         binaryInputs: b,
