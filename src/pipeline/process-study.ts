@@ -72,6 +72,9 @@ export function createStudyProcessor(deps: StudyProcessorDeps): StudyProcessor {
   const inThread = new DecodePool({ threads: 0 });
   return async (job, signal) => {
     const clock = new Stopwatch();
+    // Time queued before this attempt was claimed (since enqueue, or since its retry was due).
+    if (job.startedAt !== null)
+      clock.add("queueWait", Math.max(0, job.startedAt - Math.max(job.createdAt, job.notBefore)));
     const study = await clock.timeAsync("orthanc", () => orthanc.study(job.orthancStudyId));
     const studyUid = study.studyInstanceUid;
 
