@@ -34,7 +34,7 @@ import {
 } from "./codec-modules.js";
 import { readJ2kSize, readJpegFrameHeader, type CodestreamHeader } from "./codestream-header.js";
 import { encapsulatedFrame } from "./encapsulated.js";
-import type { DecodedFrameBytes, FrameDecoder, FrameRequest } from "./frame-decoder.js";
+import type { DecodedFrameBytes, FrameDecoder, FrameRequest } from "./frame-request.js";
 import { CODEC_ONLY_PHOTOMETRICS, nativeFrameBytes, Photometric } from "./pixel-module.js";
 import { decodeRleFrame } from "./rle-lossless.js";
 import { TransferSyntaxUid, describeTransferSyntax } from "./transfer-syntax.js";

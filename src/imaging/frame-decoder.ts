@@ -18,43 +18,13 @@
  */
 import { RadzError } from "../errors.js";
 import { CODEC_FRAME_DECODERS } from "./codecs.js";
-import { concatBytes, type NaturalizedDataset } from "./dataset.js";
-import { nativeFrameBytes, type Photometric, type PixelModule } from "./pixel-module.js";
+import { concatBytes } from "./dataset.js";
+import type { DecodedFrameBytes, FrameDecoder, FrameRequest } from "./frame-request.js";
+import { nativeFrameBytes } from "./pixel-module.js";
 import { tagLabel } from "./tags.js";
-import { TransferSyntaxUid, describeTransferSyntax, type ByteOrder } from "./transfer-syntax.js";
+import { TransferSyntaxUid, describeTransferSyntax } from "./transfer-syntax.js";
 
-export interface FrameRequest {
-  readonly transferSyntaxUid: string;
-  /** Byte order of the transfer syntax (native OW pixel data is in this order). */
-  readonly byteOrder: ByteOrder;
-  /**
-   * Pixel Data as dcmjs gives it: one chunk for native pixel data; for
-   * encapsulated syntaxes one chunk per frame (when the Basic Offset Table is
-   * present) or per fragment.
-   */
-  readonly pixelData: readonly Uint8Array[];
-  /** VR of Pixel Data (OB / OW / UN), when known. */
-  readonly pixelDataVr: string | undefined;
-  readonly pixel: PixelModule;
-  /** 0-based frame index, already checked against Number of Frames. */
-  readonly frame: number;
-  /** The whole dataset, for attributes a codec needs (e.g. the Extended Offset Table). */
-  readonly dataset: NaturalizedDataset;
-}
-
-export interface DecodedFrameBytes {
-  /** The frame's samples, little-endian, Bits Allocated each; at least nativeFrameBytes(pixel) long. */
-  readonly bytes: Uint8Array;
-  /** Set when decoding changed the colour space (e.g. a JPEG codec that outputs RGB). */
-  readonly photometricInterpretation?: Photometric;
-  /** Set when decoding changed the sample layout (codecs usually output colour-by-pixel). */
-  readonly planarConfiguration?: 0 | 1;
-}
-
-export interface FrameDecoder {
-  readonly name: string;
-  decode(request: FrameRequest): DecodedFrameBytes;
-}
+export type { DecodedFrameBytes, FrameDecoder, FrameRequest } from "./frame-request.js";
 
 export class FrameDecoderRegistry {
   private readonly decoders: ReadonlyMap<string, FrameDecoder>;
