@@ -3,6 +3,7 @@
  *
  *   npm run bench:e2e                       (= npx tsx bench/e2e.ts)
  *   npx tsx bench/e2e.ts [--count 200] [--bundle DIR] [--markdown out.md] [--chart out.png]
+ *                        [--no-floor]   (end to end only: throughput, latency, peak RSS)
  *
  * 1. Setup: a local Orthanc (startLocalOrthanc). Template studies of 1–3
  *    DX images, 2048 x 2500, 12-bit stored / 16-bit allocated, each image in
@@ -293,6 +294,16 @@ async function main(): Promise<void> {
     const e2e = JSON.parse(fs.readFileSync(outFile, "utf8")) as ServicePhaseOutput;
     const orthancCpuE2e = procCpuSeconds(orthanc.process.pid!) - orthancCpu0;
 
+    if (process.argv.includes("--no-floor")) {
+      // Throughput, latency and peak RSS only (e.g. the RSS check at a larger --count).
+      const lat = e2e.latenciesMs;
+      console.log(
+        `studies ${count}, images ${imageCount}, failed ${e2e.failed}, wall ${(e2e.wallMs / 1000).toFixed(1)} s, ` +
+          `${((count / e2e.wallMs) * 60000).toFixed(1)} studies/min, p50 ${(percentile(lat, 50) / 1000).toFixed(1)} s, ` +
+          `p95 ${(percentile(lat, 95) / 1000).toFixed(1)} s, peak RSS ${e2e.maxRssMb.toFixed(0)} MB`,
+      );
+      return;
+    }
     // ------------------------------------------------------------ floor: bare stages
     const dicomweb = new DicomWebClient({
       url: orthanc.dicomwebUrl,
