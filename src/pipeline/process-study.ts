@@ -120,12 +120,22 @@ export function createStudyProcessor(deps: StudyProcessorDeps): StudyProcessor {
       { predecessor: earlier.predecessor },
     );
     signal.throwIfAborted();
-    const outcome = await storeResultObjects(
-      dicomweb,
-      studyUid,
-      summary ? [report, summary] : [report],
-      clock,
-    );
+    const objects = summary ? [report, summary] : [report];
+    // Re-processing (docs/reliability.md): a changed study's new result reuses the
+    // deterministic UIDs, and Orthanc keeps an instance it already has — so the
+    // previous run's objects are deleted first when the images read changed.
+    // A crash in between only leaves the job to run again.
+    if (job.result?.sr && !sameImages(job.result.images, analysis.images)) {
+      await clock.timeAsync("replace", () =>
+        deleteEarlierResults(
+          orthanc,
+          job.orthancStudyId,
+          objects.map((o) => ({ ...o, studyInstanceUid: studyUid })),
+          deps.logger,
+        ),
+      );
+    }
+    const outcome = await storeResultObjects(dicomweb, studyUid, objects, clock);
     if (outcome.alreadyPresent.length > 0)
       deps.logger.info(
         { objects: outcome.alreadyPresent.length },
@@ -154,4 +164,12 @@ export function createStudyProcessor(deps: StudyProcessorDeps): StudyProcessor {
     }
     return jobResult(analysis, report, model, clock);
   };
+}
+
+function sameImages(
+  before: readonly string[],
+  now: readonly { readonly sopInstanceUid: string }[],
+): boolean {
+  const b = new Set(before);
+  return b.size === now.length && now.every((i) => b.has(i.sopInstanceUid));
 }
