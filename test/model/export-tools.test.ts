@@ -109,7 +109,11 @@ describe("tools/bundles: export scripts on randomly initialised models", functio
           "--parity",
           parityFile,
         ],
-        { encoding: "utf8", timeout: 240_000, env: { ...process.env, PYTHONWARNINGS: "ignore" } },
+        {
+          encoding: "utf8",
+          timeout: 240_000,
+          env: { ...process.env, PYTHONWARNINGS: "ignore", PYTHONDONTWRITEBYTECODE: "1" },
+        },
       );
       expect(r.status, `${r.stdout}\n${r.stderr}`).to.equal(0);
 
