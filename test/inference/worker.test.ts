@@ -54,7 +54,7 @@ describe("inference/radz worker", function () {
 
   before(async () => {
     bundle = await tempDemoBundle();
-    worker = await startTestWorker(bundle, { maxBatch: 8, maxQueueDelayMs: 40 });
+    worker = await startTestWorker(bundle, { maxBatch: 8, maxQueueDelayMs: 200 });
   });
   after(async () => {
     await worker?.stop();
@@ -131,7 +131,7 @@ describe("inference/radz worker", function () {
     // parse-prometheus-text-format drops labelled histogram counts; read those lines from the text.
     const count = (name: string) =>
       Number(new RegExp(`^${name}_count\\{model="${IMAGE}"\\} (\\d+)$`, "m").exec(text)?.[1]);
-    // 5 requests, 8 rows, maxBatch 8, 40 ms queue delay: far fewer runs than requests.
+    // 5 requests, 8 rows, maxBatch 8, 200 ms queue delay: far fewer runs than requests.
     expect(count("radz_worker_batch_size")).to.be.within(1, 2);
     expect(count("radz_worker_batch_requests")).to.be.within(1, 2);
     expect(count("radz_worker_queue_seconds")).to.equal(5);
