@@ -5,10 +5,17 @@
  * Order of checks, each failing with a typed error that names the problem:
  * bundle.json (BUNDLE_FILE_MISSING / BUNDLE_INVALID with every problem),
  * each file's presence and sha256 (BUNDLE_FILE_MISSING / BUNDLE_HASH_MISMATCH),
+ * configuration labels merged into the bundle's (CONFIG_INVALID, label-config.ts)
+ * and the calibration overlay (CALIBRATION_OVERLAY_INVALID, calibration-overlay.ts),
  * sessions and execution provider (GPU_UNAVAILABLE), encoder inputs/outputs
  * against bundle.json and the preprocess spec (BUNDLE_MODEL_MISMATCH), label
  * embeddings (BUNDLE_LABEL_EMBEDDING_MISSING), then a warm-up run whose output
  * must be finite and of the declared shape (INFERENCE_BAD_OUTPUT).
+ *
+ * The returned model's manifest, labels and identity.labelSetHash are the
+ * effective ones (bundle + configuration labels + overlay). embedImages and
+ * scoreEmbeddings are the stable surface remote backends and the
+ * micro-batcher (inference/) build on.
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";

@@ -1,13 +1,16 @@
 /**
  * Label embeddings: computed from each label's prompts and knowledge
  * descriptions with the bundle's text encoder, or read from the bundle's
- * precomputed Float32 file, optionally cached on disk.
+ * precomputed Float32 file; raw text embeddings are cached on disk per text
+ * (keyed by bundle id, version, text encoder, tokenizer and sha256 of the text).
  *
  * With a text encoder, labels that have text are embedded from it (the text
  * is the source of truth); precomputed rows fill labels without text. Without
- * a text encoder, precomputed rows are the only source. A label left without
- * a positive embedding (or, in posneg-softmax mode, a negative one) fails the
- * load with BUNDLE_LABEL_EMBEDDING_MISSING.
+ * a text encoder, precomputed rows are the only source, and a label whose text
+ * the configuration changed or added cannot use them. A label left without a
+ * positive embedding (or, in posneg-softmax mode, a negative one) fails the
+ * load with BUNDLE_LABEL_EMBEDDING_MISSING, listing every such label and how
+ * to add them.
  */
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
