@@ -270,6 +270,12 @@ export const ERROR_CATALOGUE = {
     summary:
       "The notification webhook did not accept a notification (network error, timeout or non-2xx).",
   },
+  JOB_CRASHED: {
+    cls: "permanent",
+    http: 500,
+    summary:
+      "The service died (crash or kill) while processing the study on each of its jobs.maxAttempts attempts.",
+  },
   JOB_INTERRUPTED: {
     cls: "transient",
     http: 503,
