@@ -321,10 +321,21 @@ export class SqliteJobStore implements JobStore {
     });
   }
 
-  requeueRunning(): number {
-    return this.db
-      .prepare("UPDATE jobs SET state='queued', not_before=0, updated_at=? WHERE state='running'")
-      .run(this.now()).changes;
+  requeueRunning(options?: { failAtAttempts: number; error: JobError }): number {
+    return this.db.transaction(() => {
+      const now = this.now();
+      if (options) {
+        this.db
+          .prepare(
+            `UPDATE jobs SET state='failed', last_error_code=?, last_error_message=?, finished_at=?,
+             updated_at=? WHERE state='running' AND attempts >= ?`,
+          )
+          .run(options.error.code, options.error.message, now, now, options.failAtAttempts);
+      }
+      return this.db
+        .prepare("UPDATE jobs SET state='queued', not_before=0, updated_at=? WHERE state='running'")
+        .run(now).changes;
+    })();
   }
 
   get(id: number): Job | null {

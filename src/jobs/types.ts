@@ -102,8 +102,12 @@ export interface JobStore {
   /** Transient failure with attempts left: back to queued until retryAt. Otherwise: failed. */
   retryLater(id: number, error: JobError, retryAt: number, options?: RetryOptions): Job;
   fail(id: number, error: JobError): Job;
-  /** Crash recovery / shutdown: running jobs go back to queued. Returns how many. */
-  requeueRunning(): number;
+  /**
+   * Crash recovery / shutdown: running jobs go back to queued. Returns how many.
+   * With `failAtAttempts`, a running job that already used that many attempts
+   * is failed with `error` instead (a study that kills the process each time).
+   */
+  requeueRunning(options?: { failAtAttempts: number; error: JobError }): number;
   get(id: number): Job | null;
   getByStudy(orthancStudyId: string): Job | null;
   /** The job whose Study Instance UID is known to be `uid` (set once processed), or null. */

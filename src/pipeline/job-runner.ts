@@ -86,7 +86,21 @@ export class JobRunner {
     if (!this.stopped) return;
     this.stopped = false;
     this.abort = new AbortController();
-    const recovered = this.o.store.requeueRunning();
+    const crashed = this.o.store
+      .list({ state: "running", limit: 1000 })
+      .filter((j) => j.attempts >= this.o.maxAttempts);
+    const recovered = this.o.store.requeueRunning({
+      failAtAttempts: this.o.maxAttempts,
+      error: {
+        code: "JOB_CRASHED",
+        message: `the service stopped while processing this study on each of its ${this.o.maxAttempts} attempts`,
+      },
+    });
+    for (const j of crashed)
+      this.o.logger.error(
+        { jobId: j.id, study: j.orthancStudyId, attempts: j.attempts, code: "JOB_CRASHED" },
+        "study failed: the service died on every attempt",
+      );
     if (recovered > 0)
       this.o.logger.warn({ recovered }, "requeued jobs left running by a previous process");
     this.wake();

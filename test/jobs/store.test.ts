@@ -179,6 +179,24 @@ function conformance(
       expect(counted.attempts).to.equal(1);
     });
 
+    it("fails, instead of requeueing, a running job that used all its attempts (it kills the process)", () => {
+      store.enqueueBatch(["a", "b"], "changes");
+      const a = store.claimNext(now())!;
+      store.retryLater(a.id, { code: "INTERNAL", message: "x" }, 0);
+      const a2 = store.claimNext(now())!; // a again, attempt 2
+      expect(a2.orthancStudyId).to.equal("a");
+      expect(a2.attempts).to.equal(2);
+      expect(store.claimNext(now())?.orthancStudyId).to.equal("b"); // attempt 1
+      const n = store.requeueRunning({
+        failAtAttempts: 2,
+        error: { code: "JOB_CRASHED", message: "died" },
+      });
+      expect(n).to.equal(1);
+      expect(store.getByStudy("a")).to.include({ state: "failed" });
+      expect(store.getByStudy("a")?.lastError?.code).to.equal("JOB_CRASHED");
+      expect(store.getByStudy("b")?.state).to.equal("queued");
+    });
+
     it("returns running jobs to queued on crash recovery", () => {
       store.enqueueBatch(["a", "b"], "changes");
       store.claimNext(now());
