@@ -1,0 +1,245 @@
+/**
+ * Soak benchmark: N synthetic chest studies (default 1,000) through a real
+ * local Orthanc and `radz serve` running as a child process, as in
+ * production. Reports studies/min, p50/p95 latency from StableStudy to SR
+ * (job enqueued by the change feed -> SR stored and verified, job done),
+ * peak RSS of the service, and its RSS over the first vs the last 10% of the
+ * run (does memory grow?). Checks every study ended done, and a sample for
+ * exactly one SR.
+ *
+ *   npm run bench:soak -- [--count 1000] [--size 128] [--window 6]
+ *                         [--concurrency 2] [--out bench-output/soak.json]
+ *
+ * Orthanc runs with StableAge 1 s (production default 60 s) so the run
+ * measures RadZ, not the stability wait. Studies are uploaded closed-loop:
+ * at most --window studies are in Orthanc without a finished job, so the
+ * queue stays short and latency is processing latency, not backlog.
+ */
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { dirname, join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import Database from "better-sqlite3";
+import { DicomWebClient } from "../src/dicomweb/index.js";
+import { writeDemoBundle } from "../src/model/index.js";
+import { OrthancClient, startLocalOrthanc } from "../src/orthanc/index.js";
+import { generateSyntheticStudy } from "../src/synthetic/index.js";
+
+interface Args {
+  count: number;
+  size: number;
+  window: number;
+  concurrency: number;
+  out: string;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const args: Args = {
+    count: 1000,
+    size: 128,
+    window: 6,
+    concurrency: 2,
+    out: "bench-output/soak.json",
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i];
+    const v = argv[i + 1];
+    if (k === "--out" && v) {
+      args.out = v;
+      i++;
+    } else if (k?.startsWith("--") && v !== undefined && k.slice(2) in args) {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new Error(`${k} needs a positive integer`);
+      (args as unknown as Record<string, number>)[k.slice(2)] = n;
+      i++;
+    } else {
+      throw new Error(`unknown argument ${k}`);
+    }
+  }
+  return args;
+}
+
+function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+/** VmRSS and VmHWM (peak) of a process, in MiB (Linux /proc). */
+function memoryOf(pid: number): { rss: number; hwm: number } | null {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(status)?.[1]);
+    return { rss: kb("VmRSS") / 1024, hwm: kb("VmHWM") / 1024 };
+  } catch {
+    return null;
+  }
+}
+
+const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const work = mkdtempSync(join(os.tmpdir(), "radz-soak-"));
+  const orthanc = await startLocalOrthanc({ stableAgeSeconds: 1 });
+  const dbPath = join(work, "radz.sqlite");
+  let child: ReturnType<typeof spawn> | null = null;
+  try {
+    await writeDemoBundle(join(work, "bundle"));
+    const configFile = join(work, "radz.json");
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        orthanc: { url: orthanc.url },
+        jobs: { dbPath, concurrency: args.concurrency },
+        intake: { startFrom: "beginning", pollCron: "* * * * * *", sweep: false },
+        model: { bundle: join(work, "bundle") },
+        http: { port: 0 },
+        log: { level: "warn" },
+      }),
+    );
+    child = spawn(
+      process.execPath,
+      ["--import", "tsx", "src/cli/main.ts", "serve", "--config", configFile],
+      { stdio: ["ignore", "ignore", "inherit"] },
+    );
+    const pid = child.pid!;
+    // Wait for the store to exist and the service to settle.
+    const started = Date.now();
+    for (;;) {
+      try {
+        new Database(dbPath, { readonly: true, fileMustExist: true }).close();
+        break;
+      } catch {
+        if (Date.now() - started > 120_000) throw new Error("radz serve did not start");
+        await sleep(200);
+      }
+    }
+    await sleep(2_000);
+    const db = new Database(dbPath, { readonly: true });
+    const finished = () =>
+      (
+        db
+          .prepare("SELECT COUNT(*) AS n FROM jobs WHERE state IN ('done','skipped','failed')")
+          .get() as { n: number }
+      ).n;
+
+    const client = new OrthancClient({ url: orthanc.url, timeoutMs: 60_000 });
+    const samples: { at: number; finished: number; rss: number; load1: number }[] = [];
+    let peak = 0;
+    const sampler = setInterval(() => {
+      const m = memoryOf(pid);
+      if (!m) return;
+      peak = Math.max(peak, m.hwm);
+      samples.push({ at: Date.now(), finished: finished(), rss: m.rss, load1: os.loadavg()[0]! });
+    }, 1_000);
+
+    const studyUids: string[] = [];
+    const t0 = Date.now();
+    let lastReport = 0;
+    for (let i = 0; i < args.count; i++) {
+      while (i - finished() >= args.window) await sleep(50);
+      const s = generateSyntheticStudy(
+        { count: args.count, seed: 4242, rows: args.size, columns: args.size },
+        i,
+      );
+      for (const bytes of s.instances) await client.uploadInstance(bytes);
+      studyUids.push(s.studyInstanceUid);
+      if (Date.now() - lastReport > 15_000) {
+        lastReport = Date.now();
+        process.stderr.write(
+          `soak: ${finished()}/${args.count} finished, ${Math.round((Date.now() - t0) / 1000)} s\n`,
+        );
+      }
+    }
+    while (finished() < args.count) {
+      if (Date.now() - t0 > 6 * 3_600_000) throw new Error("soak did not finish in 6 h");
+      await sleep(250);
+    }
+    clearInterval(sampler);
+
+    const rows = db
+      .prepare("SELECT state, created_at, finished_at FROM jobs ORDER BY finished_at")
+      .all() as { state: string; created_at: number; finished_at: number }[];
+    db.close();
+    const done = rows.filter((r) => r.state === "done");
+    const latencies = done.map((r) => r.finished_at - r.created_at).sort((a, b) => a - b);
+    const firstCreated = Math.min(...rows.map((r) => r.created_at));
+    const lastFinished = Math.max(...rows.map((r) => r.finished_at));
+    const minutes = (lastFinished - firstCreated) / 60_000;
+    const tenth = args.count / 10;
+    const first = samples.filter((s) => s.finished < tenth).map((s) => s.rss);
+    const last = samples.filter((s) => s.finished >= args.count - tenth).map((s) => s.rss);
+
+    // A sample of studies: exactly one RadZ SR each (QIDO-RS by SOP Class).
+    const dicomweb = new DicomWebClient({
+      url: orthanc.dicomwebUrl,
+      timeoutMs: 60_000,
+      maxInstanceBytes: 1 << 28,
+    });
+    const step = Math.max(1, Math.floor(studyUids.length / 50));
+    let checked = 0;
+    let oneSr = 0;
+    for (let i = 0; i < studyUids.length; i += step) {
+      const found = await dicomweb.searchForInstances(studyUids[i]!, undefined, ["00080016"]);
+      const srs = found.filter(
+        (f) => f["00080016"]?.Value?.[0] === "1.2.840.10008.5.1.4.1.1.88.34",
+      ).length;
+      checked++;
+      if (srs === 1) oneSr++;
+    }
+
+    const cpus = os.cpus();
+    const result = {
+      studies: args.count,
+      done: done.length,
+      notDone: rows.length - done.length,
+      imageSize: `${args.size}x${args.size}`,
+      concurrency: args.concurrency,
+      window: args.window,
+      wallMinutes: Number(minutes.toFixed(2)),
+      studiesPerMinute: Number((args.count / minutes).toFixed(1)),
+      latencyMs: {
+        p50: quantile(latencies, 0.5),
+        p95: quantile(latencies, 0.95),
+        max: latencies[latencies.length - 1] ?? NaN,
+      },
+      rssMiB: {
+        peak: Number(peak.toFixed(1)),
+        first10pct: Number(mean(first).toFixed(1)),
+        last10pct: Number(mean(last).toFixed(1)),
+        samples: samples.length,
+      },
+      srCheck: { sampled: checked, exactlyOne: oneSr },
+      machine: {
+        cpu: cpus[0]?.model ?? "unknown",
+        cores: cpus.length,
+        memoryGiB: Number((os.totalmem() / 2 ** 30).toFixed(1)),
+        node: process.version,
+        orthanc: "1.10.1 (local, StableAge 1 s)",
+        // Other work on the machine inflates times: the 1-minute load average during the run.
+        loadAverage: Number(mean(samples.map((s) => s.load1)).toFixed(1)),
+      },
+      at: new Date().toISOString(),
+    };
+    mkdirSync(dirname(args.out), { recursive: true });
+    writeFileSync(args.out, JSON.stringify({ ...result, rssSamples: samples }, null, 2));
+    process.stdout.write(JSON.stringify(result, null, 2) + "\n");
+    if (result.notDone > 0 || oneSr !== checked) process.exitCode = 1;
+  } finally {
+    if (child && child.exitCode === null) {
+      child.kill("SIGTERM");
+      await new Promise((r) => child!.once("exit", r));
+    }
+    await orthanc.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(
+    `soak failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
+  process.exitCode = 1;
+});
