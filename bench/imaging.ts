@@ -370,7 +370,7 @@ function markdown(rows: readonly Row[], iterations: number, rounds: number): str
     const wall = median(r.peerMs);
     const startup = median(r.peerStartupMs);
     lines.push(
-      `| ${r.syntax.name} | ${fmt(radz)} | ${fmt(median(r.radzBicubicMs))} | ${fmt(wall)} | ${fmt(startup)} | ${fmt(wall - startup)} | ${fmt(radz / (wall - startup), 2)} |`,
+      `| ${r.syntax.name} | ${fmt(radz)} | ${fmt(median(r.radzBicubicMs))} | ${fmt(wall)} | ${fmt(startup)} | ${fmt(wall - startup)} | ${wall > startup ? fmt(radz / (wall - startup), 2) : "— (noise)"} |`,
     );
   }
   lines.push(
