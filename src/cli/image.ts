@@ -21,11 +21,13 @@ import { RadzError } from "../errors.js";
 import {
   decodeFrame,
   initCodecs,
+  modelView,
   parseInstance,
+  pnmOffset,
   readStoredValues,
+  storedPnm,
   transferSyntaxName,
 } from "../imaging/index.js";
-import { modelView, pnmOffset, storedPnm } from "../imaging/model-view.js";
 import { readBundleManifest } from "../model/index.js";
 import { addCommonOptions, configFrom, type CommonOptions } from "./common.js";
 

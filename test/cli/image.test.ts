@@ -12,10 +12,10 @@ import sharp from "sharp";
 import {
   decodeFrame,
   initCodecs,
+  modelView,
   parseInstance,
   readStoredValues,
 } from "../../src/imaging/index.js";
-import { modelView } from "../../src/imaging/model-view.js";
 import { readBundleManifest, writeDemoBundle } from "../../src/model/index.js";
 import { HAS_DCMTK, runTool, sourceImage } from "../imaging/codec-fixtures.js";
 
