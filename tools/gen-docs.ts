@@ -11,7 +11,14 @@ import { bundleJsonSchema } from "../src/model/bundle-json-schema.js";
 
 writeFileSync("docs/configuration.md", configReferenceMarkdown());
 writeFileSync("docs/config.schema.json", JSON.stringify(configJsonSchema(), null, 2) + "\n");
-writeFileSync("docs/bundle.schema.json", JSON.stringify(bundleJsonSchema(), null, 2) + "\n");
+// Formatted as prettier formats it, so `prettier --check .` passes on the generated file.
+writeFileSync(
+  "docs/bundle.schema.json",
+  await prettier.format(JSON.stringify(bundleJsonSchema()), {
+    ...(await prettier.resolveConfig("docs/bundle.schema.json")),
+    parser: "json",
+  }),
+);
 
 const MANIFEST = "plugin-manifest.json";
 const pkg = JSON.parse(readFileSync("package.json", "utf8")) as { version: string };
