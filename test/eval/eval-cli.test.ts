@@ -209,6 +209,51 @@ describe("cli: radz eval / radz calibrate on synthetic studies", function () {
     expect(table.stdout).to.match(/pneumothorax\s+4\s+\d/);
     expect(table.stdout).to.contain("SYNTHETIC");
 
+    // Isotonic calibration writes an overlay the service (and eval) load.
+    const isoOverlay = path.join(work, "isotonic.json");
+    const iso = radz([
+      "calibrate",
+      "--bundle",
+      bundle,
+      "--truth",
+      w.truthCsv,
+      data,
+      "--method",
+      "isotonic",
+      "--out",
+      isoOverlay,
+    ]);
+    expect(iso.status, iso.stderr).to.equal(0);
+    expect(iso.stdout).to.contain("isotonic calibration on 4 studies");
+    const isoJson = JSON.parse(readFileSync(isoOverlay, "utf8")) as {
+      method: string;
+      labels: Record<string, { calibration: { method: string; x: number[]; y: number[] } }>;
+    };
+    expect(isoJson.method).to.equal("isotonic");
+    for (const entry of Object.values(isoJson.labels)) {
+      expect(entry.calibration.method).to.equal("isotonic");
+      expect(entry.calibration.x.length).to.equal(entry.calibration.y.length);
+    }
+    const withIso = radz([
+      "eval",
+      "--bundle",
+      bundle,
+      "--truth",
+      w.truthCsv,
+      data,
+      "--calibration-overlay",
+      isoOverlay,
+      "--json",
+      "--bootstrap",
+      "20",
+    ]);
+    expect(withIso.status, withIso.stderr).to.equal(0);
+    expect(
+      Object.keys(
+        (JSON.parse(withIso.stdout) as { calibration: { labels: object } }).calibration.labels,
+      ),
+    ).to.include.members(Object.keys(isoJson.labels));
+
     const bad = path.join(work, "bad-truth.csv");
     writeFileSync(bad, "studyInstanceUID,edema\n1.2.3,1\n");
     const r = radz(["eval", "--bundle", bundle, "--truth", bad, data]);
