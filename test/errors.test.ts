@@ -22,6 +22,9 @@ describe("errors", () => {
     expect(e.code).to.equal("DICOM_PARSE_ERROR");
     expect(e.cause).to.equal(cause);
     expect(toRadzError(e)).to.equal(e);
-    expect(JSON.parse(JSON.stringify(e))).to.deep.equal({ code: "DICOM_PARSE_ERROR", message: "boom" });
+    expect(JSON.parse(JSON.stringify(e))).to.deep.equal({
+      code: "DICOM_PARSE_ERROR",
+      message: "boom",
+    });
   });
 });
