@@ -34,8 +34,10 @@ describe("reliability: fault classes (real Orthanc behind the fault proxy)", fun
   let seed = 100;
 
   const overrides: ConfigInput = {
-    orthanc: { timeoutMs: 1_500 },
-    dicomweb: { timeoutMs: 1_500 },
+    // Long enough that a loaded machine never times out a healthy request (which
+    // would add an attempt), short enough for the timeout tests.
+    orthanc: { timeoutMs: 4_000 },
+    dicomweb: { timeoutMs: 4_000 },
     jobs: { maxAttempts: 4, backoffBaseMs: 100, backoffMaxMs: 400 },
   };
 
@@ -154,7 +156,7 @@ describe("reliability: fault classes (real Orthanc behind the fault proxy)", fun
   it("slow body past the timeout: DICOMWEB_TIMEOUT, retried, then done", async () => {
     const before = await errorsOf("DICOMWEB_TIMEOUT");
     const { job } = await runStudy((u) => [
-      { match: wado(u), fault: "slow", chunkBytes: 1_024, delayMs: 200, times: 1 },
+      { match: wado(u), fault: "slow", chunkBytes: 1_024, delayMs: 300, times: 1 },
     ]);
     expect(job.state).to.equal("done");
     expect(job.attempts).to.equal(2);
