@@ -21,9 +21,11 @@ import os from "node:os";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import Database from "better-sqlite3";
+import getPort from "get-port";
 import { DicomWebClient } from "../src/dicomweb/index.js";
 import { writeDemoBundle } from "../src/model/index.js";
 import { OrthancClient, startLocalOrthanc } from "../src/orthanc/index.js";
+import { generateApiToken, hashApiToken } from "../src/security/index.js";
 import { generateSyntheticStudy } from "../src/synthetic/index.js";
 
 interface Args {
@@ -88,6 +90,9 @@ async function main(): Promise<void> {
   try {
     await writeDemoBundle(join(work, "bundle"));
     const configFile = join(work, "radz.json");
+    // /metrics (V8 heap next to RSS) needs a read token.
+    const token = generateApiToken();
+    const port = await getPort();
     writeFileSync(
       configFile,
       JSON.stringify({
@@ -95,7 +100,7 @@ async function main(): Promise<void> {
         jobs: { dbPath, concurrency: args.concurrency },
         intake: { startFrom: "beginning", pollCron: "* * * * * *", sweep: false },
         model: { bundle: join(work, "bundle") },
-        http: { port: 0 },
+        http: { port, tokens: [{ name: "soak", sha256: hashApiToken(token), role: "read" }] },
         log: { level: "warn" },
       }),
     );
@@ -128,6 +133,20 @@ async function main(): Promise<void> {
     const client = new OrthancClient({ url: orthanc.url, timeoutMs: 60_000 });
     const samples: { at: number; finished: number; rss: number; load1: number }[] = [];
     let peak = 0;
+    const heap: { finished: number; heapUsed: number }[] = [];
+    const heapSampler = setInterval(() => {
+      const at = finished();
+      fetch(`http://127.0.0.1:${port}/metrics`, {
+        headers: { authorization: `Bearer ${token}` },
+        signal: AbortSignal.timeout(4_000),
+      })
+        .then((r) => r.text())
+        .then((text) => {
+          const m = /^nodejs_heap_size_used_bytes (\S+)$/m.exec(text);
+          if (m) heap.push({ finished: at, heapUsed: Number(m[1]) / 2 ** 20 });
+        })
+        .catch(() => undefined);
+    }, 2_000);
     const sampler = setInterval(() => {
       const m = memoryOf(pid);
       if (!m) return;
@@ -158,6 +177,7 @@ async function main(): Promise<void> {
       await sleep(250);
     }
     clearInterval(sampler);
+    clearInterval(heapSampler);
 
     const rows = db
       .prepare("SELECT state, created_at, finished_at FROM jobs ORDER BY finished_at")
@@ -211,6 +231,17 @@ async function main(): Promise<void> {
         last10pct: Number(mean(last).toFixed(1)),
         samples: samples.length,
       },
+      heapUsedMiB: {
+        first10pct: Number(
+          mean(heap.filter((h) => h.finished < tenth).map((h) => h.heapUsed)).toFixed(1),
+        ),
+        last10pct: Number(
+          mean(heap.filter((h) => h.finished >= args.count - tenth).map((h) => h.heapUsed)).toFixed(
+            1,
+          ),
+        ),
+        samples: heap.length,
+      },
       srCheck: { sampled: checked, exactlyOne: oneSr },
       machine: {
         cpu: cpus[0]?.model ?? "unknown",
@@ -224,7 +255,10 @@ async function main(): Promise<void> {
       at: new Date().toISOString(),
     };
     mkdirSync(dirname(args.out), { recursive: true });
-    writeFileSync(args.out, JSON.stringify({ ...result, rssSamples: samples }, null, 2));
+    writeFileSync(
+      args.out,
+      JSON.stringify({ ...result, rssSamples: samples, heapSamples: heap }, null, 2),
+    );
     process.stdout.write(JSON.stringify(result, null, 2) + "\n");
     if (result.notDone > 0 || oneSr !== checked) process.exitCode = 1;
   } finally {
