@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { loadModel } from "../model/index.js";
+import { loadModel, modelOptionsFromConfig } from "../model/index.js";
 import { inferFiles } from "../pipeline/infer-files.js";
 import { RADZ_VERSION } from "../version.js";
 import { addCommonOptions, configFrom, loggerFor, type CommonOptions } from "./common.js";
@@ -25,11 +25,8 @@ export function registerInferCommand(program: Command): void {
   ).action(async (paths: string[], opts: InferOptions) => {
     const config = configFrom(opts, opts.bundle ? { model: { bundle: opts.bundle } } : {});
     const logger = loggerFor(config);
-    const model = await loadModel(config.model.bundle, {
-      executionProviders: [...config.model.executionProviders],
-      requireGpu: config.model.requireGpu,
-      logger,
-    });
+    // The same model options as the service (labels, calibration overlay, threads).
+    const model = await loadModel(config.model.bundle, modelOptionsFromConfig(config.model, logger));
     let failed = 0;
     try {
       for await (const outcome of inferFiles(paths, {
