@@ -26,7 +26,10 @@ export function registerInferCommand(program: Command): void {
     const config = configFrom(opts, opts.bundle ? { model: { bundle: opts.bundle } } : {});
     const logger = loggerFor(config);
     // The same model options as the service (labels, calibration overlay, threads).
-    const model = await loadModel(config.model.bundle, modelOptionsFromConfig(config.model, logger));
+    const model = await loadModel(
+      config.model.bundle,
+      modelOptionsFromConfig(config.model, logger),
+    );
     let failed = 0;
     try {
       for await (const outcome of inferFiles(paths, {
