@@ -296,20 +296,9 @@ def main(argv=None):
     with torch.no_grad():
         embed_dim = int(image(torch.zeros(1, 3, size, size)).shape[1])
 
-    rb.export_onnx(image, (torch.zeros(2, 3, size, size),), os.path.join(args.out, "image-encoder.onnx"), ["image"], ["embedding"], {"image": {0: "batch"}, "embedding": {0: "batch"}})
     ids = torch.tensor([[5, 6, 7, 0], [8, 9, 10, 11]], dtype=torch.long)
     mask = torch.tensor([[1, 1, 1, 0], [1, 1, 1, 1]], dtype=torch.long)
-    rb.export_onnx(
-        text,
-        (ids, mask),
-        os.path.join(args.out, "text-encoder.onnx"),
-        ["input_ids", "attention_mask"],
-        ["text_embedding"],
-        {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"}, "text_embedding": {0: "batch"}},
-    )
-    rb.write_json(os.path.join(args.out, "tokenizer.json"), tokenizer)
-    if args.parity:
-        rb.write_parity(args.parity, image, [2, 3, size, size], text, ids, mask)
+    rb.export_encoder_pair(args.out, image, text, size, ids, mask, tokenizer, args.parity)
 
     synthetic = bool(args.random_init)
     rb.write_bundle(

@@ -292,3 +292,24 @@ def write_parity(path: str, image_module, image_shape: Sequence[int], text_modul
             }
     with open(path, "w", encoding="utf-8") as f:
         json.dump(out, f)
+
+
+def export_encoder_pair(out_dir: str, image_module, text_module, size: int, ids, mask, tokenizer: dict, parity: Optional[str] = None) -> None:
+    """Exports the image encoder (image -> embedding, dynamic batch) and a text
+    encoder taking input_ids + attention_mask (text_embedding), writes
+    tokenizer.json, and the parity file when asked. Shared by the CLIP-style
+    and MLLM export scripts so all bundles get the same names and axes."""
+    import torch  # the scripts that call this already need torch
+
+    export_onnx(image_module, (torch.zeros(2, 3, size, size),), os.path.join(out_dir, "image-encoder.onnx"), ["image"], ["embedding"], {"image": {0: "batch"}, "embedding": {0: "batch"}})
+    export_onnx(
+        text_module,
+        (ids, mask),
+        os.path.join(out_dir, "text-encoder.onnx"),
+        ["input_ids", "attention_mask"],
+        ["text_embedding"],
+        {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"}, "text_embedding": {0: "batch"}},
+    )
+    write_json(os.path.join(out_dir, "tokenizer.json"), tokenizer)
+    if parity:
+        write_parity(parity, image_module, [2, 3, size, size], text_module, ids, mask)
