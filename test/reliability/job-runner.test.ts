@@ -8,26 +8,7 @@ import { RadzError } from "../../src/errors.js";
 import { SqliteJobStore, type Job, type JobResult } from "../../src/jobs/index.js";
 import { silentLogger } from "../../src/observability/index.js";
 import { JobRunner, type StudyProcessor } from "../../src/pipeline/job-runner.js";
-
-const ok = (job: Job): JobResult => ({
-  studyInstanceUid: `1.2.${job.id}`,
-  findings: [],
-  priority: "routine",
-  triageScore: 0,
-  model: { id: "m", version: "1", labelSetHash: "h" },
-  images: [],
-  sr: null,
-  timings: {},
-});
-
-function waitFor(pred: () => boolean, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const tick = () =>
-      pred() ? resolve() : Date.now() > end ? reject(new Error("timeout")) : setTimeout(tick, 5);
-    tick();
-  });
-}
+import { okResult as ok, waitFor } from "../helpers/jobs.js";
 
 describe("reliability: job runner", () => {
   let store: SqliteJobStore;
