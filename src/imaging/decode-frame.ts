@@ -4,6 +4,7 @@
  * Grayscale rules: grayscale.ts; colour rules: colour.ts.
  */
 import { renderColour } from "./colour.js";
+import { floatPixels, lookupPixels, materialise, type DisplayPixels } from "./display-pixels.js";
 import type { FrameDecoderRegistry } from "./frame-decoder.js";
 import { renderGrayscale, type VoiSource } from "./grayscale.js";
 import type { DicomInstance } from "./instance.js";
@@ -15,8 +16,14 @@ import type { Window } from "./voi.js";
 export interface DecodedImage {
   readonly rows: number;
   readonly columns: number;
-  /** rows*columns display values in [0,1], row-major; 0 = black. */
+  /**
+   * rows*columns display values in [0,1], row-major; 0 = black. For a
+   * grayscale frame this is computed (once) when first read: the pipeline
+   * reads `pixels` instead and never needs it.
+   */
   readonly data: Float32Array;
+  /** The same display values in their compact form (display-pixels.ts). */
+  readonly pixels: DisplayPixels;
   /** The window applied (for an auto range: the equivalent LINEAR_EXACT window); null otherwise. */
   readonly window: Window | null;
   /** Where the VOI came from; "none" for colour images. */
@@ -56,11 +63,24 @@ export function decodeFrame(instance: DicomInstance, opts: DecodeFrameOptions): 
       windowIndex: opts.windowIndex ?? 0,
       byteOrder,
     });
-    return { ...base, data: g.data, window: g.window, voi: g.voi };
+    const pixels = lookupPixels(words, g.table, pixel.columns);
+    let data: Float32Array | undefined;
+    return {
+      ...base,
+      get data(): Float32Array {
+        data ??= materialise(pixels, pixel.rows);
+        return data;
+      },
+      pixels,
+      window: g.window,
+      voi: g.voi,
+    };
   }
+  const data = renderColour(instance.dataset, pixel, words, byteOrder);
   return {
     ...base,
-    data: renderColour(instance.dataset, pixel, words, byteOrder),
+    data,
+    pixels: floatPixels(data, pixel.columns),
     window: null,
     voi: "none",
   };

@@ -33,7 +33,7 @@ import { RadzError } from "../errors.js";
 import { getItems, getNumber, getNumbers, getString, type NaturalizedDataset } from "./dataset.js";
 import { lutLookup, readLut } from "./lut.js";
 import { Photometric, type NativePixelModule } from "./pixel-module.js";
-import { applyTable, storedValueTable, wordsPresent } from "./raw-frame.js";
+import { storedValueTable, wordsPresent } from "./raw-frame.js";
 import { tagLabel } from "./tags.js";
 import type { ByteOrder } from "./transfer-syntax.js";
 import {
@@ -47,7 +47,8 @@ import {
 export type VoiSource = "window" | "voi-lut-sequence" | "auto-range" | "none";
 
 export interface GrayscaleResult {
-  readonly data: Float32Array;
+  /** Display value of every possible raw word (2^Bits Allocated entries): the whole chain above. */
+  readonly table: Float32Array;
   readonly window: Window | null;
   readonly voi: VoiSource;
 }
@@ -125,7 +126,7 @@ function pickWindow(ds: NaturalizedDataset, index: number): Window | undefined {
   return isValidWindow(w) ? w : undefined;
 }
 
-/** Display values in [0,1] (0 = black) for a grayscale frame. */
+/** The display table (values in [0,1], 0 = black) of a grayscale frame; pixels are read through it (display-rows.ts). */
 export function renderGrayscale(
   ds: NaturalizedDataset,
   pixel: NativePixelModule,
@@ -197,5 +198,5 @@ export function renderGrayscale(
     const y = voiFn(modality[r] as number);
     table[r] = invert ? 1 - y : y;
   }
-  return { data: applyTable(table, words, n), window, voi };
+  return { table, window, voi };
 }

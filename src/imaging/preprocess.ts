@@ -23,6 +23,7 @@
 import { RadzError } from "../errors.js";
 import type { DecodedImage } from "./decode-frame.js";
 import type { PreprocessSpec } from "./preprocess-spec.js";
+import { mapPixels } from "./display-pixels.js";
 import { resample } from "./resample.js";
 
 export interface Geometry {
@@ -103,33 +104,36 @@ const LEVELS8 = Float32Array.from({ length: 256 }, (_, q) => q / 255);
 /** round(clamp(v,0,1) * 255) / 255. */
 const q8 = (v: number): number => LEVELS8[Math.round(Math.min(1, Math.max(0, v)) * 255)] as number;
 
-function quantize8(data: Float32Array): Float32Array {
-  const out = new Float32Array(data.length);
-  for (let i = 0; i < data.length; i++) {
-    const v = (data[i] as number) * 255;
-    // floor(v + 0.5) == Math.round(v) for v >= 0.
-    out[i] = LEVELS8[v <= 0 ? 0 : v >= 255 ? 255 : (v + 0.5) | 0] as number;
-  }
-  return out;
+/** An 8-bit level for a display value: what exporting it to an 8-bit PNG keeps. */
+function level8(value: number): number {
+  const v = value * 255;
+  // floor(v + 0.5) == Math.round(v) for v >= 0; NaN -> level 0.
+  return LEVELS8[v <= 0 ? 0 : v >= 255 ? 255 : (v + 0.5) | 0] as number;
 }
 
 /** Runs a PreprocessSpec on a decoded image; returns CHW data of length channels*size*size. */
-export function preprocess(img: DecodedImage, spec: PreprocessSpec): Float32Array {
+export function preprocess(
+  img: Pick<DecodedImage, "rows" | "columns" | "pixels">,
+  spec: PreprocessSpec,
+): Float32Array {
   const { size, channels } = spec;
-  if (img.data.length !== img.rows * img.columns || img.rows < 1 || img.columns < 1) {
+  if (
+    !Number.isInteger(img.rows) ||
+    !Number.isInteger(img.columns) ||
+    img.rows < 1 ||
+    img.columns < 1
+  ) {
     throw new RadzError(
       "INPUT_INVALID",
-      `decoded image data does not match ${img.rows} x ${img.columns}`,
+      `decoded image size ${img.rows} x ${img.columns} is not valid`,
     );
   }
   const mean = perChannel(spec.mean, channels, "mean");
   const std = perChannel(spec.std, channels, "std");
 
   const g = fitGeometry(img.columns, img.rows, size, spec.fit);
-  let src = img.data;
-  if (spec.quantize8) src = quantize8(img.data);
   const resized = resample({
-    src,
+    pixels: spec.quantize8 ? mapPixels(img.pixels, level8) : img.pixels,
     srcWidth: img.columns,
     srcHeight: img.rows,
     outWidth: g.resizedWidth,

@@ -24,6 +24,8 @@
  *    nearest-neighbour with blending at cell borders).
  */
 
+import { accumulateRows, type DisplayPixels } from "./display-pixels.js";
+
 export type ResizeFilter = "area" | "bilinear" | "bicubic";
 
 /** Weights for one axis: output j reads `count[j]` inputs from `start[j]` with `weights[j*taps ..]`. */
@@ -132,7 +134,8 @@ export function axisWeights(
 }
 
 export interface ResampleRequest {
-  readonly src: Float32Array;
+  /** The source's display values (display-pixels.ts: words through a table, or floats). */
+  readonly pixels: DisplayPixels;
   readonly srcWidth: number;
   readonly srcHeight: number;
   /** Size of the whole resized image. */
@@ -150,11 +153,14 @@ export interface ResampleRequest {
 
 /**
  * Resamples; returns region.width * region.height values, row-major.
- * Vertical pass first (its inner loop runs along contiguous rows of the
- * large input), then the horizontal pass on the small intermediate.
+ * Vertical pass first (its inner loop runs along contiguous rows), then the
+ * horizontal pass on the small intermediate. Each output row of the vertical
+ * pass is one weighted sum of source rows (accumulateRows), computed straight
+ * from the source's words and display table over only the columns the
+ * horizontal pass uses: the frame is never copied as floats.
  */
 export function resample(req: ResampleRequest): Float32Array {
-  const { src, srcWidth, region } = req;
+  const { srcWidth, region } = req;
   const outW = region.width;
   const outH = region.height;
   if (outH <= 0 || outW <= 0) return new Float32Array(0);
@@ -172,43 +178,21 @@ export function resample(req: ResampleRequest): Float32Array {
   }
   const midW = colHi - colLo;
 
-  // Vertical pass: input columns [colLo, colHi) -> mid (outH x midW).
+  // Vertical pass: mid (outH x midW).
   const mid = new Float32Array(outH * midW);
   const acc = new Float64Array(midW);
-  const ys = wy.start;
-  const yc = wy.count;
-  const yw = wy.weights;
-  const yt = wy.taps;
   for (let j = 0; j < outH; j++) {
     acc.fill(0);
-    const s = ys[j] as number;
-    const n = yc[j] as number;
-    const wb = j * yt;
-    let k = 0;
-    // Four input rows per sweep: a quarter of the accumulator traffic.
-    for (; k + 3 < n; k += 4) {
-      const w0 = yw[wb + k] as number;
-      const w1 = yw[wb + k + 1] as number;
-      const w2 = yw[wb + k + 2] as number;
-      const w3 = yw[wb + k + 3] as number;
-      const r0 = (s + k) * srcWidth + colLo;
-      const r1 = r0 + srcWidth;
-      const r2 = r1 + srcWidth;
-      const r3 = r2 + srcWidth;
-      for (let x = 0; x < midW; x++) {
-        acc[x] =
-          (acc[x] as number) +
-          w0 * (src[r0 + x] as number) +
-          w1 * (src[r1 + x] as number) +
-          w2 * (src[r2 + x] as number) +
-          w3 * (src[r3 + x] as number);
-      }
-    }
-    for (; k < n; k++) {
-      const w = yw[wb + k] as number;
-      const r0 = (s + k) * srcWidth + colLo;
-      for (let x = 0; x < midW; x++) acc[x] = (acc[x] as number) + w * (src[r0 + x] as number);
-    }
+    accumulateRows(
+      req.pixels,
+      wy.start[j] as number,
+      wy.count[j] as number,
+      wy.weights,
+      j * wy.taps,
+      colLo,
+      colHi,
+      acc,
+    );
     mid.set(acc, j * midW);
   }
 

@@ -8,12 +8,17 @@
  * which keeps the image's mean brightness.
  */
 import { RadzError } from "../errors.js";
+import { accumulateRows, mapPixels, type DisplayPixels } from "../imaging/display-pixels.js";
 
-/** A display image as imaging/ decodes it: row-major values in [0, 1], 0 = black. */
+/**
+ * A display image as imaging/ decodes it (DecodedImage): values in [0, 1],
+ * 0 = black, in their compact form (raw words through a display table, or
+ * floats; imaging/display-pixels.ts).
+ */
 export interface DisplayImage {
   readonly rows: number;
   readonly columns: number;
-  readonly data: Float32Array;
+  readonly pixels: DisplayPixels;
 }
 
 /** An 8-bit greyscale image, row-major, 0 = black. */
@@ -33,10 +38,12 @@ export const THUMBNAIL_MAX_SIDE = 512;
  * to 0..255. Values outside [0, 1] are clamped; NaN counts as 0.
  */
 export function thumbnailOf(image: DisplayImage, maxSide = THUMBNAIL_MAX_SIDE): GreyImage {
-  const { rows, columns, data } = image;
+  const { rows, columns } = image;
   if (!Number.isInteger(rows) || !Number.isInteger(columns) || rows < 1 || columns < 1)
     throw new RadzError("INPUT_INVALID", "A thumbnail needs an image of at least 1x1 pixels.");
-  if (data.length < rows * columns)
+  const held =
+    image.pixels.kind === "lookup" ? image.pixels.words.length : image.pixels.data.length;
+  if (image.pixels.columns !== columns || held < rows * columns)
     throw new RadzError("INPUT_INVALID", "The image has fewer values than Rows x Columns.");
   if (!Number.isInteger(maxSide) || maxSide < 1)
     throw new RadzError("INPUT_INVALID", "The thumbnail's long side must be a positive integer.");
@@ -44,23 +51,23 @@ export function thumbnailOf(image: DisplayImage, maxSide = THUMBNAIL_MAX_SIDE): 
   const factor = Math.max(1, Math.ceil(Math.max(rows, columns) / maxSide));
   const outRows = Math.ceil(rows / factor);
   const outColumns = Math.ceil(columns / factor);
-  const sums = new Float64Array(outRows * outColumns);
-  const counts = new Uint32Array(outRows * outColumns);
-  const outColumnOf = new Uint32Array(columns);
-  for (let x = 0; x < columns; x++) outColumnOf[x] = Math.floor(x / factor);
-  for (let y = 0; y < rows; y++) {
-    const outRow = Math.floor(y / factor) * outColumns;
-    const rowStart = y * columns;
-    for (let x = 0; x < columns; x++) {
-      const value = data[rowStart + x]!;
-      const o = outRow + outColumnOf[x]!;
-      sums[o]! += value > 0 ? (value < 1 ? value : 1) : 0; // clamp; NaN -> 0
-      counts[o]!++;
-    }
-  }
+  // clamp to [0, 1]; NaN -> 0 (on the display table, not per pixel, for a grayscale frame)
+  const pixels = mapPixels(image.pixels, (v) => (v > 0 ? (v < 1 ? v : 1) : 0));
+  const ones = new Float64Array(factor).fill(1);
+  const acc = new Float64Array(columns);
   const out = new Uint8Array(outRows * outColumns);
-  for (let i = 0; i < out.length; i++) {
-    out[i] = Math.round(((sums[i] ?? 0) / (counts[i] || 1)) * 255);
+  for (let oy = 0; oy < outRows; oy++) {
+    const y0 = oy * factor;
+    const blockRows = Math.min(factor, rows - y0);
+    acc.fill(0);
+    accumulateRows(pixels, y0, blockRows, ones, 0, 0, columns, acc);
+    for (let ox = 0; ox < outColumns; ox++) {
+      const x0 = ox * factor;
+      const x1 = Math.min(x0 + factor, columns);
+      let sum = 0;
+      for (let x = x0; x < x1; x++) sum += acc[x]!;
+      out[oy * outColumns + ox] = Math.round((sum / (blockRows * (x1 - x0))) * 255);
+    }
   }
   return { rows: outRows, columns: outColumns, data: out };
 }

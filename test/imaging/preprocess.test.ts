@@ -10,6 +10,7 @@ import {
   PreprocessSpecSchema,
   decodeFrame,
   fitGeometry,
+  floatPixels,
   parseInstance,
   preprocess,
   type DecodedImage,
@@ -18,10 +19,12 @@ import {
 import { gray16 } from "./fixtures.js";
 
 function image(rows: number, columns: number, values: ArrayLike<number>): DecodedImage {
+  const data = Float32Array.from(values);
   return {
     rows,
     columns,
-    data: Float32Array.from(values),
+    data,
+    pixels: floatPixels(data, columns),
     window: null,
     voi: "none",
     photometric: "MONOCHROME2",

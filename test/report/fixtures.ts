@@ -1,6 +1,7 @@
 /**
  * Fixed inputs for report/ tests, built in code (no downloads).
  */
+import { floatPixels, type DisplayPixels } from "../../src/imaging/display-pixels.js";
 import type { CodedConcept, LabelScore, ModelIdentity } from "../../src/model/types.js";
 import { CHEST_FINDINGS } from "../../src/report/codes.js";
 import { writePart10 } from "../../src/report/dcmjs.js";
@@ -126,7 +127,7 @@ export function buildSourcePart10(overrides: Record<string, unknown>): Uint8Arra
 export function displayImage(
   rows = 300,
   columns = 240,
-): { rows: number; columns: number; data: Float32Array } {
+): { rows: number; columns: number; data: Float32Array; pixels: DisplayPixels } {
   const data = new Float32Array(rows * columns);
   for (let y = 0; y < rows; y++) {
     for (let x = 0; x < columns; x++) {
@@ -134,5 +135,5 @@ export function displayImage(
       data[y * columns + x] = 0.15 + 0.5 * (x / columns) + disc;
     }
   }
-  return { rows, columns, data };
+  return { rows, columns, data, pixels: floatPixels(data, columns) };
 }

@@ -427,7 +427,8 @@ describe("report/summary-image", function () {
         import { renderSummaryPicture, systemFontsRenderText } from "./src/report/summary-render.ts";
         import { triage } from "./src/report/triage.ts";
         import { thumbnailOf } from "./src/report/thumbnail.ts";
-        const thumbnail = thumbnailOf({ rows: 8, columns: 8, data: new Float32Array(64).fill(0.5) });
+        import { floatPixels } from "./src/imaging/display-pixels.ts";
+        const thumbnail = thumbnailOf({ rows: 8, columns: 8, pixels: floatPixels(new Float32Array(64).fill(0.5), 8) });
         const p = await renderSummaryPicture({ findings: [], triage: triage([]), model: ${JSON.stringify(MODEL)},
           thumbnail, imageCount: 1, softwareVersion: "0.1.0", createdAt: new Date(0) });
         let light = 0;
