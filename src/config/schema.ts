@@ -268,8 +268,10 @@ export const ConfigSchema = z
           .int()
           .min(1)
           .max(64)
-          .default(2)
-          .describe("Studies processed at once."),
+          .default(4)
+          .describe(
+            "Studies processed at once. Enough that while some studies are in transfer or write-back (QIDO, WADO-RS, SR, STOW-RS), others have images waiting for the decode pool and the model, so neither idles.",
+          ),
         maxAttempts: z
           .number()
           .int()
@@ -309,7 +311,7 @@ export const ConfigSchema = z
       .strict()
       .default({
         dbPath: ".radz/radz.sqlite",
-        concurrency: 2,
+        concurrency: 4,
         maxAttempts: 5,
         backoffBaseMs: 2_000,
         backoffMaxMs: 300_000,
