@@ -24,6 +24,11 @@ import { BITMAP_FONT, BITMAP_GLYPHS } from "./bitmap-font.js";
 import type { GreyImage } from "./thumbnail.js";
 import type { TriagePriority, TriageResult } from "./triage.js";
 
+// libvips keeps the results of recent operations (up to 50 MB by default) in
+// a process-wide cache, to reuse them when the same input comes again. Every
+// summary page is new, so the cache never hits and only holds memory: off.
+sharp.cache(false);
+
 export type TextRenderer = "font" | "bitmap";
 
 export interface SummaryPictureInput {
