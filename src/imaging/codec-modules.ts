@@ -5,8 +5,11 @@
  *  - @cornerstonejs/codec-openjph        OpenJPH   (HTJ2K; also an encoder, used by tests)
  *  - @cornerstonejs/codec-charls         CharLS    (JPEG-LS)
  *  - @cornerstonejs/codec-libjpeg-turbo-8bit  libjpeg-turbo (8-bit DCT JPEG)
+ *  - dcmjs-codecs                        DCMTK's codecs in one WASM module: RLE Lossless
+ *                                        and DCT / lossless JPEG with the 8-, 12- and
+ *                                        16-bit IJG decoders (12-bit JPEG Extended)
  *
- * The packages ship no TypeScript declarations; as with dcmjs
+ * The Cornerstone packages ship no TypeScript declarations; as with dcmjs
  * (dcmjs-binding.ts) they are loaded through createRequire and given the
  * narrow types below. Each is an Emscripten factory: calling it compiles and
  * instantiates the module asynchronously, which is why codecs need an
@@ -23,6 +26,7 @@
  * object becomes the module, so it must not be shared between factories).
  */
 import { createRequire } from "node:module";
+import type * as DcmjsCodecs from "dcmjs-codecs";
 
 /** What the Cornerstone decoders report after decode(). */
 export interface WasmFrameInfo {
@@ -83,6 +87,7 @@ export interface WasmCodecs {
   readonly openjph: OpenJphModule;
   readonly charls: CharlsModule;
   readonly libjpegTurbo: LibJpegTurboModule;
+  readonly dcmtk: NativeCodecsModule;
 }
 
 /** Package entry points: the decode-only builds where the package has one (smaller, faster to load). */
@@ -103,15 +108,16 @@ async function instantiate<T>(entry: string): Promise<T> {
   return (await factory({ print: silent, printErr: silent })) as T;
 }
 
-/** Instantiates all four modules (fresh instances; no caching). */
+/** Instantiates all five modules (fresh instances, except dcmjs-codecs: see loadNativeCodecs). */
 export async function loadWasmCodecs(): Promise<WasmCodecs> {
-  const [openjpeg, openjph, charls, libjpegTurbo] = await Promise.all([
+  const [openjpeg, openjph, charls, libjpegTurbo, dcmtk] = await Promise.all([
     instantiate<OpenJpegModule>(WASM_CODEC_ENTRY_POINTS.openjpeg),
     instantiate<OpenJphModule>(WASM_CODEC_ENTRY_POINTS.openjph),
     instantiate<CharlsModule>(WASM_CODEC_ENTRY_POINTS.charls),
     instantiate<LibJpegTurboModule>(WASM_CODEC_ENTRY_POINTS.libjpegTurbo),
+    loadNativeCodecs(),
   ]);
-  return { openjpeg, openjph, charls, libjpegTurbo };
+  return { openjpeg, openjph, charls, libjpegTurbo, dcmtk };
 }
 
 let loaded: WasmCodecs | undefined;
@@ -138,56 +144,208 @@ export function wasmCodecs(): WasmCodecs | undefined {
   return loaded;
 }
 
-/** jpeg-lossless-decoder-js (pure JavaScript; its package points at a declaration file it does not ship). */
-export interface JpegLosslessDecoder {
-  /** numBytes: bytes per output sample (1 or 2). Returns the samples, colour-by-pixel. */
-  decode(
-    buffer: ArrayBuffer,
-    offset: number,
-    length: number,
-    numBytes: number,
-  ): Uint8Array | Uint16Array;
-  /** The byte stream decode() read; index past the end means the codestream ran out. */
-  readonly stream: { readonly index: number; readonly buffer: Uint8Array } | null;
-  /** Rows decoded so far and in all: yLoc < yDim after decode() means an incomplete image. */
-  readonly yLoc: number;
-  readonly yDim: number;
-  /** The frame header read by decode(). */
-  readonly frame: {
-    readonly dimX: number;
-    readonly dimY: number;
-    readonly numComp: number;
-    readonly precision: number;
-  };
+// ------------------------------------------------------------- dcmjs-codecs
+
+/**
+ * One frame for dcmjs-codecs, in Image Pixel Module terms (its Context).
+ * photometricInterpretation must be one of the package's defined terms.
+ */
+export interface NativeFrame {
+  readonly width: number;
+  readonly height: number;
+  readonly bitsAllocated: number;
+  readonly bitsStored: number;
+  readonly samplesPerPixel: number;
+  readonly pixelRepresentation: number;
+  readonly planarConfiguration: number;
+  readonly photometricInterpretation: string;
+  readonly encodedBuffer: Uint8Array;
 }
 
-interface JpegLosslessPackage {
-  Decoder: new () => JpegLosslessDecoder;
-}
-
-interface JpegLosslessInternals {
-  getPreviousX(component?: number): number;
-  getPreviousY(component?: number): number;
-  select7?: (component?: number) => number;
+/** What a dcmjs-codecs decoder hands back: the image it decoded and its samples (a copy). */
+export interface NativeDecodedFrame {
+  readonly width: number;
+  readonly height: number;
+  readonly bitsAllocated: number;
+  readonly bitsStored: number;
+  readonly samplesPerPixel: number;
+  readonly planarConfiguration: number;
+  readonly photometricInterpretation: string | undefined;
+  readonly decoded: Uint8Array;
+  /**
+   * The codec's messages during this call, without the package's prefix
+   * (IJG's trace and warning texts, e.g. "Corrupt JPEG data: premature end
+   * of data segment": the IJG decoders report a cut-short or corrupt
+   * entropy-coded segment as a warning and fill the rest of the image).
+   */
+  readonly messages: readonly string[];
 }
 
 /**
- * A fresh JPEG lossless decoder (one per frame: the decoder keeps the last image).
- *
- * One correction to jpeg-lossless-decoder-js 2.1.2: its predictor 7
- * (ISO 10918-1 H.1.2.1, Px = (Ra + Rb) / 2, integer division) returns
- * (Ra + Rb) / 2 unrounded; when the reconstructed sample wraps below zero
- * (modulo 2^P, as with signed images that DCMTK stores as 16-bit words) the
- * fraction is truncated toward zero instead of down, and the sample is one
- * too high. test/imaging/codecs.test.ts found it against DCMTK; the
- * replacement is the standard's integer division (a right shift: Ra, Rb >= 0).
+ * DCMTK's decoders, as dcmjs-codecs builds them. Each call throws an Error
+ * (the codec's message) or a WebAssembly.RuntimeError on bad input; the
+ * module stays usable afterwards (see loadNativeCodecs).
  */
-export function jpegLosslessDecoder(): JpegLosslessDecoder {
-  const pkg = requireCodec("jpeg-lossless-decoder-js") as JpegLosslessPackage;
-  const decoder = new pkg.Decoder();
-  const internals = decoder as unknown as JpegLosslessInternals;
-  internals.select7 = function select7(this: JpegLosslessInternals, component?: number): number {
-    return (this.getPreviousX(component) + this.getPreviousY(component)) >> 1;
+export interface NativeCodecsModule {
+  /** RLE Lossless: native little-endian samples, colour-by-pixel. */
+  decodeRle(frame: NativeFrame): NativeDecodedFrame;
+  /**
+   * DCT (8/12-bit) and lossless (2..16-bit) JPEG; the IJG decoder is chosen by
+   * the codestream's precision. convertColorspaceToRgb: YCbCr comes back RGB.
+   */
+  decodeJpeg(frame: NativeFrame, convertColorspaceToRgb: boolean): NativeDecodedFrame;
+}
+
+/**
+ * What dcmjs-codecs 0.0.8 keeps of its WebAssembly instance
+ * (NativeCodecs.wasmApi, not in its declarations): the exports, named
+ * "wasm" + export name. Used only to clean up after a failed call.
+ */
+interface NativeWasmApi {
+  wasmCreateCodecsContext: () => number;
+  wasmReleaseCodecsContext: (handle: number) => void;
+  wasmCreateDecoderParameters: () => number;
+  wasmReleaseDecoderParameters: (handle: number) => void;
+  wasmemscripten_stack_get_current: () => number;
+  wasm_emscripten_stack_restore: (stackPointer: number) => void;
+}
+
+type DcmjsCodecsPackage = typeof DcmjsCodecs;
+
+interface LiveHandles {
+  readonly contexts: Set<number>;
+  readonly parameters: Set<number>;
+}
+
+const tracked = new WeakMap<NativeWasmApi, LiveHandles>();
+
+/** Wraps the create/release exports once per instance so that the handles a call leaves live are known. */
+function trackHandles(w: NativeWasmApi): LiveHandles {
+  const known = tracked.get(w);
+  if (known !== undefined) return known;
+  const live: LiveHandles = { contexts: new Set(), parameters: new Set() };
+  const createContext = w.wasmCreateCodecsContext;
+  const releaseContext = w.wasmReleaseCodecsContext;
+  const createParameters = w.wasmCreateDecoderParameters;
+  const releaseParameters = w.wasmReleaseDecoderParameters;
+  w.wasmCreateCodecsContext = () => {
+    const h = createContext();
+    live.contexts.add(h);
+    return h;
   };
-  return decoder;
+  w.wasmReleaseCodecsContext = (h) => {
+    live.contexts.delete(h);
+    releaseContext(h);
+  };
+  w.wasmCreateDecoderParameters = () => {
+    const h = createParameters();
+    live.parameters.add(h);
+    return h;
+  };
+  w.wasmReleaseDecoderParameters = (h) => {
+    live.parameters.delete(h);
+    releaseParameters(h);
+  };
+  tracked.set(w, live);
+  return live;
+}
+
+const CODEC_INFO_PREFIX = "NativeCodecs::onCodecsInfo::";
+const MAX_CODEC_MESSAGES = 200;
+
+/** The WebAssembly file, resolved here so that tsx, dist/ and worker threads all find it. */
+export const DCMJS_CODECS_WASM = "dcmjs-codecs/build/dcmjs-native-codecs.wasm";
+
+/**
+ * Loads dcmjs-codecs' NativeCodecs (once per process or worker thread: the
+ * package keeps its instance in a static field) and wraps it.
+ *
+ * Failure handling, found by feeding it malformed RLE and JPEG: a codec
+ * error is thrown (as a JavaScript Error) from inside the WebAssembly call,
+ * so the package neither frees the call's context (encoded and decoded
+ * buffers) nor its parameters, and the WebAssembly stack pointer is not
+ * restored. After some 50 failed frames the 64 KiB stack runs into the heap
+ * and every later call fails ("memory access out of bounds"). So the
+ * wrapper records the handles each call creates and, when the call throws,
+ * frees those still live and restores the stack pointer.
+ *
+ * Logging: the package logs the codec's stderr output and messages through
+ * its own loglevel logger, which is set to "silent"; its info method (the
+ * codec's messages) is replaced by a collector, so each call returns the
+ * messages it caused (NativeDecodedFrame.messages) and nothing is printed.
+ */
+export async function loadNativeCodecs(): Promise<NativeCodecsModule> {
+  const pkg = requireCodec("dcmjs-codecs") as DcmjsCodecsPackage;
+  pkg.log.setLevel("silent");
+  const messages: string[] = [];
+  pkg.log.info = (...parts: unknown[]) => {
+    const text = parts.map(String).join(" ");
+    if (messages.length < MAX_CODEC_MESSAGES && text.startsWith(CODEC_INFO_PREFIX)) {
+      messages.push(text.slice(text.lastIndexOf("::") + 2));
+    }
+  };
+  const native = pkg.NativeCodecs;
+  if (!native.isInitialized()) {
+    await native.initializeAsync({
+      webAssemblyModulePathOrUrl: requireCodec.resolve(DCMJS_CODECS_WASM),
+      logCodecsInfo: true,
+      logCodecsTrace: false,
+    });
+  }
+  // Also when another caller initialised the package first: the messages are needed.
+  (native as unknown as { logCodecsInfo: boolean }).logCodecsInfo = true;
+  const api = (native as unknown as { wasmApi?: Partial<NativeWasmApi> }).wasmApi;
+  const needed: ReadonlyArray<keyof NativeWasmApi> = [
+    "wasmCreateCodecsContext",
+    "wasmReleaseCodecsContext",
+    "wasmCreateDecoderParameters",
+    "wasmReleaseDecoderParameters",
+    "wasmemscripten_stack_get_current",
+    "wasm_emscripten_stack_restore",
+  ];
+  const missing = needed.filter((k) => typeof api?.[k] !== "function");
+  if (api === undefined || missing.length > 0) {
+    throw new Error(
+      `dcmjs-codecs ${pkg.version}: NativeCodecs.wasmApi lacks ${missing.join(", ")} (written for 0.0.8)`,
+    );
+  }
+  const w = api as NativeWasmApi;
+  const live = trackHandles(w);
+
+  function guarded(call: () => DcmjsCodecs.Context): NativeDecodedFrame {
+    const stackPointer = w.wasmemscripten_stack_get_current();
+    messages.length = 0;
+    live.contexts.clear();
+    live.parameters.clear();
+    let out: DcmjsCodecs.Context;
+    try {
+      out = call();
+    } catch (err) {
+      w.wasm_emscripten_stack_restore(stackPointer);
+      try {
+        for (const h of [...live.parameters]) w.wasmReleaseDecoderParameters(h);
+        for (const h of [...live.contexts]) w.wasmReleaseCodecsContext(h);
+      } catch {
+        // The codec's own error is the one to report.
+      }
+      throw err;
+    }
+    return {
+      width: out.getWidth() ?? 0,
+      height: out.getHeight() ?? 0,
+      bitsAllocated: out.getBitsAllocated() ?? 0,
+      bitsStored: out.getBitsStored() ?? 0,
+      samplesPerPixel: out.getSamplesPerPixel() ?? 0,
+      planarConfiguration: out.getPlanarConfiguration() ?? 0,
+      photometricInterpretation: out.getPhotometricInterpretation(),
+      decoded: out.getDecodedBuffer() ?? new Uint8Array(0),
+      messages: messages.splice(0),
+    };
+  }
+
+  return {
+    decodeRle: (frame) => guarded(() => native.decodeRle(new pkg.Context(frame))),
+    decodeJpeg: (frame, convertColorspaceToRgb) =>
+      guarded(() => native.decodeJpeg(new pkg.Context(frame), { convertColorspaceToRgb })),
+  };
 }

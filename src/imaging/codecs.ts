@@ -2,10 +2,10 @@
  * Frame decoders for the encapsulated transfer syntaxes, one per codec
  * package (choices and their justification: docs/imaging.md, "Codecs").
  *
- *   RLE Lossless                          rle-lossless.ts (PS3.5 Annex G)
+ *   RLE Lossless                          DCMTK's RLE decoder (dcmjs-codecs, WASM)
  *   JPEG Baseline / Extended, 8-bit       libjpeg-turbo (WASM)
- *   JPEG Extended, 12-bit                 refused: no 12-bit DCT decoder is installed
- *   JPEG Lossless (Process 14, SV1)       jpeg-lossless-decoder-js
+ *   JPEG Extended, 12-bit                 DCMTK's 12-bit IJG decoder (dcmjs-codecs, WASM)
+ *   JPEG Lossless (Process 14, SV1)       DCMTK's lossless IJG decoder (dcmjs-codecs, WASM)
  *   JPEG-LS lossless / near-lossless      CharLS (WASM)
  *   JPEG 2000 lossless / lossy            OpenJPEG (WASM)
  *   HTJ2K (all three syntaxes)            OpenJPH (WASM), OpenJPEG if OpenJPH refuses
@@ -16,18 +16,21 @@
  * Pixel, and hands back native little-endian samples of Bits Allocated bits
  * (an 8-bit codestream in a 16-bit dataset is widened). Colour output is
  * described by photometricInterpretation / planarConfiguration:
- *  - DCT JPEG: libjpeg-turbo converts YCbCr to RGB, so colour comes back RGB;
+ *  - DCT JPEG: libjpeg-turbo (and DCMTK, asked to) convert YCbCr to RGB, so
+ *    colour comes back RGB;
  *  - JPEG 2000 / HTJ2K: the codec undoes the RCT/ICT component transform, so
  *    YBR_RCT / YBR_ICT come back RGB (anything else as the dataset says);
  *  - JPEG-LS: interleave mode none gives colour-by-plane;
- *  - RLE: always colour-by-plane.
+ *  - RLE and lossless JPEG (DCMTK): the layout DCMTK reports (colour-by-pixel
+ *    for RLE).
  * Any codec failure is DICOM_CODEC_ERROR naming the codec and the frame
  * number, never pixel values.
  */
 import { RadzError } from "../errors.js";
 import {
-  jpegLosslessDecoder,
   wasmCodecs,
+  type NativeDecodedFrame,
+  type NativeFrame,
   type WasmCodecs,
   type WasmDecoder,
   type WasmFrameInfo,
@@ -36,8 +39,7 @@ import { readJ2kSize, readJpegFrameHeader, type CodestreamHeader } from "./codes
 import { encapsulatedFrame } from "./encapsulated.js";
 import type { DecodedFrameBytes, FrameDecoder, FrameRequest } from "./frame-request.js";
 import { CODEC_ONLY_PHOTOMETRICS, nativeFrameBytes, Photometric } from "./pixel-module.js";
-import { decodeRleFrame } from "./rle-lossless.js";
-import { TransferSyntaxUid, describeTransferSyntax } from "./transfer-syntax.js";
+import { TransferSyntaxUid } from "./transfer-syntax.js";
 
 function codecError(codec: string, req: FrameRequest, problem: string): RadzError {
   return new RadzError("DICOM_CODEC_ERROR", `${codec}: frame ${req.frame}: ${problem}`, {
@@ -181,18 +183,125 @@ function markerName(marker: number): string {
 
 // ---------------------------------------------------------------- decoders
 
-/** JPEG Baseline (Process 1) and JPEG Extended (Process 2 & 4), through libjpeg-turbo. */
+// ------------------------------------------------------- DCMTK (dcmjs-codecs)
+
+/** The frame as dcmjs-codecs' Context describes it (the dataset's Image Pixel Module). */
+function nativeFrame(req: FrameRequest, input: Uint8Array): NativeFrame {
+  const p = req.pixel;
+  return {
+    width: p.columns,
+    height: p.rows,
+    bitsAllocated: p.bitsAllocated,
+    bitsStored: p.bitsStored,
+    samplesPerPixel: p.samplesPerPixel,
+    pixelRepresentation: p.pixelRepresentation,
+    planarConfiguration: p.planarConfiguration,
+    photometricInterpretation: p.photometricInterpretation,
+    encodedBuffer: input,
+  };
+}
+
+/**
+ * Runs one DCMTK decoder; any exception it raises (a codec error or a
+ * WebAssembly trap) becomes DICOM_CODEC_ERROR. Checks the output against the
+ * Image Pixel Module: DCMTK writes samples of Bits Allocated bits.
+ */
+function runNative(
+  codec: string,
+  req: FrameRequest,
+  decode: (codecs: WasmCodecs) => NativeDecodedFrame,
+): NativeDecodedFrame {
+  const codecs = loadedCodecs();
+  let out: NativeDecodedFrame;
+  try {
+    out = decode(codecs);
+  } catch (err) {
+    throw codecError(codec, req, `decoding failed (${errorText(err)})`);
+  }
+  const p = req.pixel;
+  if (
+    out.width !== p.columns ||
+    out.height !== p.rows ||
+    out.samplesPerPixel !== p.samplesPerPixel
+  ) {
+    throw codecError(
+      codec,
+      req,
+      `decoded ${out.width} x ${out.height} x ${out.samplesPerPixel} samples; Columns x Rows x Samples per Pixel is ${p.columns} x ${p.rows} x ${p.samplesPerPixel}`,
+    );
+  }
+  const need = nativeFrameBytes(p);
+  if (out.bitsAllocated !== p.bitsAllocated || out.decoded.byteLength < need) {
+    throw codecError(
+      codec,
+      req,
+      `decoded ${out.decoded.byteLength} bytes of ${out.bitsAllocated}-bit samples; ${need} bytes of ${p.bitsAllocated}-bit samples are needed`,
+    );
+  }
+  return { ...out, decoded: out.decoded.subarray(0, need) };
+}
+
+/** Colour layout and colour space of a DCMTK decode, where they differ from the dataset's. */
+function nativeResult(req: FrameRequest, out: NativeDecodedFrame): DecodedFrameBytes {
+  if (req.pixel.samplesPerPixel !== 3) return { bytes: out.decoded };
+  const planar = out.planarConfiguration === 1 ? 1 : 0;
+  const rgb =
+    out.photometricInterpretation === Photometric.Rgb &&
+    req.pixel.photometricInterpretation !== Photometric.Rgb;
+  return {
+    bytes: out.decoded,
+    planarConfiguration: planar,
+    ...(rgb ? { photometricInterpretation: Photometric.Rgb } : {}),
+  };
+}
+
+const DCMTK_JPEG = "DCMTK JPEG decoder (dcmjs-codecs)";
+
+/**
+ * IJG warnings that mean the image is incomplete or wrong: the decoder fills
+ * what it could not read and carries on, so these are failures here.
+ * "extraneous bytes before marker" is not among them (padding some writers
+ * leave between segments; the image is complete).
+ */
+function corruptJpegWarning(messages: readonly string[]): string | undefined {
+  return messages.find(
+    (m) =>
+      (m.startsWith("Corrupt JPEG data") && !m.includes("extraneous bytes")) ||
+      m.startsWith("Premature end of JPEG file"),
+  );
+}
+
+/** Any JPEG codestream through DCMTK's IJG decoders (8-, 12- or 16-bit, chosen by the SOF precision). */
+function decodeJpegWithDcmtk(req: FrameRequest, input: Uint8Array): DecodedFrameBytes {
+  const out = runNative(DCMTK_JPEG, req, (c) =>
+    c.dcmtk.decodeJpeg(nativeFrame(req, input), req.pixel.samplesPerPixel === 3),
+  );
+  const corrupt = corruptJpegWarning(out.messages);
+  if (corrupt !== undefined) throw codecError(DCMTK_JPEG, req, corrupt.slice(0, 200));
+  return nativeResult(req, out);
+}
+
+const SOF_BASELINE = 0xffc0;
+const SOF_EXTENDED_HUFFMAN = 0xffc1;
+
+/**
+ * JPEG Baseline (Process 1) and JPEG Extended (Process 2 & 4): 8-bit DCT
+ * codestreams through libjpeg-turbo (as fast as DCMTK's IJG 8-bit decoder on
+ * a 2048 x 2500 image and bit-identical to it: docs/imaging.md), 12-bit ones
+ * (and any other SOF) through DCMTK's IJG decoders.
+ */
 export const jpegDctDecoder: FrameDecoder = {
-  name: "libjpeg-turbo",
+  name: "libjpeg-turbo / DCMTK",
   decode(req: FrameRequest): DecodedFrameBytes {
     const input = frameBytes(req);
     const sof = readJpegFrameHeader(input);
-    if (sof !== undefined && sof.precision > 8) {
-      throw new RadzError(
-        "DICOM_UNSUPPORTED_TRANSFER_SYNTAX",
-        `transfer syntax ${describeTransferSyntax(req.transferSyntaxUid)} with ${sof.precision}-bit samples cannot be decoded: no 12-bit JPEG (DCT) decoder is installed`,
-        { details: { transferSyntaxUid: req.transferSyntaxUid, precision: sof.precision } },
-      );
+    const eightBitDct =
+      sof !== undefined &&
+      sof.precision <= 8 &&
+      (sof.marker === SOF_BASELINE || sof.marker === SOF_EXTENDED_HUFFMAN);
+    if (!eightBitDct) {
+      checkedHeader(DCMTK_JPEG, req, sof, "JPEG frame (SOF)");
+      return decodeJpegWithDcmtk(req, input);
     }
     checkedHeader("libjpeg-turbo", req, sof, "JPEG frame (SOF)");
     const codecs = loadedCodecs();
@@ -210,57 +319,25 @@ export const jpegDctDecoder: FrameDecoder = {
   },
 };
 
-/** JPEG Lossless, Process 14 (any predictor) and Process 14 SV1, through jpeg-lossless-decoder-js. */
+/**
+ * JPEG Lossless, Process 14 (any predictor) and Process 14 SV1, through
+ * DCMTK's lossless IJG decoder (bit-identical to jpeg-lossless-decoder-js,
+ * which it replaced, and 3 times faster: docs/imaging.md).
+ */
 export const jpegLosslessFrameDecoder: FrameDecoder = {
-  name: "jpeg-lossless-decoder-js",
+  name: "DCMTK JPEG Lossless",
   decode(req: FrameRequest): DecodedFrameBytes {
-    const codec = "JPEG Lossless decoder (jpeg-lossless-decoder-js)";
     const input = frameBytes(req);
     const sof = readJpegFrameHeader(input);
     if (sof !== undefined && sof.marker !== SOF_LOSSLESS_HUFFMAN) {
       throw codecError(
-        codec,
+        DCMTK_JPEG,
         req,
         `the codestream is not lossless Huffman JPEG (SOF marker ${markerName(sof.marker)}, expected FFC3)`,
       );
     }
-    checkedHeader(codec, req, sof, "JPEG frame (SOF)");
-    if (req.pixel.samplesPerPixel === 3 && req.pixel.bitsAllocated === 16) {
-      throw new RadzError(
-        "DICOM_UNSUPPORTED_PIXEL_FORMAT",
-        "JPEG Lossless colour images with Bits Allocated 16 are not supported by the JPEG Lossless decoder",
-      );
-    }
-    const decoder = jpegLosslessDecoder();
-    let decoded: Uint8Array | Uint16Array;
-    try {
-      const copy = input.slice();
-      decoded = decoder.decode(copy.buffer, 0, copy.byteLength, req.pixel.bitsAllocated / 8);
-    } catch (err) {
-      throw codecError(codec, req, `decoding failed (${errorText(err)})`);
-    }
-    // The decoder reads past the end of a cut-short stream (as zeros) instead of failing.
-    const stream = decoder.stream;
-    if (stream !== null && stream.index > stream.buffer.byteLength) {
-      throw codecError(codec, req, "the codestream ended before the image was complete");
-    }
-    if (decoder.yLoc < decoder.yDim) {
-      throw codecError(codec, req, `only ${decoder.yLoc} of ${decoder.yDim} rows were decoded`);
-    }
-    const bytes = new Uint8Array(decoded.buffer, decoded.byteOffset, decoded.byteLength);
-    return {
-      bytes: samplesFor(
-        codec,
-        req,
-        {
-          width: decoder.frame.dimX,
-          height: decoder.frame.dimY,
-          componentCount: decoder.frame.numComp,
-          bitsPerSample: decoder.frame.precision,
-        },
-        bytes,
-      ),
-    };
+    checkedHeader(DCMTK_JPEG, req, sof, "JPEG frame (SOF)");
+    return decodeJpegWithDcmtk(req, input);
   },
 };
 
@@ -378,20 +455,74 @@ export const htj2kDecoder: FrameDecoder = {
   },
 };
 
-/** RLE Lossless (PS3.5 Annex G). */
-export const rleDecoder: FrameDecoder = {
-  name: "RLE Lossless",
-  decode(req: FrameRequest): DecodedFrameBytes {
-    let bytes: Uint8Array;
-    try {
-      bytes = decodeRleFrame(frameBytes(req), req.pixel);
-    } catch (err) {
-      if (err instanceof RadzError && err.code === "DICOM_CODEC_ERROR") {
-        throw codecError("RLE Lossless", req, err.message.replace(/^RLE Lossless: /, ""));
-      }
-      throw err;
+const RLE_HEADER_BYTES = 64;
+const DCMTK_RLE = "RLE Lossless (dcmjs-codecs)";
+
+/**
+ * Checks an RLE frame before dcmjs-codecs decodes it (PS3.5 G.5, G.3.1). The
+ * package's decoder trusts the header — it reads 15 offsets whatever the
+ * frame's length and follows them anywhere in WebAssembly memory — and it
+ * leaves a segment that ends early as zeros. So, without decoding: the
+ * header must be there, declare one segment per byte of each sample, and
+ * point inside the frame in order; and each segment's PackBits runs
+ * (n + 1 literal bytes for a header byte n < 128, one byte repeated 257 - n
+ * times for n > 128, 128 a no-op) must add up to exactly Rows x Columns
+ * bytes without running past the segment's end (a trailing pad byte is
+ * allowed). Exactly, because dcmjs-codecs 0.0.8 checks a replicate run
+ * against the end of its output one byte short and would write one byte past
+ * its buffer.
+ */
+function checkRleFrame(req: FrameRequest, input: Uint8Array): void {
+  const fail = (problem: string): never => {
+    throw codecError(DCMTK_RLE, req, problem);
+  };
+  if (input.byteLength < RLE_HEADER_BYTES) {
+    fail(`the frame has ${input.byteLength} bytes, less than the 64-byte RLE header`);
+  }
+  const view = new DataView(input.buffer, input.byteOffset, RLE_HEADER_BYTES);
+  const segments = view.getUint32(0, true);
+  const p = req.pixel;
+  const expected = p.samplesPerPixel * (p.bitsAllocated / 8);
+  if (segments !== expected) {
+    fail(
+      `the header declares ${segments} segments; ${p.samplesPerPixel} sample(s) of ${p.bitsAllocated} bits need ${expected}`,
+    );
+  }
+  const pixels = p.rows * p.columns;
+  for (let s = 0; s < segments; s++) {
+    const from = view.getUint32(4 + 4 * s, true);
+    const to = s + 1 < segments ? view.getUint32(8 + 4 * s, true) : input.byteLength;
+    if (from < RLE_HEADER_BYTES || to > input.byteLength || to < from) {
+      fail(`segment ${s + 1} has an offset outside the frame`);
     }
-    return req.pixel.samplesPerPixel === 3 ? { bytes, planarConfiguration: 1 } : { bytes };
+    let i = from;
+    let n = 0;
+    while (i < to && n < pixels) {
+      const h = input[i++] as number;
+      if (h < 128) {
+        if (i + h + 1 > to) fail(`segment ${s + 1}: a literal run goes past the segment's end`);
+        i += h + 1;
+        n += h + 1;
+      } else if (h > 128) {
+        if (i >= to) fail(`segment ${s + 1}: a replicate run has no byte to repeat`);
+        i++;
+        n += 257 - h;
+      }
+    }
+    if (n !== pixels) {
+      fail(`segment ${s + 1} decodes to ${n} bytes; ${pixels} are needed`);
+    }
+  }
+}
+
+/** RLE Lossless (PS3.5 Annex G), through dcmjs-codecs' RLE decoder, after checkRleFrame. */
+export const rleDecoder: FrameDecoder = {
+  name: "RLE Lossless (dcmjs-codecs)",
+  decode(req: FrameRequest): DecodedFrameBytes {
+    const input = frameBytes(req);
+    checkRleFrame(req, input);
+    const out = runNative(DCMTK_RLE, req, (c) => c.dcmtk.decodeRle(nativeFrame(req, input)));
+    return nativeResult(req, out);
   },
 };
 

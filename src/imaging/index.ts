@@ -30,7 +30,6 @@ export {
 export { ACCEPTED_IMAGE_SOP_CLASSES, SopClassUid, sopClassName } from "./sop-class.js";
 export { initCodecs, codecsReady } from "./init-codecs.js";
 export { modelView, storedPnm, pnmOffset, type ModelViewImage } from "./model-view.js";
-export { decodeRleFrame, type RleGeometry } from "./rle-lossless.js";
 export { encapsulatedFrame, extendedOffsets } from "./encapsulated.js";
 export { CODEC_FRAME_DECODERS } from "./codecs.js";
 export { readJ2kSize, readJpegFrameHeader, type CodestreamHeader } from "./codestream-header.js";

@@ -224,6 +224,7 @@ describe("imaging codecs: broken compressed input -> typed errors", function () 
         ["RLE Lossless", "dcmtk", "dcmcrle", []],
         ["JPEG Baseline", "dcmtk", "dcmcjpeg", ["+eb"]],
         ["JPEG Lossless", "dcmtk", "dcmcjpeg", ["+e1"]],
+        ["JPEG Extended 12-bit", "dcmtk", "dcmcjpeg", ["+ee"]],
         ["JPEG-LS", "dcmtk", "dcmcjpls", []],
         ["JPEG 2000", "gdcm", "gdcmconv", ["--j2k"]],
       ];
@@ -320,6 +321,97 @@ describe("imaging codecs: broken compressed input -> typed errors", function () 
       expect(e.message).to.include("3 segments");
     });
 
+    /** An RLE frame: the 64-byte header, then the segments as given. */
+    function rleFrame(segments: readonly number[][], offsets?: readonly number[]): Uint8Array {
+      const body = segments.flat();
+      const out = new Uint8Array(64 + body.length);
+      const view = new DataView(out.buffer);
+      view.setUint32(0, segments.length, true);
+      let at = 64;
+      segments.forEach((seg, i) => {
+        view.setUint32(4 + 4 * i, offsets?.[i] ?? at, true);
+        at += seg.length;
+      });
+      out.set(body, 64);
+      return out;
+    }
+    const U8_2x3: SourceSpec = {
+      ...U12,
+      name: "8-bit 2x3",
+      rows: 2,
+      columns: 3,
+      bitsAllocated: 8,
+      bitsStored: 8,
+    };
+    const rleInstance = (frame: Uint8Array): DicomInstance =>
+      parseInstance(encapsulatedFile("1.2.840.10008.1.2.5", datasetOf(U8_2x3), [even(frame)]));
+
+    it("RLE: hand-made segments decode; an offset outside the frame, a short segment and an overlong run are refused", () => {
+      // 6 pixels: literal run of 3 (header 2), then 3 x 0x07 (header 257 - 3 = 254).
+      const ok = readStoredValues(rleInstance(rleFrame([[2, 10, 20, 30, 254, 7]])));
+      expect(Array.from(ok.data)).to.deep.equal([10, 20, 30, 7, 7, 7]);
+      // A no-op header byte (128) is skipped.
+      const noop = readStoredValues(rleInstance(rleFrame([[128, 2, 10, 20, 30, 254, 7]])));
+      expect(Array.from(noop.data)).to.deep.equal([10, 20, 30, 7, 7, 7]);
+      const outside = expectCode(
+        () => readStoredValues(rleInstance(rleFrame([[2, 10, 20, 30, 254, 7]], [4000]))),
+        "DICOM_CODEC_ERROR",
+      );
+      expect(outside.message).to.include("offset outside the frame");
+      // (Segments of even length below, so that no pad byte is added.)
+      const short = expectCode(
+        () => readStoredValues(rleInstance(rleFrame([[128, 2, 10, 20, 30, 254]]))),
+        "DICOM_CODEC_ERROR",
+      );
+      expect(short.message).to.include("replicate run has no byte to repeat");
+      const fewer = expectCode(
+        () => readStoredValues(rleInstance(rleFrame([[2, 10, 20, 30, 255, 7]]))),
+        "DICOM_CODEC_ERROR",
+      );
+      expect(fewer.message).to.include("decodes to 5 bytes; 6 are needed");
+      const literal = expectCode(
+        () => readStoredValues(rleInstance(rleFrame([[9, 10, 20, 30]]))),
+        "DICOM_CODEC_ERROR",
+      );
+      expect(literal.message).to.include("literal run goes past the segment's end");
+      // More than Rows x Columns, by a replicate run one byte too long (dcmjs-codecs 0.0.8 would
+      // write that byte past its output buffer) and by a longer one.
+      for (const [run, bytes] of [
+        [253, 7],
+        [250, 10],
+      ] as const) {
+        const over = expectCode(
+          () => readStoredValues(rleInstance(rleFrame([[2, 10, 20, 30, run, 7]]))),
+          "DICOM_CODEC_ERROR",
+        );
+        expect(over.message).to.include(`decodes to ${bytes} bytes; 6 are needed`);
+      }
+    });
+
+    it("the DCMTK JPEG decoder stays usable after 300 frames it rejected (12-bit DCT and lossless)", function () {
+      if (!HAS_DCMTK) this.skip();
+      this.timeout(60_000);
+      // Each rejection is an exception thrown through the WebAssembly call; without the
+      // clean-up in codec-modules.ts the module's stack is exhausted after ~50 of them.
+      const src = sourceImage({ ...U12, content: "smooth" });
+      const cases = (["+ee", "+e1"] as const).map((arg) => {
+        const inst = parseInstance(runTool(dir, "dcmcjpeg", [arg], src.file, `again${arg}`));
+        const noTables = even(withoutSegment(chunksOf(inst)[0] as Uint8Array, 0xc4));
+        const broken = parseInstance(
+          encapsulatedFile(inst.transferSyntaxUid, datasetOf(U12), [noTables]),
+        );
+        return { inst, broken, before: Array.from(readStoredValues(inst).data) };
+      });
+      for (let i = 0; i < 150; i++) {
+        for (const c of cases) {
+          const e = expectCode(() => readStoredValues(c.broken), "DICOM_CODEC_ERROR");
+          if (i === 0) expect(e.message).to.include("Huffman table");
+        }
+      }
+      for (const c of cases)
+        expect(Array.from(readStoredValues(c.inst).data)).to.deep.equal(c.before);
+    });
+
     it("a JPEG Lossless syntax carrying a DCT (lossy) codestream", function () {
       if (!HAS_DCMTK) this.skip();
       const base = parseInstance(runTool(dir, "dcmcjpeg", ["+eb"], sourceImage(spec8).file, "mis"));
@@ -336,5 +428,28 @@ function even(b: Uint8Array): Uint8Array {
   if (b.byteLength % 2 === 0) return b;
   const out = new Uint8Array(b.byteLength + 1);
   out.set(b);
+  return out;
+}
+
+/** A JPEG codestream without its `marker` segments (e.g. 0xC4: no Huffman tables). */
+function withoutSegment(frame: Uint8Array, marker: number): Uint8Array {
+  const parts: Uint8Array[] = [frame.subarray(0, 2)];
+  let i = 2;
+  while (i + 4 <= frame.length) {
+    const m = frame[i + 1] as number;
+    if (m === 0xda) {
+      parts.push(frame.subarray(i));
+      break;
+    }
+    const end = i + 2 + (((frame[i + 2] as number) << 8) | (frame[i + 3] as number));
+    if (m !== marker) parts.push(frame.subarray(i, end));
+    i = end;
+  }
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
 }
