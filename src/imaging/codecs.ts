@@ -210,6 +210,7 @@ function runNative(
   codec: string,
   req: FrameRequest,
   decode: (codecs: WasmCodecs) => NativeDecodedFrame,
+  bitsAllocated: number = req.pixel.bitsAllocated,
 ): NativeDecodedFrame {
   const codecs = loadedCodecs();
   let out: NativeDecodedFrame;
@@ -230,12 +231,12 @@ function runNative(
       `decoded ${out.width} x ${out.height} x ${out.samplesPerPixel} samples; Columns x Rows x Samples per Pixel is ${p.columns} x ${p.rows} x ${p.samplesPerPixel}`,
     );
   }
-  const need = nativeFrameBytes(p);
-  if (out.bitsAllocated !== p.bitsAllocated || out.decoded.byteLength < need) {
+  const need = p.rows * p.columns * p.samplesPerPixel * (bitsAllocated / 8);
+  if (out.bitsAllocated !== bitsAllocated || out.decoded.byteLength < need) {
     throw codecError(
       codec,
       req,
-      `decoded ${out.decoded.byteLength} bytes of ${out.bitsAllocated}-bit samples; ${need} bytes of ${p.bitsAllocated}-bit samples are needed`,
+      `decoded ${out.decoded.byteLength} bytes of ${out.bitsAllocated}-bit samples; ${need} bytes of ${bitsAllocated}-bit samples are needed`,
     );
   }
   return { ...out, decoded: out.decoded.subarray(0, need) };
@@ -271,14 +272,78 @@ function corruptJpegWarning(messages: readonly string[]): string | undefined {
   );
 }
 
-/** Any JPEG codestream through DCMTK's IJG decoders (8-, 12- or 16-bit, chosen by the SOF precision). */
-function decodeJpegWithDcmtk(req: FrameRequest, input: Uint8Array): DecodedFrameBytes {
-  const out = runNative(DCMTK_JPEG, req, (c) =>
-    c.dcmtk.decodeJpeg(nativeFrame(req, input), req.pixel.samplesPerPixel === 3),
+/** The SOFn markers dcmjs-codecs 0.0.8 takes the precision from (all but DHT C4, JPG C8, DAC CC). */
+function isSofMarker(m: number): boolean {
+  return m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc;
+}
+
+/**
+ * Whether dcmjs-codecs 0.0.8 would never return from this codestream. Before
+ * decoding, it walks the markers to the first SOFn for the precision
+ * (ScanJpegDataForBitDepth); on a TEM marker (FF01) it does not move on and
+ * loops for ever. This is the same walk, to find that case first.
+ */
+function bitDepthScanLoops(b: Uint8Array): boolean {
+  let o = 0;
+  while (o + 4 < b.length) {
+    if (b[o] !== 0xff) return false;
+    const m = b[o + 1] as number;
+    if (m === 0x01) return true;
+    if (isSofMarker(m)) return false;
+    if (m === 0xff) o += 1;
+    else if (m >= 0xd0 && m <= 0xd9) o += 2;
+    else if (m === 0xc4 || m === 0xc8 || m >= 0xcc) {
+      o += (((b[o + 2] as number) << 8) | (b[o + 3] as number)) + 2;
+    } else if (m > 2 && m <= 0xbf) o += 2;
+    else return false;
+  }
+  return false;
+}
+
+/**
+ * Any JPEG codestream through DCMTK's IJG decoders (8-, 12- or 16-bit, chosen
+ * by the SOF precision). The decoder writes samples of its own size (1 byte up
+ * to 8 bits, 2 above) in rows sized by Bits Allocated, so the two must agree:
+ * a codestream of more than 8 bits in an 8-bit dataset would overrun the
+ * output buffer and is refused; an 8-bit one in a 16-bit dataset is decoded
+ * as 8-bit and widened.
+ */
+function decodeJpegWithDcmtk(
+  req: FrameRequest,
+  input: Uint8Array,
+  sof: CodestreamHeader,
+): DecodedFrameBytes {
+  if (bitDepthScanLoops(input)) {
+    throw codecError(
+      DCMTK_JPEG,
+      req,
+      "a TEM marker (FF01) before the frame header: the decoder would never return",
+    );
+  }
+  const p = req.pixel;
+  if (sof.precision > 8 && p.bitsAllocated !== 16) {
+    throw codecError(
+      DCMTK_JPEG,
+      req,
+      `the codestream has ${sof.precision}-bit samples but Bits Allocated is ${p.bitsAllocated}`,
+    );
+  }
+  const widen = sof.precision <= 8 && p.bitsAllocated === 16;
+  const frame: NativeFrame = widen
+    ? { ...nativeFrame(req, input), bitsAllocated: 8, bitsStored: Math.min(p.bitsStored, 8) }
+    : nativeFrame(req, input);
+  const out = runNative(
+    DCMTK_JPEG,
+    req,
+    (c) => c.dcmtk.decodeJpeg(frame, p.samplesPerPixel === 3),
+    frame.bitsAllocated,
   );
   const corrupt = corruptJpegWarning(out.messages);
   if (corrupt !== undefined) throw codecError(DCMTK_JPEG, req, corrupt.slice(0, 200));
-  return nativeResult(req, out);
+  if (!widen) return nativeResult(req, out);
+  const wide = new Uint8Array(out.decoded.byteLength * 2);
+  for (let i = 0; i < out.decoded.byteLength; i++) wide[2 * i] = out.decoded[i] as number;
+  return nativeResult(req, { ...out, bitsAllocated: 16, decoded: wide });
 }
 
 const SOF_BASELINE = 0xffc0;
@@ -300,8 +365,11 @@ export const jpegDctDecoder: FrameDecoder = {
       sof.precision <= 8 &&
       (sof.marker === SOF_BASELINE || sof.marker === SOF_EXTENDED_HUFFMAN);
     if (!eightBitDct) {
-      checkedHeader(DCMTK_JPEG, req, sof, "JPEG frame (SOF)");
-      return decodeJpegWithDcmtk(req, input);
+      return decodeJpegWithDcmtk(
+        req,
+        input,
+        checkedHeader(DCMTK_JPEG, req, sof, "JPEG frame (SOF)"),
+      );
     }
     checkedHeader("libjpeg-turbo", req, sof, "JPEG frame (SOF)");
     const codecs = loadedCodecs();
@@ -336,8 +404,7 @@ export const jpegLosslessFrameDecoder: FrameDecoder = {
         `the codestream is not lossless Huffman JPEG (SOF marker ${markerName(sof.marker)}, expected FFC3)`,
       );
     }
-    checkedHeader(DCMTK_JPEG, req, sof, "JPEG frame (SOF)");
-    return decodeJpegWithDcmtk(req, input);
+    return decodeJpegWithDcmtk(req, input, checkedHeader(DCMTK_JPEG, req, sof, "JPEG frame (SOF)"));
   },
 };
 

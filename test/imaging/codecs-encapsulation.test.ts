@@ -412,6 +412,42 @@ describe("imaging codecs: broken compressed input -> typed errors", function () 
         expect(Array.from(readStoredValues(c.inst).data)).to.deep.equal(c.before);
     });
 
+    it("DCMTK JPEG: sample size against Bits Allocated, and a TEM marker the decoder would loop on", function () {
+      if (!HAS_DCMTK) this.skip();
+      const spec8: SourceSpec = { ...U12, name: "8-bit", bitsAllocated: 8, bitsStored: 8 };
+      const src8 = sourceImage(spec8);
+      const lossless8 = chunksOf(
+        parseInstance(runTool(dir, "dcmcjpeg", ["+e1"], src8.file, "ll8")),
+      )[0]!;
+      // An 8-bit codestream in a 16-bit dataset (Bits Stored 8): decoded as 8-bit and widened.
+      const in16 = parseInstance(
+        encapsulatedFile("1.2.840.10008.1.2.4.70", { ...datasetOf(spec8), BitsAllocated: 16 }, [
+          even(lossless8),
+        ]),
+      );
+      expect(Array.from(readStoredValues(in16).data)).to.deep.equal(Array.from(src8.stored[0]!));
+      // A 12-bit codestream in an 8-bit dataset would overrun the decoder's output: refused.
+      const ext12 = chunksOf(
+        parseInstance(runTool(dir, "dcmcjpeg", ["+ee"], sourceImage(U12).file, "e12")),
+      )[0]!;
+      const in8 = parseInstance(
+        encapsulatedFile("1.2.840.10008.1.2.4.51", datasetOf(spec8), [even(ext12)]),
+      );
+      const e = expectCode(() => readStoredValues(in8), "DICOM_CODEC_ERROR");
+      expect(e.message).to.include("12-bit samples but Bits Allocated is 8");
+      // FF01 (TEM) right after SOI: dcmjs-codecs 0.0.8 never returns from its precision scan.
+      const tem = new Uint8Array(ext12.length + 2);
+      tem.set(ext12.subarray(0, 2));
+      tem.set([0xff, 0x01], 2);
+      tem.set(ext12.subarray(2), 4);
+      const looped = parseInstance(
+        encapsulatedFile("1.2.840.10008.1.2.4.51", datasetOf(U12), [even(tem)]),
+      );
+      expect(expectCode(() => readStoredValues(looped), "DICOM_CODEC_ERROR").message).to.include(
+        "TEM marker",
+      );
+    });
+
     it("a JPEG Lossless syntax carrying a DCT (lossy) codestream", function () {
       if (!HAS_DCMTK) this.skip();
       const base = parseInstance(runTool(dir, "dcmcjpeg", ["+eb"], sourceImage(spec8).file, "mis"));
