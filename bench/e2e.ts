@@ -285,7 +285,11 @@ async function main(): Promise<void> {
           inFile,
           outFile,
         ],
-        { stdio: ["ignore", "inherit", "inherit"] },
+        {
+          stdio: ["ignore", "inherit", "inherit"],
+          // As deploy/radz.service runs the service (docs/deploy.md, "Memory").
+          env: { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? "2" },
+        },
       );
       child.on("exit", (code) =>
         code === 0 ? resolve() : reject(new Error(`service phase exited ${code}`)),

@@ -83,6 +83,7 @@ const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  const mallocArenaMax = process.env.MALLOC_ARENA_MAX ?? "2";
   const work = mkdtempSync(join(os.tmpdir(), "radz-soak-"));
   const orthanc = await startLocalOrthanc({ stableAgeSeconds: 1 });
   const dbPath = join(work, "radz.sqlite");
@@ -104,10 +105,15 @@ async function main(): Promise<void> {
         log: { level: "warn" },
       }),
     );
+    // glibc malloc arenas capped as deploy/radz.service does (docs/deploy.md,
+    // "Memory"); MALLOC_ARENA_MAX in the environment overrides it.
     child = spawn(
       process.execPath,
       ["--import", "tsx", "src/cli/main.ts", "serve", "--config", configFile],
-      { stdio: ["ignore", "ignore", "inherit"] },
+      {
+        stdio: ["ignore", "ignore", "inherit"],
+        env: { ...process.env, MALLOC_ARENA_MAX: mallocArenaMax },
+      },
     );
     const pid = child.pid!;
     // Wait for the store to exist and the service to settle.
@@ -189,8 +195,10 @@ async function main(): Promise<void> {
     const lastFinished = Math.max(...rows.map((r) => r.finished_at));
     const minutes = (lastFinished - firstCreated) / 60_000;
     const tenth = args.count / 10;
-    const first = samples.filter((s) => s.finished < tenth).map((s) => s.rss);
-    const last = samples.filter((s) => s.finished >= args.count - tenth).map((s) => s.rss);
+    // The run starts with the first upload: samples of the idle service before it are not part of it.
+    const run = samples.filter((s) => s.at >= t0);
+    const first = run.filter((s) => s.finished < tenth).map((s) => s.rss);
+    const last = run.filter((s) => s.finished >= args.count - tenth).map((s) => s.rss);
 
     // A sample of studies: exactly one RadZ SR each (QIDO-RS by SOP Class).
     const dicomweb = new DicomWebClient({
@@ -247,6 +255,7 @@ async function main(): Promise<void> {
         cpu: cpus[0]?.model ?? "unknown",
         cores: cpus.length,
         memoryGiB: Number((os.totalmem() / 2 ** 30).toFixed(1)),
+        mallocArenaMax,
         node: process.version,
         orthanc: "1.10.1 (local, StableAge 1 s)",
         // Other work on the machine inflates times: the 1-minute load average during the run.

@@ -14,6 +14,8 @@ export function registerServeCommand(program: Command): void {
   ).action(async (opts: CommonOptions & { port?: number }) => {
     const config = configFrom(opts, opts.port !== undefined ? { http: { port: opts.port } } : {});
     const logger = loggerFor(config);
+    const advice = mallocArenaAdvice(process.platform, process.env);
+    if (advice !== null) logger.warn(advice);
     const shutdown = shutdownSignal(logger, config.jobs.shutdownDeadlineMs);
     try {
       const service = await createService(config, logger);
@@ -25,6 +27,17 @@ export function registerServeCommand(program: Command): void {
       shutdown.dispose();
     }
   });
+}
+
+/**
+ * On Linux (glibc), without MALLOC_ARENA_MAX every thread that allocates gets
+ * its own malloc arena (up to 8 per core), and RSS creeps up over a long run
+ * as they fragment (docs/deploy.md, "Memory"). deploy/radz.service sets it;
+ * a service started some other way is told once, at start.
+ */
+export function mallocArenaAdvice(platform: string, env: NodeJS.ProcessEnv): string | null {
+  if (platform !== "linux" || (env.MALLOC_ARENA_MAX ?? "") !== "") return null;
+  return "MALLOC_ARENA_MAX is not set: set MALLOC_ARENA_MAX=2 in the service's environment (as deploy/radz.service does) so memory stays flat over months (docs/deploy.md, Memory)";
 }
 
 /**
