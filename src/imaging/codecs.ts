@@ -2,7 +2,7 @@
  * Frame decoders for the encapsulated transfer syntaxes, one per codec
  * package (choices and their justification: docs/imaging.md, "Codecs").
  *
- *   RLE Lossless                          DCMTK's RLE decoder (dcmjs-codecs, WASM)
+ *   RLE Lossless                          dcmjs-codecs' RLE decoder (WASM), after checkRleFrame
  *   JPEG Baseline / Extended, 8-bit       libjpeg-turbo (WASM)
  *   JPEG Extended, 12-bit                 DCMTK's 12-bit IJG decoder (dcmjs-codecs, WASM)
  *   JPEG Lossless (Process 14, SV1)       DCMTK's lossless IJG decoder (dcmjs-codecs, WASM)
@@ -16,13 +16,12 @@
  * Pixel, and hands back native little-endian samples of Bits Allocated bits
  * (an 8-bit codestream in a 16-bit dataset is widened). Colour output is
  * described by photometricInterpretation / planarConfiguration:
- *  - DCT JPEG: libjpeg-turbo (and DCMTK, asked to) convert YCbCr to RGB, so
- *    colour comes back RGB;
+ *  - JPEG: libjpeg-turbo (and DCMTK's IJG, asked to) convert YCbCr to RGB, so
+ *    colour comes back RGB, colour-by-pixel;
  *  - JPEG 2000 / HTJ2K: the codec undoes the RCT/ICT component transform, so
  *    YBR_RCT / YBR_ICT come back RGB (anything else as the dataset says);
  *  - JPEG-LS: interleave mode none gives colour-by-plane;
- *  - RLE and lossless JPEG (DCMTK): the layout DCMTK reports (colour-by-pixel
- *    for RLE).
+ *  - RLE: the layout the dataset declares (dcmjs-codecs writes it so).
  * Any codec failure is DICOM_CODEC_ERROR naming the codec and the frame
  * number, never pixel values.
  */
@@ -183,7 +182,7 @@ function markerName(marker: number): string {
 
 // ---------------------------------------------------------------- decoders
 
-// ------------------------------------------------------- DCMTK (dcmjs-codecs)
+// --------------------------------------------------------------- dcmjs-codecs
 
 /** The frame as dcmjs-codecs' Context describes it (the dataset's Image Pixel Module). */
 function nativeFrame(req: FrameRequest, input: Uint8Array): NativeFrame {
@@ -202,9 +201,10 @@ function nativeFrame(req: FrameRequest, input: Uint8Array): NativeFrame {
 }
 
 /**
- * Runs one DCMTK decoder; any exception it raises (a codec error or a
+ * Runs one dcmjs-codecs decoder; any exception it raises (a codec error or a
  * WebAssembly trap) becomes DICOM_CODEC_ERROR. Checks the output against the
- * Image Pixel Module: DCMTK writes samples of Bits Allocated bits.
+ * Image Pixel Module: Rows x Columns x Samples per Pixel samples of
+ * `bitsAllocated` bits (the dataset's, unless the caller asked for 8).
  */
 function runNative(
   codec: string,
@@ -242,10 +242,17 @@ function runNative(
   return { ...out, decoded: out.decoded.subarray(0, need) };
 }
 
-/** Colour layout and colour space of a DCMTK decode, where they differ from the dataset's. */
-function nativeResult(req: FrameRequest, out: NativeDecodedFrame): DecodedFrameBytes {
+/**
+ * Colour layout and colour space of a dcmjs-codecs decode. `planar`: the
+ * layout of the output — the IJG decoders always write colour-by-pixel; the
+ * RLE decoder writes the layout the dataset declares (and reports it).
+ */
+function nativeResult(
+  req: FrameRequest,
+  out: NativeDecodedFrame,
+  planar: 0 | 1 = out.planarConfiguration === 1 ? 1 : 0,
+): DecodedFrameBytes {
   if (req.pixel.samplesPerPixel !== 3) return { bytes: out.decoded };
-  const planar = out.planarConfiguration === 1 ? 1 : 0;
   const rgb =
     out.photometricInterpretation === Photometric.Rgb &&
     req.pixel.photometricInterpretation !== Photometric.Rgb;
@@ -340,10 +347,10 @@ function decodeJpegWithDcmtk(
   );
   const corrupt = corruptJpegWarning(out.messages);
   if (corrupt !== undefined) throw codecError(DCMTK_JPEG, req, corrupt.slice(0, 200));
-  if (!widen) return nativeResult(req, out);
+  if (!widen) return nativeResult(req, out, 0);
   const wide = new Uint8Array(out.decoded.byteLength * 2);
   for (let i = 0; i < out.decoded.byteLength; i++) wide[2 * i] = out.decoded[i] as number;
-  return nativeResult(req, { ...out, bitsAllocated: 16, decoded: wide });
+  return nativeResult(req, { ...out, bitsAllocated: 16, decoded: wide }, 0);
 }
 
 const SOF_BASELINE = 0xffc0;
@@ -523,7 +530,7 @@ export const htj2kDecoder: FrameDecoder = {
 };
 
 const RLE_HEADER_BYTES = 64;
-const DCMTK_RLE = "RLE Lossless (dcmjs-codecs)";
+const RLE_CODEC = "RLE Lossless (dcmjs-codecs)";
 
 /**
  * Checks an RLE frame before dcmjs-codecs decodes it (PS3.5 G.5, G.3.1). The
@@ -541,7 +548,7 @@ const DCMTK_RLE = "RLE Lossless (dcmjs-codecs)";
  */
 function checkRleFrame(req: FrameRequest, input: Uint8Array): void {
   const fail = (problem: string): never => {
-    throw codecError(DCMTK_RLE, req, problem);
+    throw codecError(RLE_CODEC, req, problem);
   };
   if (input.byteLength < RLE_HEADER_BYTES) {
     fail(`the frame has ${input.byteLength} bytes, less than the 64-byte RLE header`);
@@ -588,7 +595,7 @@ export const rleDecoder: FrameDecoder = {
   decode(req: FrameRequest): DecodedFrameBytes {
     const input = frameBytes(req);
     checkRleFrame(req, input);
-    const out = runNative(DCMTK_RLE, req, (c) => c.dcmtk.decodeRle(nativeFrame(req, input)));
+    const out = runNative(RLE_CODEC, req, (c) => c.dcmtk.decodeRle(nativeFrame(req, input)));
     return nativeResult(req, out);
   },
 };

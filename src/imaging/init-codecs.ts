@@ -6,8 +6,9 @@
  * compressed images — the composition root (src/app.ts), `radz infer`,
  * `radz image`, tests, benchmarks — awaits initCodecs() once before the
  * first decode. It is idempotent and cheap after the first call. Without it,
- * RLE, JPEG Lossless and the native syntaxes still decode; a frame that
- * needs a WebAssembly codec fails with INTERNAL ("call initCodecs()").
+ * the native syntaxes and Encapsulated Uncompressed still decode; a frame
+ * that needs a WebAssembly codec (every other compressed syntax, RLE and JPEG
+ * Lossless included) fails with INTERNAL ("call initCodecs()").
  */
 import { ensureWasmCodecs, wasmCodecs } from "./codec-modules.js";
 import { DEFAULT_FRAME_DECODERS, type FrameDecoderRegistry } from "./frame-decoder.js";
