@@ -7,8 +7,12 @@
  * run (does memory grow?). Checks every study ended done, and a sample for
  * exactly one SR.
  *
- *   npm run bench:soak -- [--count 1000] [--size 128] [--window 6]
- *                         [--concurrency 2] [--out bench-output/soak.json]
+ *   npm run bench:soak -- [--count 1000] [--warmup 100] [--size 128] [--window 6]
+ *                         [--concurrency 4] [--out bench-output/soak.json]
+ *
+ * The service first processes --warmup studies (JIT, allocator and cache
+ * high-water marks, SQLite's page cache); the RSS comparison is over the
+ * --count studies after them. The warm-up's mean RSS is reported too.
  *
  * Orthanc runs with StableAge 1 s (production default 60 s) so the run
  * measures RadZ, not the stability wait. Studies are uploaded closed-loop:
@@ -34,6 +38,8 @@ interface Args {
   window: number;
   concurrency: number;
   out: string;
+  /** Studies processed before the measured run (not counted in the RSS comparison). */
+  warmup: number;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -41,8 +47,9 @@ function parseArgs(argv: readonly string[]): Args {
     count: 1000,
     size: 128,
     window: 6,
-    concurrency: 2,
+    concurrency: 4,
     out: "bench-output/soak.json",
+    warmup: 100,
   };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
@@ -52,7 +59,8 @@ function parseArgs(argv: readonly string[]): Args {
       i++;
     } else if (k?.startsWith("--") && v !== undefined && k.slice(2) in args) {
       const n = Number(v);
-      if (!Number.isInteger(n) || n < 1) throw new Error(`${k} needs a positive integer`);
+      if (!Number.isInteger(n) || n < (k === "--warmup" ? 0 : 1))
+        throw new Error(`${k} needs a ${k === "--warmup" ? "non-negative" : "positive"} integer`);
       (args as unknown as Record<string, number>)[k.slice(2)] = n;
       i++;
     } else {
@@ -163,10 +171,11 @@ async function main(): Promise<void> {
     const studyUids: string[] = [];
     const t0 = Date.now();
     let lastReport = 0;
-    for (let i = 0; i < args.count; i++) {
+    const total = args.warmup + args.count;
+    for (let i = 0; i < total; i++) {
       while (i - finished() >= args.window) await sleep(50);
       const s = generateSyntheticStudy(
-        { count: args.count, seed: 4242, rows: args.size, columns: args.size },
+        { count: total, seed: 4242, rows: args.size, columns: args.size },
         i,
       );
       for (const bytes of s.instances) await client.uploadInstance(bytes);
@@ -174,11 +183,11 @@ async function main(): Promise<void> {
       if (Date.now() - lastReport > 15_000) {
         lastReport = Date.now();
         process.stderr.write(
-          `soak: ${finished()}/${args.count} finished, ${Math.round((Date.now() - t0) / 1000)} s\n`,
+          `soak: ${finished()}/${total} finished (${args.warmup} warm-up), ${Math.round((Date.now() - t0) / 1000)} s\n`,
         );
       }
     }
-    while (finished() < args.count) {
+    while (finished() < total) {
       if (Date.now() - t0 > 6 * 3_600_000) throw new Error("soak did not finish in 6 h");
       await sleep(250);
     }
@@ -194,11 +203,25 @@ async function main(): Promise<void> {
     const firstCreated = Math.min(...rows.map((r) => r.created_at));
     const lastFinished = Math.max(...rows.map((r) => r.finished_at));
     const minutes = (lastFinished - firstCreated) / 60_000;
+    // The measured run is the `count` studies after the warm-up; its tenths are
+    // counted from the first of them. Samples of the idle service before the
+    // first upload are part of neither.
     const tenth = args.count / 10;
-    // The run starts with the first upload: samples of the idle service before it are not part of it.
-    const run = samples.filter((s) => s.at >= t0);
-    const first = run.filter((s) => s.finished < tenth).map((s) => s.rss);
-    const last = run.filter((s) => s.finished >= args.count - tenth).map((s) => s.rss);
+    const seen = samples.filter((s) => s.at >= t0);
+    const inRun = (lo: number, hi: number) =>
+      seen.filter((s) => s.finished >= args.warmup + lo && s.finished < args.warmup + hi);
+    const first = inRun(0, tenth).map((s) => s.rss);
+    const last = inRun(args.count - tenth, args.count + 1).map((s) => s.rss);
+    const warmup = seen.filter((s) => s.finished < args.warmup).map((s) => s.rss);
+    const byTenth = Array.from({ length: 10 }, (_, t) =>
+      Number(
+        mean(inRun(t * tenth, (t + 1) * tenth + (t === 9 ? 1 : 0)).map((s) => s.rss)).toFixed(1),
+      ),
+    );
+    const heapIn = (lo: number, hi: number) =>
+      heap
+        .filter((h) => h.finished >= args.warmup + lo && h.finished < args.warmup + hi)
+        .map((h) => h.heapUsed);
 
     // A sample of studies: exactly one RadZ SR each (QIDO-RS by SOP Class).
     const dicomweb = new DicomWebClient({
@@ -221,13 +244,14 @@ async function main(): Promise<void> {
     const cpus = os.cpus();
     const result = {
       studies: args.count,
+      warmupStudies: args.warmup,
       done: done.length,
       notDone: rows.length - done.length,
       imageSize: `${args.size}x${args.size}`,
       concurrency: args.concurrency,
       window: args.window,
       wallMinutes: Number(minutes.toFixed(2)),
-      studiesPerMinute: Number((args.count / minutes).toFixed(1)),
+      studiesPerMinute: Number((rows.length / minutes).toFixed(1)),
       latencyMs: {
         p50: quantile(latencies, 0.5),
         p95: quantile(latencies, 0.95),
@@ -235,19 +259,15 @@ async function main(): Promise<void> {
       },
       rssMiB: {
         peak: Number(peak.toFixed(1)),
+        warmup: Number(mean(warmup).toFixed(1)),
         first10pct: Number(mean(first).toFixed(1)),
         last10pct: Number(mean(last).toFixed(1)),
+        byTenth,
         samples: samples.length,
       },
       heapUsedMiB: {
-        first10pct: Number(
-          mean(heap.filter((h) => h.finished < tenth).map((h) => h.heapUsed)).toFixed(1),
-        ),
-        last10pct: Number(
-          mean(heap.filter((h) => h.finished >= args.count - tenth).map((h) => h.heapUsed)).toFixed(
-            1,
-          ),
-        ),
+        first10pct: Number(mean(heapIn(0, tenth)).toFixed(1)),
+        last10pct: Number(mean(heapIn(args.count - tenth, args.count + 1)).toFixed(1)),
         samples: heap.length,
       },
       srCheck: { sampled: checked, exactlyOne: oneSr },
