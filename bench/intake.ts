@@ -29,6 +29,7 @@
  * Latency per study: start = job.startedAt − stable instant; enqueue =
  * job.createdAt − stable instant (epoch ms, same clock).
  */
+import { parseOrthancNow } from "../src/doctor/checks/orthanc.js";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -154,21 +155,6 @@ function stats(values: readonly number[]): { p50: number; p95: number; max: numb
   return { p50: percentile(s, 50), p95: percentile(s, 95), max: s[s.length - 1] ?? NaN };
 }
 
-/** Orthanc's /changes "Date" (YYYYMMDDTHHMMSS, UTC) as epoch ms. */
-function orthancDateMs(date: string): number | null {
-  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})$/.exec(date);
-  if (!m) return null;
-  const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  return Date.UTC(y, mo - 1, d, h, mi, s);
-}
-
 async function isStable(url: string, id: string): Promise<boolean> {
   const res = await fetch(`${url}/studies/${id}`, { signal: AbortSignal.timeout(5_000) });
   if (!res.ok) {
@@ -200,7 +186,7 @@ async function stableChangeMs(url: string, since: number, id: string): Promise<n
       await fetch(`${url}/changes?since=${cursor}&limit=1000`)
     ).json()) as ChangesPage;
     const hit = page.Changes.find((c) => c.ChangeType === "StableStudy" && c.ID === id);
-    if (hit) return orthancDateMs(hit.Date);
+    if (hit) return parseOrthancNow(hit.Date); // same "YYYYMMDDTHHMMSS" (UTC) form
     if (page.Done || page.Changes.length === 0) return null;
     cursor = page.Last;
   }
