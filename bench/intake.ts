@@ -29,7 +29,6 @@
  * Latency per study: start = job.startedAt − stable instant; enqueue =
  * job.createdAt − stable instant (epoch ms, same clock).
  */
-import { parseOrthancNow } from "../src/doctor/checks/orthanc.js";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -38,6 +37,7 @@ import getPort from "get-port";
 import { createService, type Service } from "../src/app.js";
 import { orthancInstallPlan } from "../src/cli/orthanc.js";
 import { loadConfig, type Config } from "../src/config/index.js";
+import { parseOrthancNow } from "../src/doctor/checks/orthanc.js";
 import { isTerminal, type Job } from "../src/jobs/index.js";
 import { writeDemoBundle } from "../src/model/index.js";
 import { silentLogger } from "../src/observability/index.js";
