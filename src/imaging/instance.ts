@@ -21,6 +21,7 @@ import { getString, type NaturalizedDataset } from "./dataset.js";
 import { dcmjs, type DcmjsDicomDict } from "./dcmjs-binding.js";
 import { formatWalkProblem, walkPart10 } from "./element-walker.js";
 import { Tag, tagLabel, type TagKeyword } from "./tags.js";
+import { transferSyntaxInfo } from "./transfer-syntax.js";
 
 export interface DicomInstance {
   /** From the file meta (0002,0010). */
@@ -57,12 +58,18 @@ function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
   return bytes.slice().buffer;
 }
 
-function readWithDcmjs(buffer: ArrayBuffer, lenient: boolean): DcmjsDicomDict {
+/**
+ * noCopy: binary values become views into `buffer` instead of copies. Only
+ * for native (unencapsulated) syntaxes: there Pixel Data is one value and the
+ * view saves copying (and collecting) the whole frame; for encapsulated Pixel
+ * Data dcmjs would return the raw item stream instead of fragments.
+ */
+function readWithDcmjs(buffer: ArrayBuffer, lenient: boolean, noCopy: boolean): DcmjsDicomDict {
   return dcmjs.data.DicomMessage.readFile(buffer, {
     ignoreErrors: lenient,
     untilTag: null,
     includeUntilTagValue: false,
-    noCopy: false,
+    noCopy,
     forceStoreRaw: false,
   });
 }
@@ -75,15 +82,16 @@ function errorName(err: unknown): string {
 function readStrictThenLenient(
   bytes: Uint8Array,
   expectedElements: number,
+  noCopy: boolean,
 ): DcmjsDicomDict | Error {
   const buffer = toArrayBuffer(bytes);
   try {
-    return readWithDcmjs(buffer, false);
+    return readWithDcmjs(buffer, false, noCopy);
   } catch (strictErr) {
     // The walker found the structure complete; dcmjs refused a value.
     let lenient: DcmjsDicomDict | undefined;
     try {
-      lenient = readWithDcmjs(buffer, true);
+      lenient = readWithDcmjs(buffer, true, noCopy);
     } catch {
       lenient = undefined;
     }
@@ -122,13 +130,15 @@ function readDataset(
   bytes: Uint8Array,
   topLevelElements: number,
   undefinedLengthUn: readonly { start: number; end: number }[],
+  noCopy: boolean,
 ): DcmjsDicomDict {
-  const first = readStrictThenLenient(bytes, topLevelElements);
+  const first = readStrictThenLenient(bytes, topLevelElements, noCopy);
   if (!(first instanceof Error)) return first;
   if (undefinedLengthUn.length > 0) {
     const second = readStrictThenLenient(
       withoutRanges(bytes, undefinedLengthUn),
       topLevelElements - undefinedLengthUn.length,
+      noCopy,
     );
     if (!(second instanceof Error)) return second;
   }
@@ -248,13 +258,17 @@ export function parseInstance(bytes: Uint8Array, limits: ParseLimits = {}): Dico
 
   // Deflated: dcmjs is given the dataset zlib already inflated for the walker
   // (its own inflate is pure JavaScript and several times slower).
+  const native =
+    walk.transferSyntaxUid !== undefined &&
+    transferSyntaxInfo(walk.transferSyntaxUid)?.encapsulated === false;
   const file =
     inflated === undefined
-      ? readDataset(bytes, walk.topLevelElements, walk.undefinedLengthUn)
+      ? readDataset(bytes, walk.topLevelElements, walk.undefinedLengthUn, native)
       : readDataset(
           asExplicitLittleEndian(bytes, walk.datasetOffset, inflated),
           walk.topLevelElements,
           [],
+          native,
         );
 
   let dataset: NaturalizedDataset;
