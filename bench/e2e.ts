@@ -3,6 +3,7 @@
  *
  *   npm run bench:e2e                       (= npx tsx bench/e2e.ts)
  *   npx tsx bench/e2e.ts [--count 200] [--bundle DIR] [--markdown out.md] [--chart out.png]
+ *   npx tsx bench/e2e.ts --chart-only out.json out.png   (redraw the chart of a run saved with --markdown)
  *                        [--no-floor]   (end to end only: throughput, latency, peak RSS)
  *
  * 1. Setup: a local Orthanc (startLocalOrthanc). Template studies of 1–3
@@ -421,7 +422,14 @@ async function main(): Promise<void> {
     console.log(md);
     console.log(`\nratio (end-to-end wall / floor) = ${ratio.toFixed(2)}`);
     const mdOut = arg("markdown");
-    if (mdOut) fs.writeFileSync(mdOut, md + "\n");
+    if (mdOut) {
+      fs.writeFileSync(mdOut, md + "\n");
+      // The chart's data, for `--chart-only <this.json> <out.png>`.
+      fs.writeFileSync(
+        mdOut.replace(/\.md$/, "") + ".json",
+        JSON.stringify({ count, stages: e2e.stages, wallMs: e2e.wallMs, floors, ratio }, null, 1),
+      );
+    }
     const chartOut = arg("chart");
     if (chartOut) await writeChart(chartOut, e2e.stages, count, floors, e2e.wallMs);
   } finally {
@@ -438,8 +446,11 @@ async function writeChart(
   floors: Record<string, number>,
   wallMs: number,
 ): Promise<void> {
+  // Waits (queueWait: the burst's backlog; decodeWait) are in the table; the
+  // chart shows where work went, which a 100-s queue wait would flatten.
   const rows: [string, number, string][] = [
     ...Object.entries(stages)
+      .filter(([k]) => k !== "queueWait" && k !== "decodeWait")
       .sort((a, b) => b[1] - a[1])
       .map(([k, v]): [string, number, string] => [k, v / count, "#4a7ebb"]),
   ];
@@ -467,12 +478,21 @@ async function writeChart(
         return `<text x="${left - 8}" y="${y + 15}" text-anchor="end" font-size="13">${esc(label)}</text><rect x="${left}" y="${y + 3}" width="${w.toFixed(1)}" height="${barH - 6}" fill="${colour}"/><text x="${left + w + 6}" y="${y + 15}" font-size="12">${v.toFixed(v < 10 ? 1 : 0)} ${unit}</text>`;
       })
       .join("");
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="DejaVu Sans, sans-serif"><rect width="100%" height="100%" fill="white"/><text x="10" y="24" font-size="15" font-weight="bold">Stage time per study (ms, summed over the study's images), ${count} studies</text>${bars(rows, 34, max1, "ms")}<text x="10" y="${h1 + 34}" font-size="15" font-weight="bold">End-to-end wall time vs. floor (s)</text>${bars(wallRows, h1 + 44, max2, "s")}</svg>`;
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="DejaVu Sans, sans-serif"><rect width="100%" height="100%" fill="white"/><text x="10" y="24" font-size="15" font-weight="bold">Work per study by stage (ms, summed over its images; waits in the table), ${count} studies</text>${bars(rows, 34, max1, "ms")}<text x="10" y="${h1 + 34}" font-size="15" font-weight="bold">End-to-end wall time vs. floor (s)</text>${bars(wallRows, h1 + 44, max2, "s")}</svg>`;
   await sharp(Buffer.from(svg)).png().toFile(file);
 }
 
 if (process.argv[2] === "--phase" && process.argv[3] === "service") {
   await servicePhase(process.argv[4]!, process.argv[5]!);
+} else if (process.argv[2] === "--chart-only") {
+  // Redraw a chart from a saved run: --chart-only <run.json> <out.png>.
+  const saved = JSON.parse(fs.readFileSync(process.argv[3]!, "utf8")) as {
+    count: number;
+    stages: Record<string, number>;
+    wallMs: number;
+    floors: Record<string, number>;
+  };
+  await writeChart(process.argv[4]!, saved.stages, saved.count, saved.floors, saved.wallMs);
 } else {
   await main();
 }
