@@ -3,8 +3,8 @@
  *
  *   npm run bench:e2e                       (= npx tsx bench/e2e.ts)
  *   npx tsx bench/e2e.ts [--count 200] [--bundle DIR] [--markdown out.md] [--chart out.png]
- *   npx tsx bench/e2e.ts --chart-only out.json out.png   (redraw the chart of a run saved with --markdown)
  *                        [--no-floor]   (end to end only: throughput, latency, peak RSS)
+ *   npx tsx bench/e2e.ts --chart-only out.json out.png   (redraw the chart of a run saved with --markdown)
  *
  * 1. Setup: a local Orthanc (startLocalOrthanc). Template studies of 1–3
  *    DX images, 2048 x 2500, 12-bit stored / 16-bit allocated, each image in
