@@ -59,7 +59,7 @@ function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
 }
 
 /**
- * noCopy: binary values become views into `buffer` instead of copies. Only
+ * noCopy: binary values become views instead of copies of their own. Only
  * for native (unencapsulated) syntaxes: there Pixel Data is one value and the
  * view saves copying (and collecting) the whole frame; for encapsulated Pixel
  * Data dcmjs would return the raw item stream instead of fragments.
@@ -277,6 +277,9 @@ export function parseInstance(bytes: Uint8Array, limits: ParseLimits = {}): Dico
   } catch (err) {
     throw parseError(`the dataset could not be naturalized (${errorName(err)})`);
   }
+  // A noCopy read gives native Pixel Data as one bare view; every reader
+  // expects the copying read's shape, a list of frames' buffers: one view.
+  if (ArrayBuffer.isView(dataset.PixelData)) dataset.PixelData = [dataset.PixelData];
 
   const tsValue = file.meta[Tag.TransferSyntaxUID]?.Value?.[0];
   const transferSyntaxUid =

@@ -294,3 +294,18 @@ describe("imaging/decodeFrame grayscale", () => {
     });
   }
 });
+
+describe("imaging/parseInstance native Pixel Data", () => {
+  it("is a list of one frame buffer (a view, from dcmjs' noCopy read) holding the stored samples", () => {
+    const f = gray16(2, 3, [0, 1, 2, 300, 4095, 7]);
+    const bytes = new Uint8Array(f); // own ArrayBuffer, exactly the file
+    const pd = parseInstance(bytes).dataset.PixelData as Uint8Array[];
+    expect(pd).to.be.an("array").with.length(1);
+    expect(ArrayBuffer.isView(pd[0]), "a view, not a copied ArrayBuffer").to.equal(true);
+    const samples = new Uint16Array(Uint8Array.from(pd[0]!).buffer);
+    expect(Array.from(samples)).to.deep.equal([0, 1, 2, 300, 4095, 7]);
+    expect(Array.from(readStoredValues(parseInstance(bytes)).data)).to.deep.equal([
+      0, 1, 2, 300, 4095, 7,
+    ]);
+  });
+});
