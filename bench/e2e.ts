@@ -343,9 +343,10 @@ async function main(): Promise<void> {
 
     log("floor: decode + preprocess (the same decode pool)");
     await initCodecs();
+    // The same providers as the service (RADZ_MODEL__EXECUTION_PROVIDERS='["cuda","cpu"]' on a GPU node).
     const model = await loadModel(bundle, {
-      executionProviders: ["cpu"],
-      requireGpu: false,
+      executionProviders: config.model.executionProviders,
+      requireGpu: config.model.requireGpu,
       logger: silentLogger(),
     });
     const threads = config.imaging.decodeThreads ?? defaultDecodeThreads();
