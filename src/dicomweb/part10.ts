@@ -4,6 +4,7 @@
  * (group 0002, always Explicit VR Little Endian, PS3.10 §7.1). No pixel or
  * dataset parsing happens here; imaging/ owns that.
  */
+import { LONG_VRS } from "../imaging/element-walker.js";
 
 export interface Part10Meta {
   readonly mediaStorageSopClassUid: string | undefined;
@@ -13,22 +14,6 @@ export interface Part10Meta {
 
 const PREAMBLE = 128;
 const MAGIC = [0x44, 0x49, 0x43, 0x4d]; // "DICM"
-/** VRs whose explicit-VR header has 2 reserved bytes and a 4-byte length. */
-const LONG_VRS = new Set([
-  "OB",
-  "OD",
-  "OF",
-  "OL",
-  "OV",
-  "OW",
-  "SQ",
-  "SV",
-  "UC",
-  "UN",
-  "UR",
-  "UT",
-  "UV",
-]);
 
 /** True when the bytes start with a Part-10 preamble and the "DICM" prefix. */
 export function hasPart10Prefix(bytes: Uint8Array): boolean {

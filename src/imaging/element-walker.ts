@@ -53,7 +53,7 @@ export const WALK_LIMITS = Object.freeze({
 });
 const MAX_DEPTH = WALK_LIMITS.maxDepth;
 /** VRs with a 2-byte reserved field and a 4-byte length in explicit VR (PS3.5 7.1.2). */
-const LONG_VRS = new Set([
+export const LONG_VRS: ReadonlySet<string> = new Set([
   "OB",
   "OD",
   "OF",

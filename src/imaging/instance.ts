@@ -19,7 +19,7 @@ import zlib from "node:zlib";
 import { RadzError } from "../errors.js";
 import { getString, type NaturalizedDataset } from "./dataset.js";
 import { dcmjs, type DcmjsDicomDict } from "./dcmjs-binding.js";
-import { formatWalkProblem, walkPart10 } from "./element-walker.js";
+import { formatWalkProblem, LONG_VRS, walkPart10 } from "./element-walker.js";
 import { Tag, tagLabel, type TagKeyword } from "./tags.js";
 import { transferSyntaxInfo } from "./transfer-syntax.js";
 
@@ -145,22 +145,6 @@ function readDataset(
   throw parseError(`the dataset could not be decoded (${errorName(first)})`);
 }
 
-/** VRs with a 2-byte reserved field and a 4-byte length in explicit VR (PS3.5 7.1.2). */
-const LONG_VRS = new Set([
-  "OB",
-  "OD",
-  "OF",
-  "OL",
-  "OV",
-  "OW",
-  "SQ",
-  "SV",
-  "UC",
-  "UN",
-  "UR",
-  "UT",
-  "UV",
-]);
 const EXPLICIT_LE_UID = "1.2.840.10008.1.2.1\0";
 
 /**
