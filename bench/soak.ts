@@ -87,6 +87,42 @@ function memoryOf(pid: number): { rss: number; hwm: number } | null {
   }
 }
 
+/**
+ * Resident memory of a process by kind of mapping (Linux /proc/PID/smaps), in
+ * MiB: the brk heap (glibc's main arena), anonymous mappings (other malloc
+ * arenas, V8's heap spaces, WebAssembly memories, thread stacks), and
+ * file-backed mappings (code of node, onnxruntime, libvips …). Also each
+ * anonymous mapping's resident MiB by start address, to find which one grows.
+ */
+function smapsOf(
+  pid: number,
+): { heap: number; anon: number; file: number; anonByStart: Record<string, number> } | null {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/smaps`, "utf8");
+  } catch {
+    return null;
+  }
+  const out = { heap: 0, anon: 0, file: 0, anonByStart: {} as Record<string, number> };
+  let kind: "heap" | "anon" | "file" = "anon";
+  let start = "";
+  for (const line of text.split("\n")) {
+    const header = /^([0-9a-f]+)-[0-9a-f]+ \S+ \S+ \S+ \d+\s*(.*)$/.exec(line);
+    if (header) {
+      start = header[1]!;
+      const path = header[2]!.trim();
+      kind = path === "[heap]" ? "heap" : path === "" || path.startsWith("[") ? "anon" : "file";
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (!rss) continue;
+    const mib = Number(rss[1]) / 1024;
+    out[kind] += mib;
+    if (kind === "anon" && mib > 0) out.anonByStart[start] = mib;
+  }
+  return out;
+}
+
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
 async function main(): Promise<void> {
@@ -147,7 +183,8 @@ async function main(): Promise<void> {
     const client = new OrthancClient({ url: orthanc.url, timeoutMs: 60_000 });
     const samples: { at: number; finished: number; rss: number; load1: number }[] = [];
     let peak = 0;
-    const heap: { finished: number; heapUsed: number }[] = [];
+    const heap: { finished: number; heapUsed: number; spaces: Record<string, number> }[] = [];
+    const maps: { finished: number; map: NonNullable<ReturnType<typeof smapsOf>> }[] = [];
     const heapSampler = setInterval(() => {
       const at = finished();
       fetch(`http://127.0.0.1:${port}/metrics`, {
@@ -157,7 +194,13 @@ async function main(): Promise<void> {
         .then((r) => r.text())
         .then((text) => {
           const m = /^nodejs_heap_size_used_bytes (\S+)$/m.exec(text);
-          if (m) heap.push({ finished: at, heapUsed: Number(m[1]) / 2 ** 20 });
+          // Committed size of each V8 heap space (new space grows with allocation rate).
+          const spaces: Record<string, number> = {};
+          for (const s of text.matchAll(
+            /^nodejs_heap_space_size_total_bytes\{space="(\w+)"\} (\S+)$/gm,
+          ))
+            spaces[s[1]!] = Number(s[2]) / 2 ** 20;
+          if (m) heap.push({ finished: at, heapUsed: Number(m[1]) / 2 ** 20, spaces });
         })
         .catch(() => undefined);
     }, 2_000);
@@ -167,6 +210,10 @@ async function main(): Promise<void> {
       peak = Math.max(peak, m.hwm);
       samples.push({ at: Date.now(), finished: finished(), rss: m.rss, load1: os.loadavg()[0]! });
     }, 1_000);
+    const mapSampler = setInterval(() => {
+      const m = smapsOf(pid);
+      if (m) maps.push({ finished: finished(), map: m });
+    }, 5_000);
 
     const studyUids: string[] = [];
     const t0 = Date.now();
@@ -193,6 +240,7 @@ async function main(): Promise<void> {
     }
     clearInterval(sampler);
     clearInterval(heapSampler);
+    clearInterval(mapSampler);
 
     const rows = db
       .prepare("SELECT state, created_at, finished_at FROM jobs ORDER BY finished_at")
@@ -222,6 +270,42 @@ async function main(): Promise<void> {
       heap
         .filter((h) => h.finished >= args.warmup + lo && h.finished < args.warmup + hi)
         .map((h) => h.heapUsed);
+
+    // Where the resident memory is, by tenth: brk heap, anonymous, file-backed
+    // mappings, and V8's committed heap spaces; and the anonymous mappings that
+    // grew most between the first and the last tenth.
+    const mapsIn = (lo: number, hi: number) =>
+      maps.filter((m) => m.finished >= args.warmup + lo && m.finished < args.warmup + hi);
+    const breakdownByTenth = Array.from({ length: 10 }, (_, t) => {
+      const ms = mapsIn(t * tenth, (t + 1) * tenth + (t === 9 ? 1 : 0));
+      const hs = heap.filter(
+        (h) =>
+          h.finished >= args.warmup + t * tenth &&
+          h.finished < args.warmup + (t + 1) * tenth + (t === 9 ? 1 : 0),
+      );
+      const spaceNames = [...new Set(hs.flatMap((h) => Object.keys(h.spaces)))];
+      return {
+        heap: Number(mean(ms.map((m) => m.map.heap)).toFixed(1)),
+        anon: Number(mean(ms.map((m) => m.map.anon)).toFixed(1)),
+        file: Number(mean(ms.map((m) => m.map.file)).toFixed(1)),
+        v8Committed: Object.fromEntries(
+          spaceNames.map((n) => [n, Number(mean(hs.map((h) => h.spaces[n] ?? 0)).toFixed(1))]),
+        ),
+      };
+    });
+    const firstMap = mapsIn(0, tenth).at(-1)?.map;
+    const lastMap = mapsIn(args.count - tenth, args.count + 1).at(-1)?.map;
+    const anonGrowth =
+      firstMap && lastMap
+        ? [...new Set([...Object.keys(firstMap.anonByStart), ...Object.keys(lastMap.anonByStart)])]
+            .map((start) => ({
+              start,
+              firstMiB: Number((firstMap.anonByStart[start] ?? 0).toFixed(1)),
+              lastMiB: Number((lastMap.anonByStart[start] ?? 0).toFixed(1)),
+            }))
+            .sort((a, b) => Math.abs(b.lastMiB - b.firstMiB) - Math.abs(a.lastMiB - a.firstMiB))
+            .slice(0, 12)
+        : [];
 
     // A sample of studies: exactly one RadZ SR each (QIDO-RS by SOP Class).
     const dicomweb = new DicomWebClient({
@@ -265,6 +349,7 @@ async function main(): Promise<void> {
         byTenth,
         samples: samples.length,
       },
+      residentByKindMiB: { byTenth: breakdownByTenth, anonGrowth },
       heapUsedMiB: {
         first10pct: Number(mean(heapIn(0, tenth)).toFixed(1)),
         last10pct: Number(mean(heapIn(args.count - tenth, args.count + 1)).toFixed(1)),
