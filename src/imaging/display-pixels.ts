@@ -10,6 +10,7 @@
  * in one pass. Colour frames, converted pixel by pixel, are held as floats.
  * Either way the numbers are exactly those a materialised copy would hold.
  */
+import { sumRows } from "./row-sums.js";
 
 export type DisplayPixels =
   | {
@@ -64,84 +65,10 @@ export function materialise(p: DisplayPixels, rows: number): Float32Array {
   return out;
 }
 
-// One small function per source kind and row count, so that each stays
-// monomorphic and V8 optimises it on its own (the hot loops of imaging/).
-
-function sum4f(
-  acc: Float64Array,
-  d: Float32Array,
-  r: number,
-  stride: number,
-  n: number,
-  w0: number,
-  w1: number,
-  w2: number,
-  w3: number,
-): void {
-  const r1 = r + stride;
-  const r2 = r1 + stride;
-  const r3 = r2 + stride;
-  for (let x = 0; x < n; x++) {
-    acc[x] =
-      (acc[x] as number) +
-      w0 * (d[r + x] as number) +
-      w1 * (d[r1 + x] as number) +
-      w2 * (d[r2 + x] as number) +
-      w3 * (d[r3 + x] as number);
-  }
-}
-function sum1f(acc: Float64Array, d: Float32Array, r: number, n: number, w: number): void {
-  for (let x = 0; x < n; x++) acc[x] = (acc[x] as number) + w * (d[r + x] as number);
-}
-function sum4w16(
-  acc: Float64Array,
-  d: Uint16Array,
-  t: Float32Array,
-  r: number,
-  stride: number,
-  n: number,
-  w0: number,
-  w1: number,
-  w2: number,
-  w3: number,
-): void {
-  const r1 = r + stride;
-  const r2 = r1 + stride;
-  const r3 = r2 + stride;
-  for (let x = 0; x < n; x++) {
-    acc[x] =
-      (acc[x] as number) +
-      w0 * (t[d[r + x] as number] as number) +
-      w1 * (t[d[r1 + x] as number] as number) +
-      w2 * (t[d[r2 + x] as number] as number) +
-      w3 * (t[d[r3 + x] as number] as number);
-  }
-}
-function sum1w16(
-  acc: Float64Array,
-  d: Uint16Array,
-  t: Float32Array,
-  r: number,
-  n: number,
-  w: number,
-): void {
-  for (let x = 0; x < n; x++) acc[x] = (acc[x] as number) + w * (t[d[r + x] as number] as number);
-}
-function sum1w8(
-  acc: Float64Array,
-  d: Uint8Array,
-  t: Float32Array,
-  r: number,
-  n: number,
-  w: number,
-): void {
-  for (let x = 0; x < n; x++) acc[x] = (acc[x] as number) + w * (t[d[r + x] as number] as number);
-}
-
 /**
  * acc[i] += sum over k < count of weights[wOffset + k] * value(y0 + k, x0 + i),
  * for i in [0, x1 - x0): a weighted sum of `count` consecutive rows, read
- * once, four rows per sweep (a quarter of the accumulator traffic).
+ * once (row-sums.ts: a WebAssembly kernel, four rows per sweep).
  */
 export function accumulateRows(
   p: DisplayPixels,
@@ -153,28 +80,15 @@ export function accumulateRows(
   x1: number,
   acc: Float64Array,
 ): void {
-  const stride = p.columns;
-  const n = x1 - x0;
-  let k = 0;
-  if (p.kind === "float" || p.words instanceof Uint16Array) {
-    for (; k + 3 < count; k += 4) {
-      const r = (y0 + k) * stride + x0;
-      const w = wOffset + k;
-      const [w0, w1, w2, w3] = [weights[w], weights[w + 1], weights[w + 2], weights[w + 3]] as [
-        number,
-        number,
-        number,
-        number,
-      ];
-      if (p.kind === "float") sum4f(acc, p.data, r, stride, n, w0, w1, w2, w3);
-      else sum4w16(acc, p.words as Uint16Array, p.table, r, stride, n, w0, w1, w2, w3);
-    }
-  }
-  for (; k < count; k++) {
-    const r = (y0 + k) * stride + x0;
-    const w = weights[wOffset + k] as number;
-    if (p.kind === "float") sum1f(acc, p.data, r, n, w);
-    else if (p.words instanceof Uint16Array) sum1w16(acc, p.words, p.table, r, n, w);
-    else sum1w8(acc, p.words, p.table, r, n, w);
-  }
+  sumRows(
+    p.kind === "float" ? { data: p.data } : { words: p.words, table: p.table },
+    p.columns,
+    y0,
+    count,
+    weights,
+    wOffset,
+    x0,
+    x1,
+    acc,
+  );
 }
