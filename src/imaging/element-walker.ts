@@ -34,6 +34,13 @@ export interface WalkResult {
    * Empty for the deflated syntax (its offsets are not file offsets).
    */
   undefinedLengthUn: { start: number; end: number }[];
+  /**
+   * The top-level Pixel Data element when it has a defined, non-zero length
+   * and a 4-byte length field: [start, end) of its value and the offset of
+   * that length field. Offsets count from the start of the file, or of the
+   * inflated dataset for the deflated syntax.
+   */
+  pixelData?: { start: number; end: number; lengthAt: number };
   problem: WalkProblem | undefined;
 }
 
@@ -135,7 +142,12 @@ class Walker {
     depth: number,
     untilDelimiter: string | undefined,
     stopAtGroup?: number,
-    onElement?: (tagHex: string, valueStart: number, length: number) => void,
+    onElement?: (
+      tagHex: string,
+      valueStart: number,
+      length: number,
+      vr: string | undefined,
+    ) => void,
   ): [number, number] {
     let off = start;
     let count = 0;
@@ -190,7 +202,7 @@ class Walker {
       if (length > end - valueStart) {
         this.fail(off, tagHex, `value length ${length} exceeds the ${end - valueStart} bytes left`);
       }
-      onElement?.(tagHex, valueStart, length);
+      onElement?.(tagHex, valueStart, length, vr);
       if (vr === "SQ" && length > 0) {
         if (depth >= MAX_DEPTH)
           this.fail(off, tagHex, `sequences nested deeper than ${MAX_DEPTH}`, true);
@@ -331,7 +343,24 @@ export function walkPart10(
     const explicit = transferSyntaxUid !== TransferSyntaxUid.ImplicitVRLittleEndian;
     const little = transferSyntaxUid !== TransferSyntaxUid.ExplicitVRBigEndian;
     const walker = new Walker(ds, base);
-    const [, count] = walker.walk(0, ds.byteLength, { explicit, little }, 0, undefined);
+    let pixelData: WalkResult["pixelData"];
+    const [, count] = walker.walk(
+      0,
+      ds.byteLength,
+      { explicit, little },
+      0,
+      undefined,
+      undefined,
+      (tagHex, start, length, vr) => {
+        // Implicit VR and the long explicit VRs (OB, OW, UN) carry a 4-byte length.
+        if (tagHex === Tag.PixelData && length > 0 && (vr === undefined || LONG_VRS.has(vr)))
+          pixelData = {
+            start: start + base,
+            end: start + base + length,
+            lengthAt: start + base - 4,
+          };
+      },
+    );
     // Byte ranges only make sense in the file itself, not in an inflated copy.
     const undefinedLengthUn =
       base === 0
@@ -342,6 +371,7 @@ export function walkPart10(
       datasetOffset,
       topLevelElements: count,
       undefinedLengthUn,
+      ...(pixelData === undefined ? {} : { pixelData }),
       problem: undefined,
     };
   } catch (err) {

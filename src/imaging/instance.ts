@@ -58,18 +58,12 @@ function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
   return bytes.slice().buffer;
 }
 
-/**
- * noCopy: binary values become views instead of copies of their own. Only
- * for native (unencapsulated) syntaxes: there Pixel Data is one value and the
- * view saves copying (and collecting) the whole frame; for encapsulated Pixel
- * Data dcmjs would return the raw item stream instead of fragments.
- */
-function readWithDcmjs(buffer: ArrayBuffer, lenient: boolean, noCopy: boolean): DcmjsDicomDict {
+function readWithDcmjs(buffer: ArrayBuffer, lenient: boolean): DcmjsDicomDict {
   return dcmjs.data.DicomMessage.readFile(buffer, {
     ignoreErrors: lenient,
     untilTag: null,
     includeUntilTagValue: false,
-    noCopy,
+    noCopy: false,
     forceStoreRaw: false,
   });
 }
@@ -82,16 +76,15 @@ function errorName(err: unknown): string {
 function readStrictThenLenient(
   bytes: Uint8Array,
   expectedElements: number,
-  noCopy: boolean,
 ): DcmjsDicomDict | Error {
   const buffer = toArrayBuffer(bytes);
   try {
-    return readWithDcmjs(buffer, false, noCopy);
+    return readWithDcmjs(buffer, false);
   } catch (strictErr) {
     // The walker found the structure complete; dcmjs refused a value.
     let lenient: DcmjsDicomDict | undefined;
     try {
-      lenient = readWithDcmjs(buffer, true, noCopy);
+      lenient = readWithDcmjs(buffer, true);
     } catch {
       lenient = undefined;
     }
@@ -130,19 +123,30 @@ function readDataset(
   bytes: Uint8Array,
   topLevelElements: number,
   undefinedLengthUn: readonly { start: number; end: number }[],
-  noCopy: boolean,
 ): DcmjsDicomDict {
-  const first = readStrictThenLenient(bytes, topLevelElements, noCopy);
+  const first = readStrictThenLenient(bytes, topLevelElements);
   if (!(first instanceof Error)) return first;
   if (undefinedLengthUn.length > 0) {
     const second = readStrictThenLenient(
       withoutRanges(bytes, undefinedLengthUn),
       topLevelElements - undefinedLengthUn.length,
-      noCopy,
     );
     if (!(second instanceof Error)) return second;
   }
   throw parseError(`the dataset could not be decoded (${errorName(first)})`);
+}
+
+/**
+ * `bytes` without the value of one element of 4-byte length, its length
+ * field set to 0 (the same bytes in either byte order).
+ */
+function withoutPixelValue(
+  bytes: Uint8Array,
+  element: { start: number; end: number; lengthAt: number },
+): Uint8Array {
+  const out = withoutRanges(bytes, [element]);
+  out.fill(0, element.lengthAt, element.lengthAt + 4);
+  return out;
 }
 
 const EXPLICIT_LE_UID = "1.2.840.10008.1.2.1\0";
@@ -240,19 +244,30 @@ export function parseInstance(bytes: Uint8Array, limits: ParseLimits = {}): Dico
     throw parseError(formatWalkProblem(walk.problem), { offset: walk.problem.offset });
   }
 
-  // Deflated: dcmjs is given the dataset zlib already inflated for the walker
-  // (its own inflate is pure JavaScript and several times slower).
+  // Native Pixel Data is not given to dcmjs, which would copy it (10 MB for a
+  // radiograph, and as much again to collect): dcmjs reads the file with the
+  // value cut out, and Pixel Data is a view of the caller's bytes.
   const native =
     walk.transferSyntaxUid !== undefined &&
     transferSyntaxInfo(walk.transferSyntaxUid)?.encapsulated === false;
+  const source = inflated ?? bytes;
+  const cut = native && walk.pixelData !== undefined ? walk.pixelData : undefined;
+  const dcmjsInput = cut === undefined ? source : withoutPixelValue(source, cut);
+  const cutLength = cut === undefined ? 0 : cut.end - cut.start;
+  const undefinedLengthUn = walk.undefinedLengthUn.map((r) =>
+    cut !== undefined && r.start >= cut.end
+      ? { start: r.start - cutLength, end: r.end - cutLength }
+      : r,
+  );
+  // Deflated: dcmjs is given the dataset zlib already inflated for the walker
+  // (its own inflate is pure JavaScript and several times slower).
   const file =
     inflated === undefined
-      ? readDataset(bytes, walk.topLevelElements, walk.undefinedLengthUn, native)
+      ? readDataset(dcmjsInput, walk.topLevelElements, undefinedLengthUn)
       : readDataset(
-          asExplicitLittleEndian(bytes, walk.datasetOffset, inflated),
+          asExplicitLittleEndian(bytes, walk.datasetOffset, dcmjsInput),
           walk.topLevelElements,
           [],
-          native,
         );
 
   let dataset: NaturalizedDataset;
@@ -261,9 +276,8 @@ export function parseInstance(bytes: Uint8Array, limits: ParseLimits = {}): Dico
   } catch (err) {
     throw parseError(`the dataset could not be naturalized (${errorName(err)})`);
   }
-  // A noCopy read gives native Pixel Data as one bare view; every reader
-  // expects the copying read's shape, a list of frames' buffers: one view.
-  if (ArrayBuffer.isView(dataset.PixelData)) dataset.PixelData = [dataset.PixelData];
+  // The shape dcmjs gives native Pixel Data: a list of one buffer.
+  if (cut !== undefined) dataset.PixelData = [source.subarray(cut.start, cut.end)];
 
   const tsValue = file.meta[Tag.TransferSyntaxUID]?.Value?.[0];
   const transferSyntaxUid =

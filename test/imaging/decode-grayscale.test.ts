@@ -296,16 +296,43 @@ describe("imaging/decodeFrame grayscale", () => {
 });
 
 describe("imaging/parseInstance native Pixel Data", () => {
-  it("is a list of one frame buffer (a view, from dcmjs' noCopy read) holding the stored samples", () => {
+  it("is a list of one view of the file's own bytes (no copy), holding the stored samples", () => {
     const f = gray16(2, 3, [0, 1, 2, 300, 4095, 7]);
     const bytes = new Uint8Array(f); // own ArrayBuffer, exactly the file
     const pd = parseInstance(bytes).dataset.PixelData as Uint8Array[];
     expect(pd).to.be.an("array").with.length(1);
     expect(ArrayBuffer.isView(pd[0]), "a view, not a copied ArrayBuffer").to.equal(true);
+    expect(pd[0]!.buffer, "a view of the caller's buffer").to.equal(bytes.buffer);
     const samples = new Uint16Array(Uint8Array.from(pd[0]!).buffer);
     expect(Array.from(samples)).to.deep.equal([0, 1, 2, 300, 4095, 7]);
     expect(Array.from(readStoredValues(parseInstance(bytes)).data)).to.deep.equal([
       0, 1, 2, 300, 4095, 7,
     ]);
+  });
+
+  for (const [name, ts] of [
+    ["Implicit VR Little Endian", TS.implicitLE],
+    ["Explicit VR Big Endian", TS.explicitBE],
+    ["Deflated Explicit VR Little Endian", TS.deflated],
+  ] as const) {
+    it(`${name}: the same samples, and decoding leaves the caller's bytes as they were`, () => {
+      const f = gray16(2, 2, [1, 0x0102, 4095, 0x0a0b], {}, ts);
+      const before = f.slice();
+      const inst = parseInstance(f);
+      expect((inst.dataset.PixelData as Uint8Array[])[0]!.byteLength).to.equal(8);
+      expect(Array.from(readStoredValues(inst).data)).to.deep.equal([1, 0x0102, 4095, 0x0a0b]);
+      decodeFrame(inst, { maxPixels: 100 });
+      expect(Buffer.compare(f, before)).to.equal(0);
+    });
+  }
+
+  it("keeps the elements that follow Pixel Data", () => {
+    // (FFFC,FFFC) Data Set Trailing Padding, OB, 4 bytes, after Pixel Data (Explicit VR LE).
+    const trailer = [0xfc, 0xff, 0xfc, 0xff, 0x4f, 0x42, 0, 0, 4, 0, 0, 0, 1, 2, 3, 4];
+    const f = new Uint8Array([...gray16(1, 2, [7, 8]), ...trailer]);
+    const inst = parseInstance(f);
+    expect(Array.from(readStoredValues(inst).data)).to.deep.equal([7, 8]);
+    const padding = (inst.dataset as Record<string, unknown>)["DataSetTrailingPadding"];
+    expect(Array.from(new Uint8Array((padding as ArrayBuffer[])[0]!))).to.deep.equal([1, 2, 3, 4]);
   });
 });

@@ -44,7 +44,12 @@ function reference(
   }
 }
 
-function source(kind: "u16" | "u8" | "f32", rows: number, columns: number, seed: number) {
+function source(
+  kind: "u16" | "u8" | "f32",
+  rows: number,
+  columns: number,
+  seed: number,
+): RowSamples {
   const r = random(seed);
   const n = rows * columns;
   if (kind === "f32") return { data: Float32Array.from({ length: n }, () => r() * 2 - 0.5) };
@@ -85,7 +90,7 @@ describe("imaging/row-sums", () => {
   }
 
   it("uses each call's own display table when tables alternate", () => {
-    const a = source("u16", 6, 9, 1);
+    const a = source("u16", 6, 9, 1) as { words: Uint16Array; table: Float32Array };
     const b = { words: a.words, table: a.table.map((v) => 1 - v) };
     const weights = [0.25, 0.5, 0.125, 1, 2, 3];
     for (const s of [a, b, a, b]) {
@@ -118,7 +123,7 @@ describe("imaging/row-sums", () => {
   });
 
   it("refuses rows or columns outside the frame, and a table too short for the words", () => {
-    const samples = source("u16", 4, 5, 2);
+    const samples = source("u16", 4, 5, 2) as { words: Uint16Array; table: Float32Array };
     const acc = new Float64Array(5);
     expect(() => sumRows(samples, 5, 2, 3, [1, 1, 1], 0, 0, 5, acc)).to.throw(
       RangeError,
