@@ -24,7 +24,8 @@
  *    nearest-neighbour with blending at cell borders).
  */
 
-import { accumulateRows, type DisplayPixels } from "./display-pixels.js";
+import type { DisplayPixels } from "./display-pixels.js";
+import { resampleRows } from "./row-sums.js";
 
 export type ResizeFilter = "area" | "bilinear" | "bicubic";
 
@@ -154,10 +155,11 @@ export interface ResampleRequest {
 /**
  * Resamples; returns region.width * region.height values, row-major.
  * Vertical pass first (its inner loop runs along contiguous rows), then the
- * horizontal pass on the small intermediate. Each output row of the vertical
- * pass is one weighted sum of source rows (accumulateRows), computed straight
- * from the source's words and display table over only the columns the
- * horizontal pass uses: the frame is never copied as floats.
+ * horizontal pass on its float32 result. Each output row of the vertical
+ * pass is one weighted sum of source rows, computed straight from the
+ * source's words and display table over only the columns the horizontal pass
+ * uses: the frame is never copied as floats. Both passes run in row-sums.ts'
+ * WebAssembly kernel, one output row at a time.
  */
 export function resample(req: ResampleRequest): Float32Array {
   const { srcWidth, region } = req;
@@ -176,43 +178,13 @@ export function resample(req: ResampleRequest): Float32Array {
     const e = s + (wx.count[i] as number);
     if (e > colHi) colHi = e;
   }
-  const midW = colHi - colLo;
-
-  // Vertical pass: mid (outH x midW).
-  const mid = new Float32Array(outH * midW);
-  const acc = new Float64Array(midW);
-  for (let j = 0; j < outH; j++) {
-    acc.fill(0);
-    accumulateRows(
-      req.pixels,
-      wy.start[j] as number,
-      wy.count[j] as number,
-      wy.weights,
-      j * wy.taps,
-      colLo,
-      colHi,
-      acc,
-    );
-    mid.set(acc, j * midW);
-  }
-
-  // Horizontal pass.
-  const out = new Float32Array(outW * outH);
-  const xs = wx.start;
-  const xc = wx.count;
-  const xw = wx.weights;
-  const xt = wx.taps;
-  for (let j = 0; j < outH; j++) {
-    const m0 = j * midW - colLo;
-    const o0 = j * outW;
-    for (let i = 0; i < outW; i++) {
-      const s = m0 + (xs[i] as number);
-      const n = xc[i] as number;
-      const w0 = i * xt;
-      let sum = 0;
-      for (let k = 0; k < n; k++) sum += (xw[w0 + k] as number) * (mid[s + k] as number);
-      out[o0 + i] = sum;
-    }
-  }
-  return out;
+  const p = req.pixels;
+  return resampleRows(
+    p.kind === "float" ? { data: p.data } : { words: p.words, table: p.table },
+    p.columns,
+    wy,
+    wx,
+    colLo,
+    colHi,
+  );
 }

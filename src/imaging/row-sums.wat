@@ -1,4 +1,4 @@
-;; Weighted sums of image rows: the inner loop of resample.ts's vertical pass
+;; Weighted sums of image rows: the inner loops of resample.ts (both passes)
 ;; and of the thumbnail (display-pixels.ts, accumulateRows).
 ;;
 ;; For i < n:  acc[i] = acc[i] + w[0]*v(0, i) + w[1]*v(1, i) + ... + w[rows-1]*v(rows-1, i)
@@ -186,4 +186,35 @@
             (local.set $p0 (i32.add (local.get $p0) (i32.const 4)))
             (br $columns1)))
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
-        (br $sweep1)))))
+        (br $sweep1))))
+  ;; The horizontal pass of one output row: for i < outW,
+  ;;   out[i] = sum over k < counts[i] of weights[i*taps + k] * f32(acc[starts[i] + k])
+  ;; added left to right in float64 from 0 and stored as float32; f32(.)
+  ;; rounds each vertical sum to float32 first, as a Float32Array of them would.
+  ;; acc: float64 per column; starts, counts: int32 per output; weights: float64.
+  (func (export "convolve")
+    (param $acc i32) (param $starts i32) (param $counts i32) (param $weights i32)
+    (param $taps i32) (param $out i32) (param $outW i32)
+    (local $i i32) (local $k i32) (local $n i32) (local $s i32) (local $w i32) (local $sum f64)
+    (block $done
+      (loop $outputs
+        (br_if $done (i32.ge_s (local.get $i) (local.get $outW)))
+        (local.set $s (i32.add (local.get $acc)
+          (i32.shl (i32.load (i32.add (local.get $starts) (i32.shl (local.get $i) (i32.const 2)))) (i32.const 3))))
+        (local.set $n (i32.load (i32.add (local.get $counts) (i32.shl (local.get $i) (i32.const 2)))))
+        (local.set $w (i32.add (local.get $weights)
+          (i32.shl (i32.mul (local.get $i) (local.get $taps)) (i32.const 3))))
+        (local.set $sum (f64.const 0))
+        (local.set $k (i32.const 0))
+        (block $doneK
+          (loop $taps
+            (br_if $doneK (i32.ge_s (local.get $k) (local.get $n)))
+            (local.set $sum (f64.add (local.get $sum)
+              (f64.mul (f64.load (local.get $w)) (f64.promote_f32 (f32.demote_f64 (f64.load (local.get $s)))))))
+            (local.set $s (i32.add (local.get $s) (i32.const 8)))
+            (local.set $w (i32.add (local.get $w) (i32.const 8)))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (br $taps)))
+        (f32.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2))) (f32.demote_f64 (local.get $sum)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $outputs)))))
