@@ -66,9 +66,10 @@ export class FrameDecoderRegistry {
 }
 
 /**
- * Native (uncompressed) pixel data: slice the frame out of the value and, for
- * Explicit VR Big Endian with OW, swap each 16-bit word into little-endian
- * (PS3.5 7.3: OW is byte-swapped in big endian, OB is not).
+ * Native (uncompressed) pixel data: slice the frame out of the value. For
+ * Explicit VR Big Endian with OW (PS3.5 7.3: OW is byte-swapped in big
+ * endian, OB is not), 16-bit samples are left big-endian and marked so, and
+ * 8-bit samples are swapped pairwise into a copy.
  */
 export const nativeFrameDecoder: FrameDecoder = {
   name: "native",
@@ -88,7 +89,11 @@ export const nativeFrameDecoder: FrameDecoder = {
       (req.pixelDataVr === "OW" ||
         (req.pixelDataVr === undefined && req.pixel.bitsAllocated === 16));
     if (!swap) return { bytes: data.subarray(start, end) };
-    // Swap whole 16-bit words: align the region to the word grid of the value.
+    // 16-bit samples on the word grid: handed over as they are, big-endian;
+    // the stored-value table absorbs the byte order (no 10 MB swapped copy).
+    if (req.pixel.bitsAllocated === 16 && start % 2 === 0)
+      return { bytes: data.subarray(start, end), byteSwapped: true };
+    // 8-bit samples in OW: swap whole 16-bit words; align the region to the word grid of the value.
     const alignedStart = start - (start % 2);
     const alignedEnd = Math.min(data.byteLength - (data.byteLength % 2), end + (end % 2));
     // Buffer.swap16: a native in-place swap of a copy (the parsed value stays as read).

@@ -27,12 +27,17 @@ export interface FrameRequest {
 }
 
 export interface DecodedFrameBytes {
-  /** The frame's samples, little-endian, Bits Allocated each; at least nativeFrameBytes(pixel) long. */
+  /** The frame's samples, little-endian unless byteSwapped, Bits Allocated each; at least nativeFrameBytes(pixel) long. */
   readonly bytes: Uint8Array;
   /** Set when decoding changed the colour space (e.g. a JPEG codec that outputs RGB). */
   readonly photometricInterpretation?: Photometric;
   /** Set when decoding changed the sample layout (codecs usually output colour-by-pixel). */
   readonly planarConfiguration?: 0 | 1;
+  /**
+   * The 16-bit samples are big-endian (their bytes swapped): Explicit VR Big
+   * Endian Pixel Data handed over in place (NativePixelModule.byteSwappedWords).
+   */
+  readonly byteSwapped?: boolean;
 }
 
 export interface FrameDecoder {

@@ -59,6 +59,12 @@ export interface PixelModule {
 /** A pixel module whose samples the shared pipeline can render. */
 export interface NativePixelModule extends PixelModule {
   readonly photometricInterpretation: Photometric;
+  /**
+   * The frame's 16-bit words as delivered have their two bytes swapped
+   * (Explicit VR Big Endian, read in place instead of swapped into a copy).
+   * Every reader looks words up through storedValueTable, which absorbs it.
+   */
+  readonly byteSwappedWords?: boolean;
 }
 
 export function isNativePhotometric(p: string): p is Photometric {

@@ -101,6 +101,9 @@ export function loadRawFrame(
     ...pixel,
     photometricInterpretation: photometric,
     planarConfiguration: decoded.planarConfiguration ?? pixel.planarConfiguration,
+    ...(decoded.byteSwapped === true && pixel.bitsAllocated === 16
+      ? { byteSwappedWords: true }
+      : {}),
   };
   const need = nativeFrameBytes(effective);
   if (decoded.bytes.byteLength < need) {
@@ -118,10 +121,13 @@ export function loadRawFrame(
 /**
  * Table from every possible raw word (2^Bits Allocated entries) to its stored
  * value: shift down to High Bit, keep Bits Stored bits, sign-extend when
- * Pixel Representation is 1 (or `signed` overrides it).
+ * Pixel Representation is 1 (or `signed` overrides it). For words delivered
+ * byte-swapped (NativePixelModule.byteSwappedWords) entry w holds the value of
+ * the word with w's bytes swapped, so every table built on it, and every
+ * lookup through those, reads big-endian words correctly.
  */
 export function storedValueTable(
-  pixel: PixelModule,
+  pixel: PixelModule & { readonly byteSwappedWords?: boolean },
   signed = pixel.pixelRepresentation === 1,
 ): Int32Array {
   const size = 1 << pixel.bitsAllocated;
@@ -130,8 +136,10 @@ export function storedValueTable(
   const signBit = 1 << (pixel.bitsStored - 1);
   const span = 1 << pixel.bitsStored;
   const table = new Int32Array(size);
+  const swapped = pixel.byteSwappedWords === true && pixel.bitsAllocated === 16;
   for (let raw = 0; raw < size; raw++) {
-    let v = (raw >>> shift) & mask;
+    const word = swapped ? ((raw & 0xff) << 8) | (raw >>> 8) : raw;
+    let v = (word >>> shift) & mask;
     if (signed && (v & signBit) !== 0) v -= span;
     table[raw] = v;
   }

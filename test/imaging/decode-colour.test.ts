@@ -4,7 +4,7 @@
  */
 import { expect } from "chai";
 import { decodeFrame, parseInstance, readStoredValues } from "../../src/imaging/index.js";
-import { part10 } from "./fixtures.js";
+import { TS, part10 } from "./fixtures.js";
 
 const MAX = { maxPixels: 1_000_000 };
 
@@ -118,5 +118,81 @@ describe("imaging/decodeFrame colour", () => {
       pixels: new Uint8Array([0, 1, 2, 3]),
     });
     expectClose(decodeFrame(parseInstance(f), MAX).data, [0, 0.299, 0.587, 0.114]);
+  });
+
+  describe("Explicit VR Big Endian (16-bit words read in place, byte order in the tables)", () => {
+    // 12 bits stored in 16, high bit 11: the masking must act on the swapped-back word.
+    const values = [4095, 0, 0, 0, 4095, 0, 0, 0, 4095, 160, 320, 480];
+    const rgb12 = {
+      SamplesPerPixel: 3,
+      BitsAllocated: 16,
+      BitsStored: 12,
+      HighBit: 11,
+      Rows: 2,
+      Columns: 2,
+      PhotometricInterpretation: "RGB",
+    };
+    for (const planar of [0, 1] as const) {
+      it(`RGB 12-in-16, Planar Configuration ${planar}: the same luminance and stored values as Little Endian`, () => {
+        const samples =
+          planar === 0
+            ? values
+            : [0, 1, 2].flatMap((c) => [0, 1, 2, 3].map((p) => values[3 * p + c] as number));
+        // High bits set outside Bits Stored must be masked off in both byte orders.
+        const words = Uint16Array.from(samples, (v) => v | 0xf000);
+        const make = (transferSyntax: string) =>
+          parseInstance(
+            part10({
+              transferSyntax,
+              dataset: { ...rgb12, PlanarConfiguration: planar },
+              pixels: words,
+            }),
+          );
+        const le = make(TS.explicitLE);
+        const be = make(TS.explicitBE);
+        // (0.299*160 + 0.587*320 + 0.114*480) / 4095 = 290.4 / 4095
+        expectClose(decodeFrame(be, MAX).data, [0.299, 0.587, 0.114, 290.4 / 4095]);
+        expect(Array.from(decodeFrame(be, MAX).data)).to.deep.equal(
+          Array.from(decodeFrame(le, MAX).data),
+        );
+        expect(Array.from(readStoredValues(be).data)).to.deep.equal(values);
+      });
+    }
+
+    it("PALETTE COLOR with 16-bit indices: the same luminance as Little Endian", () => {
+      const palette = (transferSyntax: string) =>
+        parseInstance(
+          part10({
+            transferSyntax,
+            dataset: {
+              Rows: 1,
+              Columns: 4,
+              SamplesPerPixel: 1,
+              BitsAllocated: 16,
+              BitsStored: 16,
+              HighBit: 15,
+              PhotometricInterpretation: "PALETTE COLOR",
+              RedPaletteColorLookupTableDescriptor: [4, 256, 16],
+              GreenPaletteColorLookupTableDescriptor: [4, 256, 16],
+              BluePaletteColorLookupTableDescriptor: [4, 256, 16],
+              RedPaletteColorLookupTableData: new Uint16Array([0, 65535, 0, 0]).buffer,
+              GreenPaletteColorLookupTableData: new Uint16Array([0, 0, 65535, 0]).buffer,
+              BluePaletteColorLookupTableData: new Uint16Array([0, 0, 0, 65535]).buffer,
+              _vrMap: {
+                RedPaletteColorLookupTableDescriptor: "US",
+                GreenPaletteColorLookupTableDescriptor: "US",
+                BluePaletteColorLookupTableDescriptor: "US",
+              },
+            },
+            // indices 256..259: the first entry is mapped from 256 (descriptor's second value)
+            pixels: new Uint16Array([256, 257, 258, 259]),
+          }),
+        );
+      const be = decodeFrame(palette(TS.explicitBE), MAX).data;
+      expectClose(be, [0, 0.299, 0.587, 0.114]);
+      expect(Array.from(be)).to.deep.equal(
+        Array.from(decodeFrame(palette(TS.explicitLE), MAX).data),
+      );
+    });
   });
 });

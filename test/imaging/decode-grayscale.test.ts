@@ -326,6 +326,30 @@ describe("imaging/parseInstance native Pixel Data", () => {
     });
   }
 
+  it("Explicit VR Big Endian, no window (the frame's own range), MONOCHROME1, signed: as Little Endian", () => {
+    // Auto-range reads which words occur: with big-endian words read in place,
+    // that must still be the stored values -513..600, not their byte-swapped forms.
+    const stored = [-5, 0, 7, 600, 300, 0x0102, -513, 12];
+    const make = (ts: string) =>
+      parseInstance(
+        gray16(
+          2,
+          4,
+          stored.map((v) => v & 0xffff),
+          { PixelRepresentation: 1, PhotometricInterpretation: "MONOCHROME1" },
+          ts,
+        ),
+      );
+    const le = decodeFrame(make(TS.explicitLE), { maxPixels: 100 });
+    const be = decodeFrame(make(TS.explicitBE), { maxPixels: 100 });
+    expect(be.voi).to.equal("auto-range");
+    expect(be.window).to.deep.equal(le.window);
+    expect(Array.from(be.data)).to.deep.equal(Array.from(le.data));
+    // MONOCHROME1: the largest stored value is black.
+    expect(be.data[stored.indexOf(Math.max(...stored))]).to.equal(0);
+    expect(Array.from(readStoredValues(make(TS.explicitBE)).data)).to.deep.equal(stored);
+  });
+
   it("keeps the elements that follow Pixel Data", () => {
     // (FFFC,FFFC) Data Set Trailing Padding, OB, 4 bytes, after Pixel Data (Explicit VR LE).
     const trailer = [0xfc, 0xff, 0xfc, 0xff, 0x4f, 0x42, 0, 0, 4, 0, 0, 0, 1, 2, 3, 4];
