@@ -104,6 +104,9 @@ const LEVELS8 = Float32Array.from({ length: 256 }, (_, q) => q / 255);
 /** round(clamp(v,0,1) * 255) / 255. */
 const q8 = (v: number): number => LEVELS8[Math.round(Math.min(1, Math.max(0, v)) * 255)] as number;
 
+/** clamp(v, 0, 1) (bicubic overshoot); NaN stays NaN, as Math.min/max leave it. */
+const clamp01 = (v: number): number => Math.min(1, Math.max(0, v));
+
 /** An 8-bit level for a display value: what exporting it to an 8-bit PNG keeps. */
 function level8(value: number): number {
   const v = value * 255;
@@ -142,17 +145,25 @@ export function preprocess(
     filter: spec.resize,
   });
 
-  const post = spec.quantize8 ? q8 : (v: number): number => Math.min(1, Math.max(0, v));
   const scale = spec.scale === "byte" ? 255 : 1;
 
   // Grey plane: padValue everywhere, then the resized region.
   const plane = new Float32Array(size * size);
-  plane.fill(post(spec.padValue));
   const { width: rw, height: rh } = g.region;
-  for (let y = 0; y < rh; y++) {
-    const o = (g.dest.y0 + y) * size + g.dest.x0;
-    const r = y * rw;
-    for (let x = 0; x < rw; x++) plane[o + x] = post(resized[r + x] as number);
+  if (spec.quantize8) {
+    plane.fill(q8(spec.padValue));
+    for (let y = 0; y < rh; y++) {
+      const o = (g.dest.y0 + y) * size + g.dest.x0;
+      const r = y * rw;
+      for (let x = 0; x < rw; x++) plane[o + x] = q8(resized[r + x] as number);
+    }
+  } else {
+    plane.fill(clamp01(spec.padValue));
+    for (let y = 0; y < rh; y++) {
+      const o = (g.dest.y0 + y) * size + g.dest.x0;
+      const r = y * rw;
+      for (let x = 0; x < rw; x++) plane[o + x] = clamp01(resized[r + x] as number);
+    }
   }
 
   const out = new Float32Array(channels * size * size);
@@ -161,6 +172,12 @@ export function preprocess(
     const m = mean[c] as number;
     const s = std[c] as number;
     const off = c * n;
+    // A channel with the same mean and std as an earlier one is the same numbers.
+    const same = mean.findIndex((mc, k) => k < c && mc === m && std[k] === s);
+    if (same >= 0) {
+      out.copyWithin(off, same * n, same * n + n);
+      continue;
+    }
     for (let i = 0; i < n; i++) out[off + i] = ((plane[i] as number) * scale - m) / s;
   }
   return out;

@@ -13,7 +13,8 @@
  * order as the plain loop, so the sums are bit-identical to it.
  *
  * Memory: one module instance per thread, created on first use. Its memory
- * holds the display table (at most 2^16 float32), the weights, the
+ * holds the display table (at most 2^16 entries, widened to float64 so the
+ * kernel converts nothing per pixel), the weights, the
  * accumulator and a strip of only the `count` rows being summed, copied in
  * for each call; it grows to the largest strip seen (rows x columns x
  * sample size: tens to hundreds of kilobytes) and never holds a whole frame.
@@ -70,9 +71,9 @@ interface RowSumsExports {
   ): void;
 }
 
-/** Room for the largest display table: one float32 per 16-bit word. */
+/** Room for the largest display table: one float64 (its float32 values, widened) per 16-bit word. */
 const TABLE_ENTRIES = 1 << 16;
-const TABLE_BYTES = TABLE_ENTRIES * 4;
+const TABLE_BYTES = TABLE_ENTRIES * 8;
 const PAGE = 65536;
 
 let kernel: RowSumsExports | undefined;
@@ -137,7 +138,7 @@ function prepared(samples: RowSamples, bytes: number): RowSumsExports {
   if (bytes > have) k.memory.grow(Math.ceil((bytes - have) / PAGE));
   if ("words" in samples && samples.table !== loadedTable) {
     const entries = 1 << (8 * samples.words.BYTES_PER_ELEMENT);
-    new Float32Array(k.memory.buffer, 0, TABLE_ENTRIES).set(samples.table.subarray(0, entries));
+    new Float64Array(k.memory.buffer, 0, entries).set(samples.table.subarray(0, entries));
     loadedTable = samples.table;
   }
   return k;
