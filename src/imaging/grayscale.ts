@@ -3,11 +3,12 @@
  *
  *   stored value -> Modality LUT -> VOI LUT -> (MONOCHROME1 / INVERSE) -> [0,1]
  *
- * Every stage is a pure function of the raw sample word, so the whole chain
- * is evaluated once per possible word (2^Bits Allocated <= 65536 entries) into
- * a Float32 table; each pixel is then a single table lookup. Bit masking and
- * sign extension (Bits Stored / High Bit / Pixel Representation) are folded
- * into the same table.
+ * Every stage is a pure function of the stored value, so the whole chain is
+ * evaluated once per possible stored value (2^Bits Stored) and spread into a
+ * Float32 table over every possible raw word (2^Bits Allocated <= 65536
+ * entries); each pixel is then a single table lookup. Bit masking and sign
+ * extension (Bits Stored / High Bit / Pixel Representation) are folded into
+ * the same table.
  *
  * Stages:
  *  - Modality LUT: the Modality LUT Sequence's first item when present,
@@ -65,7 +66,7 @@ function asPixelSigned(v: number, signed: boolean): number {
   return v;
 }
 
-/** Modality LUT output for each raw word. */
+/** Modality LUT output for each of the given stored values. */
 function modalityTable(
   ds: NaturalizedDataset,
   pixel: NativePixelModule,
@@ -134,9 +135,16 @@ export function renderGrayscale(
   opts: GrayscaleOptions,
 ): GrayscaleResult {
   const stored = storedValueTable(pixel);
-  const modality = modalityTable(ds, pixel, stored, opts.byteOrder);
   const size = stored.length;
   const n = pixel.rows * pixel.columns;
+  // Every stage after masking is a function of the stored value, so it is
+  // evaluated once per stored value (2^Bits Stored: 4,096 for 12 bits, not
+  // 65,536) and spread over the raw words at the end. modality[s - base] is
+  // the Modality LUT output of stored value s.
+  const span = 2 ** pixel.bitsStored;
+  const base = pixel.pixelRepresentation === 1 ? -(span / 2) : 0;
+  const values = Int32Array.from({ length: span }, (_, i) => base + i);
+  const modality = modalityTable(ds, pixel, values, opts.byteOrder);
 
   let voiFn: (x: number) => number;
   let window: Window | null = null;
@@ -148,7 +156,7 @@ export function renderGrayscale(
   let voiLut: ReturnType<typeof readLut> | undefined;
   if (win === undefined && voiItem !== undefined) {
     let minOut = Number.POSITIVE_INFINITY;
-    for (let i = 0; i < size; i++) minOut = Math.min(minOut, modality[i] as number);
+    for (let i = 0; i < span; i++) minOut = Math.min(minOut, modality[i] as number);
     voiLut = readLut(voiItem, "LUTDescriptor", "LUTData", {
       signedInput: minOut < 0,
       byteOrder: opts.byteOrder,
@@ -174,8 +182,9 @@ export function renderGrayscale(
       // Second pass only when every pixel is padding: then use them all.
       for (let r = 0; r < size; r++) {
         if (seen[r] === 0) continue;
-        if (pass === 0 && isPad?.(stored[r] as number) === true) continue;
-        const m = modality[r] as number;
+        const v = stored[r] as number;
+        if (pass === 0 && isPad?.(v) === true) continue;
+        const m = modality[v - base] as number;
         if (m < lo) lo = m;
         if (m > hi) hi = m;
       }
@@ -193,10 +202,12 @@ export function renderGrayscale(
     pixel.photometricInterpretation === Photometric.Monochrome1 ||
     getString(ds, "PresentationLUTShape")?.toUpperCase() === "INVERSE";
 
-  const table = new Float32Array(size);
-  for (let r = 0; r < size; r++) {
-    const y = voiFn(modality[r] as number);
-    table[r] = invert ? 1 - y : y;
+  const display = new Float32Array(span);
+  for (let i = 0; i < span; i++) {
+    const y = voiFn(modality[i] as number);
+    display[i] = invert ? 1 - y : y;
   }
+  const table = new Float32Array(size);
+  for (let r = 0; r < size; r++) table[r] = display[(stored[r] as number) - base] as number;
   return { table, window, voi };
 }
