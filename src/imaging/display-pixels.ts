@@ -6,11 +6,11 @@
  * Modality LUT, the VOI LUT and polarity into that table), so the values are
  * never written out as a Rows x Columns Float32 copy (20 MB and a full pass
  * for a 2048 x 2500 radiograph). The resampler and the thumbnail ask for
- * weighted sums of rows (accumulateRows), which look each word up as they go,
+ * weighted sums of rows (row-sums.ts, through rowSamples), which look each word up as they go,
  * in one pass. Colour frames, converted pixel by pixel, are held as floats.
  * Either way the numbers are exactly those a materialised copy would hold.
  */
-import { sumRows } from "./row-sums.js";
+import type { RowSamples } from "./row-sums.js";
 
 export type DisplayPixels =
   | {
@@ -65,30 +65,7 @@ export function materialise(p: DisplayPixels, rows: number): Float32Array {
   return out;
 }
 
-/**
- * acc[i] += sum over k < count of weights[wOffset + k] * value(y0 + k, x0 + i),
- * for i in [0, x1 - x0): a weighted sum of `count` consecutive rows, read
- * once (row-sums.ts: a WebAssembly kernel, four rows per sweep).
- */
-export function accumulateRows(
-  p: DisplayPixels,
-  y0: number,
-  count: number,
-  weights: ArrayLike<number>,
-  wOffset: number,
-  x0: number,
-  x1: number,
-  acc: Float64Array,
-): void {
-  sumRows(
-    p.kind === "float" ? { data: p.data } : { words: p.words, table: p.table },
-    p.columns,
-    y0,
-    count,
-    weights,
-    wOffset,
-    x0,
-    x1,
-    acc,
-  );
+/** The pixels as the row-sum kernel reads them (row-sums.ts). */
+export function rowSamples(p: DisplayPixels): RowSamples {
+  return p.kind === "float" ? { data: p.data } : { words: p.words, table: p.table };
 }

@@ -24,7 +24,7 @@
  *    nearest-neighbour with blending at cell borders).
  */
 
-import type { DisplayPixels } from "./display-pixels.js";
+import { rowSamples, type DisplayPixels } from "./display-pixels.js";
 import { resampleRows } from "./row-sums.js";
 
 export type ResizeFilter = "area" | "bilinear" | "bicubic";
@@ -178,13 +178,5 @@ export function resample(req: ResampleRequest): Float32Array {
     const e = s + (wx.count[i] as number);
     if (e > colHi) colHi = e;
   }
-  const p = req.pixels;
-  return resampleRows(
-    p.kind === "float" ? { data: p.data } : { words: p.words, table: p.table },
-    p.columns,
-    wy,
-    wx,
-    colLo,
-    colHi,
-  );
+  return resampleRows(rowSamples(req.pixels), req.pixels.columns, wy, wx, colLo, colHi);
 }

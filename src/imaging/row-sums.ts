@@ -32,26 +32,21 @@ declare const WebAssembly: {
   Instance: new (module: object, imports: object) => { readonly exports: unknown };
 };
 
+/** sum16 / sum8: weighted rows of a strip of words, each read through the table (row-sums.wat). */
+type LookupRowSum = (
+  src: number,
+  rowBytes: number,
+  rows: number,
+  table: number,
+  weights: number,
+  acc: number,
+  n: number,
+) => void;
+
 interface RowSumsExports {
   readonly memory: WasmMemory;
-  sum16(
-    src: number,
-    rowBytes: number,
-    rows: number,
-    table: number,
-    weights: number,
-    acc: number,
-    n: number,
-  ): void;
-  sum8(
-    src: number,
-    rowBytes: number,
-    rows: number,
-    table: number,
-    weights: number,
-    acc: number,
-    n: number,
-  ): void;
+  sum16: LookupRowSum;
+  sum8: LookupRowSum;
   sumF32(
     src: number,
     rowBytes: number,

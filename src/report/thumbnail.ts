@@ -8,7 +8,8 @@
  * which keeps the image's mean brightness.
  */
 import { RadzError } from "../errors.js";
-import { accumulateRows, mapPixels, type DisplayPixels } from "../imaging/display-pixels.js";
+import { mapPixels, rowSamples, type DisplayPixels } from "../imaging/display-pixels.js";
+import { sumRows } from "../imaging/row-sums.js";
 
 /**
  * A display image as imaging/ decodes it (DecodedImage): values in [0, 1],
@@ -53,6 +54,7 @@ export function thumbnailOf(image: DisplayImage, maxSide = THUMBNAIL_MAX_SIDE): 
   const outColumns = Math.ceil(columns / factor);
   // clamp to [0, 1]; NaN -> 0 (on the display table, not per pixel, for a grayscale frame)
   const pixels = mapPixels(image.pixels, (v) => (v > 0 ? (v < 1 ? v : 1) : 0));
+  const samples = rowSamples(pixels);
   const ones = new Float64Array(factor).fill(1);
   const acc = new Float64Array(columns);
   const out = new Uint8Array(outRows * outColumns);
@@ -60,7 +62,7 @@ export function thumbnailOf(image: DisplayImage, maxSide = THUMBNAIL_MAX_SIDE): 
     const y0 = oy * factor;
     const blockRows = Math.min(factor, rows - y0);
     acc.fill(0);
-    accumulateRows(pixels, y0, blockRows, ones, 0, 0, columns, acc);
+    sumRows(samples, pixels.columns, y0, blockRows, ones, 0, 0, columns, acc);
     for (let ox = 0; ox < outColumns; ox++) {
       const x0 = ox * factor;
       const x1 = Math.min(x0 + factor, columns);

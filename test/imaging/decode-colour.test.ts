@@ -31,6 +31,43 @@ const PIXELS = [
 // (0.299*10 + 0.587*20 + 0.114*30)/255 = (2.99 + 11.74 + 3.42)/255 = 18.15/255
 const EXPECTED = [0.299, 0.587, 0.114, 18.15 / 255];
 
+/**
+ * A 1 x 4 PALETTE COLOR image with 4-entry, 16-bit palettes (black, red,
+ * green, blue) whose first entry is mapped from index `first`.
+ */
+function paletteImage(
+  bits: 8 | 16,
+  first: number,
+  indices: Uint8Array | Uint16Array,
+  transferSyntax?: string,
+): Uint8Array {
+  const descriptor = [4, first, 16];
+  return part10({
+    ...(transferSyntax === undefined ? {} : { transferSyntax }),
+    dataset: {
+      Rows: 1,
+      Columns: 4,
+      SamplesPerPixel: 1,
+      BitsAllocated: bits,
+      BitsStored: bits,
+      HighBit: bits - 1,
+      PhotometricInterpretation: "PALETTE COLOR",
+      RedPaletteColorLookupTableDescriptor: descriptor,
+      GreenPaletteColorLookupTableDescriptor: descriptor,
+      BluePaletteColorLookupTableDescriptor: descriptor,
+      RedPaletteColorLookupTableData: new Uint16Array([0, 65535, 0, 0]).buffer,
+      GreenPaletteColorLookupTableData: new Uint16Array([0, 0, 65535, 0]).buffer,
+      BluePaletteColorLookupTableData: new Uint16Array([0, 0, 0, 65535]).buffer,
+      _vrMap: {
+        RedPaletteColorLookupTableDescriptor: "US",
+        GreenPaletteColorLookupTableDescriptor: "US",
+        BluePaletteColorLookupTableDescriptor: "US",
+      },
+    },
+    pixels: indices,
+  });
+}
+
 describe("imaging/decodeFrame colour", () => {
   it("RGB, Planar Configuration 0 (colour-by-pixel)", () => {
     const f = part10({
@@ -94,29 +131,7 @@ describe("imaging/decodeFrame colour", () => {
 
   it("PALETTE COLOR: luminance of the palette entries", () => {
     // 4-entry palettes, 16 bits: index 0 black, 1 red, 2 green, 3 blue
-    const f = part10({
-      dataset: {
-        Rows: 1,
-        Columns: 4,
-        SamplesPerPixel: 1,
-        BitsAllocated: 8,
-        BitsStored: 8,
-        HighBit: 7,
-        PhotometricInterpretation: "PALETTE COLOR",
-        RedPaletteColorLookupTableDescriptor: [4, 0, 16],
-        GreenPaletteColorLookupTableDescriptor: [4, 0, 16],
-        BluePaletteColorLookupTableDescriptor: [4, 0, 16],
-        RedPaletteColorLookupTableData: new Uint16Array([0, 65535, 0, 0]).buffer,
-        GreenPaletteColorLookupTableData: new Uint16Array([0, 0, 65535, 0]).buffer,
-        BluePaletteColorLookupTableData: new Uint16Array([0, 0, 0, 65535]).buffer,
-        _vrMap: {
-          RedPaletteColorLookupTableDescriptor: "US",
-          GreenPaletteColorLookupTableDescriptor: "US",
-          BluePaletteColorLookupTableDescriptor: "US",
-        },
-      },
-      pixels: new Uint8Array([0, 1, 2, 3]),
-    });
+    const f = paletteImage(8, 0, new Uint8Array([0, 1, 2, 3]));
     expectClose(decodeFrame(parseInstance(f), MAX).data, [0, 0.299, 0.587, 0.114]);
   });
 
@@ -160,34 +175,9 @@ describe("imaging/decodeFrame colour", () => {
     }
 
     it("PALETTE COLOR with 16-bit indices: the same luminance as Little Endian", () => {
+      // indices 256..259: the first entry is mapped from 256 (descriptor's second value)
       const palette = (transferSyntax: string) =>
-        parseInstance(
-          part10({
-            transferSyntax,
-            dataset: {
-              Rows: 1,
-              Columns: 4,
-              SamplesPerPixel: 1,
-              BitsAllocated: 16,
-              BitsStored: 16,
-              HighBit: 15,
-              PhotometricInterpretation: "PALETTE COLOR",
-              RedPaletteColorLookupTableDescriptor: [4, 256, 16],
-              GreenPaletteColorLookupTableDescriptor: [4, 256, 16],
-              BluePaletteColorLookupTableDescriptor: [4, 256, 16],
-              RedPaletteColorLookupTableData: new Uint16Array([0, 65535, 0, 0]).buffer,
-              GreenPaletteColorLookupTableData: new Uint16Array([0, 0, 65535, 0]).buffer,
-              BluePaletteColorLookupTableData: new Uint16Array([0, 0, 0, 65535]).buffer,
-              _vrMap: {
-                RedPaletteColorLookupTableDescriptor: "US",
-                GreenPaletteColorLookupTableDescriptor: "US",
-                BluePaletteColorLookupTableDescriptor: "US",
-              },
-            },
-            // indices 256..259: the first entry is mapped from 256 (descriptor's second value)
-            pixels: new Uint16Array([256, 257, 258, 259]),
-          }),
-        );
+        parseInstance(paletteImage(16, 256, new Uint16Array([256, 257, 258, 259]), transferSyntax));
       const be = decodeFrame(palette(TS.explicitBE), MAX).data;
       expectClose(be, [0, 0.299, 0.587, 0.114]);
       expect(Array.from(be)).to.deep.equal(

@@ -8,17 +8,12 @@
 import { expect } from "chai";
 import { axisWeights, type ResizeFilter } from "../../src/imaging/resample.js";
 import { resampleRows, sumRows, type RowSamples } from "../../src/imaging/row-sums.js";
+import { Prng } from "../../src/synthetic/prng.js";
 
-/** Deterministic pseudo-random numbers (mulberry32). */
+/** Deterministic pseudo-random numbers in [0, 1). */
 function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const prng = new Prng(seed);
+  return () => prng.next();
 }
 
 function reference(
