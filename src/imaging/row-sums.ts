@@ -74,6 +74,8 @@ const PAGE = 65536;
 let kernel: RowSumsExports | undefined;
 /** The table now in the kernel's memory (tables are never modified once built). */
 let loadedTable: Float32Array | undefined;
+/** How many of its entries were loaded (256 for 8-bit words, 65,536 for 16-bit). */
+let loadedEntries = 0;
 
 function rowSumsKernel(): RowSumsExports {
   if (kernel === undefined) {
@@ -131,10 +133,13 @@ function prepared(samples: RowSamples, bytes: number): RowSumsExports {
   const k = rowSumsKernel();
   const have = k.memory.buffer.byteLength;
   if (bytes > have) k.memory.grow(Math.ceil((bytes - have) / PAGE));
-  if ("words" in samples && samples.table !== loadedTable) {
+  if ("words" in samples) {
     const entries = 1 << (8 * samples.words.BYTES_PER_ELEMENT);
-    new Float64Array(k.memory.buffer, 0, entries).set(samples.table.subarray(0, entries));
-    loadedTable = samples.table;
+    if (samples.table !== loadedTable || entries > loadedEntries) {
+      new Float64Array(k.memory.buffer, 0, entries).set(samples.table.subarray(0, entries));
+      loadedTable = samples.table;
+      loadedEntries = entries;
+    }
   }
   return k;
 }

@@ -177,6 +177,22 @@ describe("imaging/row-sums", () => {
     }
   });
 
+  it("loads a whole table met first with 8-bit words when 16-bit words use it next", () => {
+    const table = Float32Array.from({ length: 65536 }, (_, i) => i / 65536);
+    const words8 = Uint8Array.from([1, 2, 3]);
+    const words16 = Uint16Array.from([300, 40000, 65535]);
+    for (const s of [
+      { words: words8, table },
+      { words: words16, table },
+    ]) {
+      const want = new Float64Array(3);
+      const got = new Float64Array(3);
+      reference(s, 3, 0, 1, [1], 0, 0, 3, want);
+      sumRows(s, 3, 0, 1, [1], 0, 0, 3, got);
+      expect([...got]).to.deep.equal([...want]);
+    }
+  });
+
   it("grows its memory for a strip larger than the first page, and stays exact", () => {
     const columns = 70_000; // 9 rows x 70,000 float32 = 2.5 MB, far over one 64 KiB page
     const samples = source("f32", 9, columns, 3);
