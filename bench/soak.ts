@@ -8,7 +8,7 @@
  * exactly one SR.
  *
  *   npm run bench:soak -- [--count 1000] [--warmup 100] [--size 128] [--window 6]
- *                         [--concurrency 4] [--out bench-output/soak.json]
+ *                         [--concurrency 4] [--smaps-every 30] [--out bench-output/soak.json]
  *
  * The service first processes --warmup studies (JIT, allocator and cache
  * high-water marks, SQLite's page cache); the RSS comparison is over the
@@ -40,6 +40,8 @@ interface Args {
   out: string;
   /** Studies processed before the measured run (not counted in the RSS comparison). */
   warmup: number;
+  /** Seconds between reads of the service's /proc/PID/smaps (0: never). */
+  smapsEvery: number;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -50,12 +52,18 @@ function parseArgs(argv: readonly string[]): Args {
     concurrency: 4,
     out: "bench-output/soak.json",
     warmup: 100,
+    smapsEvery: 30,
   };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = argv[i + 1];
     if (k === "--out" && v) {
       args.out = v;
+      i++;
+    } else if (k === "--smaps-every" && v !== undefined) {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) throw new Error(`${k} needs a non-negative integer`);
+      args.smapsEvery = n;
       i++;
     } else if (k?.startsWith("--") && v !== undefined && k.slice(2) in args) {
       const n = Number(v);
@@ -128,6 +136,7 @@ const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const mallocArenaMax = process.env.MALLOC_ARENA_MAX ?? "2";
+  const mallocMmapThreshold = process.env.MALLOC_MMAP_THRESHOLD_ ?? "131072";
   const work = mkdtempSync(join(os.tmpdir(), "radz-soak-"));
   const orthanc = await startLocalOrthanc({ stableAgeSeconds: 1 });
   const dbPath = join(work, "radz.sqlite");
@@ -149,14 +158,18 @@ async function main(): Promise<void> {
         log: { level: "warn" },
       }),
     );
-    // glibc malloc arenas capped as deploy/radz.service does (docs/deploy.md,
-    // "Memory"); MALLOC_ARENA_MAX in the environment overrides it.
+    // glibc malloc settings as deploy/radz.service has them (docs/deploy.md,
+    // "Memory"); MALLOC_ARENA_MAX / MALLOC_MMAP_THRESHOLD_ in the environment override them.
     child = spawn(
       process.execPath,
       ["--import", "tsx", "src/cli/main.ts", "serve", "--config", configFile],
       {
         stdio: ["ignore", "ignore", "inherit"],
-        env: { ...process.env, MALLOC_ARENA_MAX: mallocArenaMax },
+        env: {
+          ...process.env,
+          MALLOC_ARENA_MAX: mallocArenaMax,
+          MALLOC_MMAP_THRESHOLD_: mallocMmapThreshold,
+        },
       },
     );
     const pid = child.pid!;
@@ -210,10 +223,15 @@ async function main(): Promise<void> {
       peak = Math.max(peak, m.hwm);
       samples.push({ at: Date.now(), finished: finished(), rss: m.rss, load1: os.loadavg()[0]! });
     }, 1_000);
-    const mapSampler = setInterval(() => {
-      const m = smapsOf(pid);
-      if (m) maps.push({ finished: finished(), map: m });
-    }, 5_000);
+    // Reading smaps walks the service's page tables under its memory-map lock:
+    // not too often, or it shows in the latency it measures.
+    const mapSampler =
+      args.smapsEvery > 0
+        ? setInterval(() => {
+            const m = smapsOf(pid);
+            if (m) maps.push({ finished: finished(), map: m });
+          }, args.smapsEvery * 1_000)
+        : undefined;
 
     const studyUids: string[] = [];
     const t0 = Date.now();
@@ -240,7 +258,7 @@ async function main(): Promise<void> {
     }
     clearInterval(sampler);
     clearInterval(heapSampler);
-    clearInterval(mapSampler);
+    if (mapSampler) clearInterval(mapSampler);
 
     const rows = db
       .prepare("SELECT state, created_at, finished_at FROM jobs ORDER BY finished_at")
@@ -361,6 +379,7 @@ async function main(): Promise<void> {
         cores: cpus.length,
         memoryGiB: Number((os.totalmem() / 2 ** 30).toFixed(1)),
         mallocArenaMax,
+        mallocMmapThreshold,
         node: process.version,
         orthanc: "1.10.1 (local, StableAge 1 s)",
         // Other work on the machine inflates times: the 1-minute load average during the run.
