@@ -31,13 +31,22 @@ export function registerServeCommand(program: Command): void {
 
 /**
  * On Linux (glibc), without MALLOC_ARENA_MAX every thread that allocates gets
- * its own malloc arena (up to 8 per core), and RSS creeps up over a long run
- * as they fragment (docs/deploy.md, "Memory"). deploy/radz.service sets it;
- * a service started some other way is told once, at start.
+ * its own malloc arena (up to 8 per core), and without a fixed
+ * MALLOC_MMAP_THRESHOLD_ image-sized buffers end up in the main heap and
+ * fragment it: RSS wanders or creeps up over a long run (docs/deploy.md,
+ * "Memory"). deploy/radz.service sets both; a service started some other way
+ * is told once, at start, which are missing.
  */
 export function mallocArenaAdvice(platform: string, env: NodeJS.ProcessEnv): string | null {
-  if (platform !== "linux" || (env.MALLOC_ARENA_MAX ?? "") !== "") return null;
-  return "MALLOC_ARENA_MAX is not set: set MALLOC_ARENA_MAX=2 in the service's environment (as deploy/radz.service does) so memory stays flat over months (docs/deploy.md, Memory)";
+  if (platform !== "linux") return null;
+  const missing = [
+    ["MALLOC_ARENA_MAX", "2"],
+    ["MALLOC_MMAP_THRESHOLD_", "131072"],
+  ].filter(([name]) => (env[name as string] ?? "") === "");
+  if (missing.length === 0) return null;
+  const names = missing.map(([name]) => name).join(" and ");
+  const settings = missing.map(([name, value]) => `${name}=${value}`).join(" ");
+  return `${names} ${missing.length === 1 ? "is" : "are"} not set: set ${settings} in the service's environment (as deploy/radz.service does) so memory stays flat over months (docs/deploy.md, Memory)`;
 }
 
 /**
