@@ -162,7 +162,10 @@ export interface NativeFrame {
   readonly encodedBuffer: Uint8Array;
 }
 
-/** What a dcmjs-codecs decoder hands back: the image it decoded and its samples (a copy). */
+/**
+ * What a dcmjs-codecs decoder hands back: the image it decoded and its
+ * samples, copied out of the WebAssembly memory into the bytes `into` gave.
+ */
 export interface NativeDecodedFrame {
   readonly width: number;
   readonly height: number;
@@ -187,27 +190,59 @@ export interface NativeDecodedFrame {
  * module stays usable afterwards (see loadNativeCodecs).
  */
 export interface NativeCodecsModule {
-  /** RLE Lossless: native little-endian samples, colour-by-pixel. */
-  decodeRle(frame: NativeFrame): NativeDecodedFrame;
+  /**
+   * RLE Lossless: native little-endian samples, colour-by-pixel. `into(n)`
+   * gives the n bytes the samples are copied to (default: a new buffer).
+   */
+  decodeRle(frame: NativeFrame, into?: (n: number) => Uint8Array): NativeDecodedFrame;
   /**
    * DCT (8/12-bit) and lossless (2..16-bit) JPEG; the IJG decoder is chosen by
    * the codestream's precision. convertColorspaceToRgb: YCbCr comes back RGB.
    */
-  decodeJpeg(frame: NativeFrame, convertColorspaceToRgb: boolean): NativeDecodedFrame;
+  decodeJpeg(
+    frame: NativeFrame,
+    convertColorspaceToRgb: boolean,
+    into?: (n: number) => Uint8Array,
+  ): NativeDecodedFrame;
 }
 
 /**
  * What dcmjs-codecs 0.0.8 keeps of its WebAssembly instance
  * (NativeCodecs.wasmApi, not in its declarations): the exports, named
- * "wasm" + export name. Used only to clean up after a failed call.
+ * "wasm" + export name. Used to read a decoded frame straight out of the
+ * WebAssembly memory (the package's own wrapper copies it into a new buffer
+ * first) and to clean up after a failed call.
  */
 interface NativeWasmApi {
+  /** The instance's memory (a WebAssembly.Memory; only its buffer is read). */
+  wasmMemory: { readonly buffer: ArrayBuffer };
   wasmCreateCodecsContext: () => number;
   wasmReleaseCodecsContext: (handle: number) => void;
   wasmCreateDecoderParameters: () => number;
   wasmReleaseDecoderParameters: (handle: number) => void;
+  wasmDecodeRle: (context: number, parameters: number) => void;
+  wasmDecodeJpeg: (context: number, parameters: number) => void;
+  wasmGetDecodedBuffer: (context: number) => number;
+  wasmGetDecodedBufferSize: (context: number) => number;
+  wasmGetColumns: (context: number) => number;
+  wasmGetRows: (context: number) => number;
+  wasmGetBitsAllocated: (context: number) => number;
+  wasmGetBitsStored: (context: number) => number;
+  wasmGetSamplesPerPixel: (context: number) => number;
+  wasmGetPlanarConfiguration: (context: number) => number;
+  wasmGetPhotometricInterpretation: (context: number) => number;
   wasmemscripten_stack_get_current: () => number;
   wasm_emscripten_stack_restore: (stackPointer: number) => void;
+}
+
+/**
+ * NativeCodecs' own steps around a decode (0.0.8, not in its declarations):
+ * a context holding a copy of the encoded frame, and the decoder parameters.
+ */
+interface NativeCodecsSteps {
+  _createDecoderContext(context: DcmjsCodecs.Context): number;
+  _createDecoderParameters(parameters?: { convertColorspaceToRgb?: boolean }): number;
+  _releaseDecoderParameters(handle: number): void;
 }
 
 type DcmjsCodecsPackage = typeof DcmjsCodecs;
@@ -295,29 +330,86 @@ export async function loadNativeCodecs(): Promise<NativeCodecsModule> {
   // Also when another caller initialised the package first: the messages are needed.
   (native as unknown as { logCodecsInfo: boolean }).logCodecsInfo = true;
   const api = (native as unknown as { wasmApi?: Partial<NativeWasmApi> }).wasmApi;
-  const needed: ReadonlyArray<keyof NativeWasmApi> = [
+  const needed: ReadonlyArray<Exclude<keyof NativeWasmApi, "wasmMemory">> = [
     "wasmCreateCodecsContext",
     "wasmReleaseCodecsContext",
     "wasmCreateDecoderParameters",
     "wasmReleaseDecoderParameters",
+    "wasmDecodeRle",
+    "wasmDecodeJpeg",
+    "wasmGetDecodedBuffer",
+    "wasmGetDecodedBufferSize",
+    "wasmGetColumns",
+    "wasmGetRows",
+    "wasmGetBitsAllocated",
+    "wasmGetBitsStored",
+    "wasmGetSamplesPerPixel",
+    "wasmGetPlanarConfiguration",
+    "wasmGetPhotometricInterpretation",
     "wasmemscripten_stack_get_current",
     "wasm_emscripten_stack_restore",
   ];
-  const missing = needed.filter((k) => typeof api?.[k] !== "function");
+  const steps = native as unknown as Partial<NativeCodecsSteps>;
+  const missing: string[] = needed.filter((k) => typeof api?.[k] !== "function");
+  if (!(api?.wasmMemory?.buffer instanceof ArrayBuffer)) missing.push("wasmMemory");
+  for (const k of [
+    "_createDecoderContext",
+    "_createDecoderParameters",
+    "_releaseDecoderParameters",
+  ] as const) {
+    if (typeof steps[k] !== "function") missing.push(`NativeCodecs.${k}`);
+  }
   if (api === undefined || missing.length > 0) {
     throw new Error(
       `dcmjs-codecs ${pkg.version}: NativeCodecs.wasmApi lacks ${missing.join(", ")} (written for 0.0.8)`,
     );
   }
   const w = api as NativeWasmApi;
+  const step = steps as NativeCodecsSteps;
   const live = trackHandles(w);
+  const photometrics = Object.values<string>(pkg.constants.PhotometricInterpretation);
+  const fresh = (n: number) => new Uint8Array(n);
 
-  function guarded(call: () => DcmjsCodecs.Context): NativeDecodedFrame {
+  /**
+   * NativeCodecs.decodeRle / decodeJpeg step by step, except that the
+   * decoded samples are copied from the WebAssembly memory once, into the
+   * bytes `into` gives, instead of into a new buffer the package allocates.
+   */
+  function decode(
+    kind: "wasmDecodeRle" | "wasmDecodeJpeg",
+    frame: NativeFrame,
+    parameters: { convertColorspaceToRgb?: boolean },
+    into: (n: number) => Uint8Array,
+  ): NativeDecodedFrame {
+    return guarded(() => {
+      const context = step._createDecoderContext(new pkg.Context(frame));
+      const params = step._createDecoderParameters(parameters);
+      w[kind](context, params);
+      step._releaseDecoderParameters(params);
+      const size = w.wasmGetDecodedBufferSize(context);
+      const decoded = into(size);
+      decoded.set(new Uint8Array(w.wasmMemory.buffer, w.wasmGetDecodedBuffer(context), size));
+      const out = {
+        width: w.wasmGetColumns(context),
+        height: w.wasmGetRows(context),
+        bitsAllocated: w.wasmGetBitsAllocated(context),
+        bitsStored: w.wasmGetBitsStored(context),
+        samplesPerPixel: w.wasmGetSamplesPerPixel(context),
+        planarConfiguration: w.wasmGetPlanarConfiguration(context),
+        photometricInterpretation: photometrics[w.wasmGetPhotometricInterpretation(context)],
+        decoded,
+      };
+      w.wasmReleaseCodecsContext(context);
+      return out;
+    });
+  }
+
+  function guarded(call: () => Omit<NativeDecodedFrame, "messages">): NativeDecodedFrame {
     const stackPointer = w.wasmemscripten_stack_get_current();
     messages.length = 0;
     live.contexts.clear();
     live.parameters.clear();
-    let out: DcmjsCodecs.Context;
+    let out: Omit<NativeDecodedFrame, "messages">;
     try {
       out = call();
     } catch (err) {
@@ -330,22 +422,12 @@ export async function loadNativeCodecs(): Promise<NativeCodecsModule> {
       }
       throw err;
     }
-    return {
-      width: out.getWidth() ?? 0,
-      height: out.getHeight() ?? 0,
-      bitsAllocated: out.getBitsAllocated() ?? 0,
-      bitsStored: out.getBitsStored() ?? 0,
-      samplesPerPixel: out.getSamplesPerPixel() ?? 0,
-      planarConfiguration: out.getPlanarConfiguration() ?? 0,
-      photometricInterpretation: out.getPhotometricInterpretation(),
-      decoded: out.getDecodedBuffer() ?? new Uint8Array(0),
-      messages: messages.splice(0),
-    };
+    return { ...out, messages: messages.splice(0) };
   }
 
   return {
-    decodeRle: (frame) => guarded(() => native.decodeRle(new pkg.Context(frame))),
-    decodeJpeg: (frame, convertColorspaceToRgb) =>
-      guarded(() => native.decodeJpeg(new pkg.Context(frame), { convertColorspaceToRgb })),
+    decodeRle: (frame, into = fresh) => decode("wasmDecodeRle", frame, {}, into),
+    decodeJpeg: (frame, convertColorspaceToRgb, into = fresh) =>
+      decode("wasmDecodeJpeg", frame, { convertColorspaceToRgb }, into),
   };
 }

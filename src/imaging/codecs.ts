@@ -36,6 +36,7 @@ import {
 } from "./codec-modules.js";
 import { readJ2kSize, readJpegFrameHeader, type CodestreamHeader } from "./codestream-header.js";
 import { encapsulatedFrame } from "./encapsulated.js";
+import { outputBytes } from "./frame-scratch.js";
 import type { DecodedFrameBytes, FrameDecoder, FrameRequest } from "./frame-request.js";
 import { CODEC_ONLY_PHOTOMETRICS, nativeFrameBytes, Photometric } from "./pixel-module.js";
 import { TransferSyntaxUid } from "./transfer-syntax.js";
@@ -67,7 +68,7 @@ function errorText(err: unknown): string {
   return "the codec raised an exception";
 }
 
-/** Copy in, decode, copy out, always delete the decoder. */
+/** Copy in, decode, copy out (into the request's scratch when it has one), always delete the decoder. */
 function runWasm<D extends WasmDecoder, X>(
   codec: string,
   req: FrameRequest,
@@ -80,7 +81,9 @@ function runWasm<D extends WasmDecoder, X>(
     decoder.decode();
     const info = decoder.getFrameInfo();
     const x = extra(decoder);
-    const bytes = decoder.getDecodedBuffer().slice();
+    const decoded = decoder.getDecodedBuffer();
+    const bytes = outputBytes(req.scratch, decoded.byteLength);
+    bytes.set(decoded);
     return { bytes, info, extra: x };
   } catch (err) {
     throw codecError(codec, req, `decoding failed (${errorText(err)})`);
@@ -342,7 +345,7 @@ function decodeJpegWithDcmtk(
   const out = runNative(
     DCMTK_JPEG,
     req,
-    (c) => c.dcmtk.decodeJpeg(frame, p.samplesPerPixel === 3),
+    (c) => c.dcmtk.decodeJpeg(frame, p.samplesPerPixel === 3, (n) => outputBytes(req.scratch, n)),
     frame.bitsAllocated,
   );
   const corrupt = corruptJpegWarning(out.messages);
@@ -595,7 +598,9 @@ export const rleDecoder: FrameDecoder = {
   decode(req: FrameRequest): DecodedFrameBytes {
     const input = frameBytes(req);
     checkRleFrame(req, input);
-    const out = runNative(RLE_CODEC, req, (c) => c.dcmtk.decodeRle(nativeFrame(req, input)));
+    const out = runNative(RLE_CODEC, req, (c) =>
+      c.dcmtk.decodeRle(nativeFrame(req, input), (n) => outputBytes(req.scratch, n)),
+    );
     return nativeResult(req, out);
   },
 };

@@ -6,6 +6,7 @@
 import { renderColour } from "./colour.js";
 import { floatPixels, lookupPixels, materialise, type DisplayPixels } from "./display-pixels.js";
 import type { FrameDecoderRegistry } from "./frame-decoder.js";
+import type { FrameScratch } from "./frame-scratch.js";
 import { renderGrayscale, type VoiSource } from "./grayscale.js";
 import type { DicomInstance } from "./instance.js";
 import { Photometric } from "./pixel-module.js";
@@ -41,6 +42,12 @@ export interface DecodeFrameOptions {
   maxPixels: number;
   /** Frame decoders (default: DEFAULT_FRAME_DECODERS; compressed syntaxes need initCodecs() first). */
   decoders?: FrameDecoderRegistry;
+  /**
+   * Reusable memory for the decoded samples of compressed frames
+   * (frame-scratch.ts). The image returned is then valid only until the next
+   * decodeFrame with the same scratch.
+   */
+  scratch?: FrameScratch;
 }
 
 export function decodeFrame(instance: DicomInstance, opts: DecodeFrameOptions): DecodedImage {
@@ -48,6 +55,7 @@ export function decodeFrame(instance: DicomInstance, opts: DecodeFrameOptions): 
   const { pixel, words } = loadRawFrame(instance, frame, {
     maxPixels: opts.maxPixels,
     ...(opts.decoders === undefined ? {} : { decoders: opts.decoders }),
+    ...(opts.scratch === undefined ? {} : { scratch: opts.scratch }),
   });
   const byteOrder = transferSyntaxInfo(instance.transferSyntaxUid)?.byteOrder ?? "little";
   const base = {

@@ -41,6 +41,20 @@ export interface WalkResult {
    * inflated dataset for the deflated syntax.
    */
   pixelData?: { start: number; end: number; lengthAt: number };
+  /**
+   * The top-level Pixel Data element when it is encapsulated (undefined
+   * length, PS3.5 A.4): [start, end) of the whole element, from its tag to the
+   * end of its Sequence Delimitation Item, its VR (undefined in implicit VR),
+   * and the [start, end) value range of each item: the Basic Offset Table
+   * first, then the fragments. Offsets count from the start of the file; not
+   * set for the deflated syntax.
+   */
+  encapsulatedPixelData?: {
+    start: number;
+    end: number;
+    vr: string | undefined;
+    items: { start: number; end: number }[];
+  };
   problem: WalkProblem | undefined;
 }
 
@@ -99,6 +113,8 @@ class Walker {
   private readonly view: DataView;
   /** Top-level UN elements of undefined length: [start, end) offsets within `bytes`. */
   readonly undefinedLengthUn: { start: number; end: number }[] = [];
+  /** Top-level encapsulated Pixel Data (offsets within `bytes`; WalkResult.encapsulatedPixelData). */
+  encapsulatedPixelData: WalkResult["encapsulatedPixelData"];
   private elements = 0;
   private fragmentCount = 0;
   constructor(
@@ -194,8 +210,19 @@ class Walker {
         if (!isSequence) this.fail(off, tagHex, `undefined length on VR ${vr ?? "?"}`);
         // UN with undefined length holds a sequence encoded in Implicit VR Little Endian (PS3.5 6.2.2).
         const itemSyntax = vr === "UN" ? { explicit: false, little: true } : syntax;
-        const after = this.items(valueStart, end, itemSyntax, depth + 1, isPixelData, tagHex, true);
+        const items = isPixelData && depth === 0 ? [] : undefined;
+        const after = this.items(
+          valueStart,
+          end,
+          itemSyntax,
+          depth + 1,
+          isPixelData,
+          tagHex,
+          true,
+          items,
+        );
         if (vr === "UN" && depth === 0) this.undefinedLengthUn.push({ start: off, end: after });
+        if (items !== undefined) this.encapsulatedPixelData = { start: off, end: after, vr, items };
         off = after;
         continue;
       }
@@ -217,7 +244,10 @@ class Walker {
     return [off, count];
   }
 
-  /** Items of a sequence (or encapsulated pixel data fragments) from `start`. Returns offset after. */
+  /**
+   * Items of a sequence (or encapsulated pixel data fragments) from `start`.
+   * Returns offset after. `collect` receives each item's value range.
+   */
   private items(
     start: number,
     end: number,
@@ -226,6 +256,7 @@ class Walker {
     fragments: boolean,
     parentTag: string,
     undefinedLength: boolean,
+    collect?: { start: number; end: number }[],
   ): number {
     let off = start;
     const definedEnd = end;
@@ -264,6 +295,7 @@ class Walker {
         if (after !== valueStart + length)
           this.fail(off, parentTag, "item content overruns the item length");
       }
+      collect?.push({ start: valueStart, end: valueStart + length });
       off = valueStart + length;
     }
     if (undefinedLength)
@@ -366,12 +398,20 @@ export function walkPart10(
       base === 0
         ? []
         : walker.undefinedLengthUn.map((r) => ({ start: r.start + base, end: r.end + base }));
+    const e = base === 0 ? undefined : walker.encapsulatedPixelData;
+    const encapsulatedPixelData = e && {
+      start: e.start + base,
+      end: e.end + base,
+      vr: e.vr,
+      items: e.items.map((r) => ({ start: r.start + base, end: r.end + base })),
+    };
     return {
       transferSyntaxUid,
       datasetOffset,
       topLevelElements: count,
       undefinedLengthUn,
       ...(pixelData === undefined ? {} : { pixelData }),
+      ...(encapsulatedPixelData === undefined ? {} : { encapsulatedPixelData }),
       problem: undefined,
     };
   } catch (err) {

@@ -4,6 +4,7 @@
  * here so that neither imports the other's module for its types).
  */
 import type { NaturalizedDataset } from "./dataset.js";
+import type { FrameScratch } from "./frame-scratch.js";
 import type { Photometric, PixelModule } from "./pixel-module.js";
 import type { ByteOrder } from "./transfer-syntax.js";
 
@@ -24,6 +25,8 @@ export interface FrameRequest {
   readonly frame: number;
   /** The whole dataset, for attributes a codec needs (e.g. the Extended Offset Table). */
   readonly dataset: NaturalizedDataset;
+  /** Where a codec puts its output instead of a fresh buffer (frame-scratch.ts); absent: fresh. */
+  readonly scratch?: FrameScratch;
 }
 
 export interface DecodedFrameBytes {

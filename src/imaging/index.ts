@@ -4,6 +4,7 @@
  */
 export { parseInstance, type DicomInstance, type ParseLimits } from "./instance.js";
 export { decodeFrame, type DecodedImage, type DecodeFrameOptions } from "./decode-frame.js";
+export { FrameScratch } from "./frame-scratch.js";
 export { floatPixels, lookupPixels, type DisplayPixels } from "./display-pixels.js";
 export { readStoredValues, type StoredFrame } from "./stored-values.js";
 export type { FrameOptions } from "./raw-frame.js";

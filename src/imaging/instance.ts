@@ -17,7 +17,7 @@
  */
 import zlib from "node:zlib";
 import { RadzError } from "../errors.js";
-import { getString, type NaturalizedDataset } from "./dataset.js";
+import { concatBytes, getString, type NaturalizedDataset } from "./dataset.js";
 import { dcmjs, type DcmjsDicomDict } from "./dcmjs-binding.js";
 import { formatWalkProblem, LONG_VRS, walkPart10 } from "./element-walker.js";
 import { Tag, tagLabel, type TagKeyword } from "./tags.js";
@@ -198,6 +198,49 @@ function asExplicitLittleEndian(
   return out;
 }
 
+/**
+ * Encapsulated Pixel Data as views of `bytes`, in the shape dcmjs gives it
+ * (FrameRequest.pixelData): with an empty Basic Offset Table one chunk per
+ * fragment; with entries, one chunk per entry holding the fragments from it
+ * to the next entry (joined; a view when it is one fragment). An entry must
+ * point at a fragment's item tag, counted from the first fragment's (PS3.5
+ * A.4), and the entries must increase; dcmjs refuses anything else and so
+ * does this (DICOM_PARSE_ERROR). `items`: the value ranges of the Basic
+ * Offset Table and the fragments, as the walker found them.
+ */
+function encapsulatedChunks(
+  bytes: Uint8Array,
+  items: readonly { start: number; end: number }[],
+): Uint8Array[] {
+  const [table, ...fragments] = items;
+  const views = fragments.map((f) => bytes.subarray(f.start, f.end));
+  if (table === undefined || table.end === table.start) return views;
+  const tableBytes = table.end - table.start;
+  if (tableBytes % 4 !== 0) {
+    throw parseError(`the Basic Offset Table has ${tableBytes} bytes, not a multiple of 4`);
+  }
+  // Fragment index by the offset of its item tag from the first fragment's.
+  const first = fragments[0]?.start ?? 0;
+  const byItemTag = new Map<number, number>();
+  fragments.forEach((f, i) => byItemTag.set(f.start - first, i));
+  const view = new DataView(bytes.buffer, bytes.byteOffset + table.start, tableBytes);
+  const starts: number[] = [];
+  for (let e = 0; e < tableBytes / 4; e++) {
+    const index = byItemTag.get(view.getUint32(4 * e, true));
+    if (index === undefined) {
+      throw parseError(`Basic Offset Table entry ${e} does not point at a fragment of Pixel Data`);
+    }
+    if (starts.length > 0 && index <= (starts[starts.length - 1] as number)) {
+      throw parseError(`Basic Offset Table entries do not increase at entry ${e}`);
+    }
+    starts.push(index);
+  }
+  return starts.map((from, e) => {
+    const to = e + 1 < starts.length ? (starts[e + 1] as number) : views.length;
+    return to - from === 1 ? (views[from] as Uint8Array) : concatBytes(views.slice(from, to));
+  });
+}
+
 /** Parses a DICOM Part-10 file. */
 export function parseInstance(bytes: Uint8Array, limits: ParseLimits = {}): DicomInstance {
   const maxBytes = limits.maxBytes ?? Number.POSITIVE_INFINITY;
@@ -244,29 +287,37 @@ export function parseInstance(bytes: Uint8Array, limits: ParseLimits = {}): Dico
     throw parseError(formatWalkProblem(walk.problem), { offset: walk.problem.offset });
   }
 
-  // Native Pixel Data is not given to dcmjs, which would copy it (10 MB for a
+  // Pixel Data is not given to dcmjs, which would copy it (10 MB for a
   // radiograph, and as much again to collect): dcmjs reads the file with the
-  // value cut out, and Pixel Data is a view of the caller's bytes.
-  const native =
-    walk.transferSyntaxUid !== undefined &&
-    transferSyntaxInfo(walk.transferSyntaxUid)?.encapsulated === false;
+  // native value, or the whole encapsulated element, cut out, and Pixel Data
+  // is views of the caller's bytes in the shape dcmjs would give it.
+  const encapsulation =
+    walk.transferSyntaxUid === undefined ? undefined : transferSyntaxInfo(walk.transferSyntaxUid);
   const source = inflated ?? bytes;
-  const cut = native && walk.pixelData !== undefined ? walk.pixelData : undefined;
-  const dcmjsInput = cut === undefined ? source : withoutPixelValue(source, cut);
+  const nativeCut = encapsulation && !encapsulation.encapsulated ? walk.pixelData : undefined;
+  const encapsulated = encapsulation?.encapsulated ? walk.encapsulatedPixelData : undefined;
+  const cut = nativeCut ?? encapsulated;
+  const dcmjsInput =
+    nativeCut !== undefined
+      ? withoutPixelValue(source, nativeCut)
+      : encapsulated !== undefined
+        ? withoutRanges(source, [encapsulated])
+        : source;
   const cutLength = cut === undefined ? 0 : cut.end - cut.start;
   const undefinedLengthUn = walk.undefinedLengthUn.map((r) =>
     cut !== undefined && r.start >= cut.end
       ? { start: r.start - cutLength, end: r.end - cutLength }
       : r,
   );
+  const topLevelElements = walk.topLevelElements - (encapsulated === undefined ? 0 : 1);
   // Deflated: dcmjs is given the dataset zlib already inflated for the walker
   // (its own inflate is pure JavaScript and several times slower).
   const file =
     inflated === undefined
-      ? readDataset(dcmjsInput, walk.topLevelElements, undefinedLengthUn)
+      ? readDataset(dcmjsInput, topLevelElements, undefinedLengthUn)
       : readDataset(
           asExplicitLittleEndian(bytes, walk.datasetOffset, dcmjsInput),
-          walk.topLevelElements,
+          topLevelElements,
           [],
         );
 
@@ -277,7 +328,16 @@ export function parseInstance(bytes: Uint8Array, limits: ParseLimits = {}): Dico
     throw parseError(`the dataset could not be naturalized (${errorName(err)})`);
   }
   // The shape dcmjs gives native Pixel Data: a list of one buffer.
-  if (cut !== undefined) dataset.PixelData = [source.subarray(cut.start, cut.end)];
+  if (nativeCut !== undefined)
+    dataset.PixelData = [source.subarray(nativeCut.start, nativeCut.end)];
+  if (encapsulated !== undefined) {
+    dataset.PixelData = encapsulatedChunks(source, encapsulated.items);
+    if (encapsulated.vr !== undefined) {
+      const vrMap = (dataset["_vrMap"] ?? {}) as Record<string, string>;
+      vrMap["PixelData"] = encapsulated.vr;
+      dataset["_vrMap"] = vrMap;
+    }
+  }
 
   const tsValue = file.meta[Tag.TransferSyntaxUID]?.Value?.[0];
   const transferSyntaxUid =

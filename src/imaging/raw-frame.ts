@@ -6,6 +6,7 @@
 import { RadzError } from "../errors.js";
 import { getBinary, getVr } from "./dataset.js";
 import { DEFAULT_FRAME_DECODERS, type FrameDecoderRegistry } from "./frame-decoder.js";
+import type { FrameScratch } from "./frame-scratch.js";
 import type { DicomInstance } from "./instance.js";
 import {
   Photometric,
@@ -23,6 +24,8 @@ export interface FrameOptions {
   maxPixels?: number;
   /** Frame decoders to use (default: DEFAULT_FRAME_DECODERS, all built-in syntaxes). */
   decoders?: FrameDecoderRegistry;
+  /** Reusable memory for a codec's output (frame-scratch.ts: what it returns lives until the next decode). */
+  scratch?: FrameScratch;
 }
 
 export interface RawFrame {
@@ -83,6 +86,7 @@ export function loadRawFrame(
     pixel,
     frame,
     dataset: ds,
+    ...(opts.scratch === undefined ? {} : { scratch: opts.scratch }),
   });
   const photometric = decoded.photometricInterpretation ?? pixel.photometricInterpretation;
   if (!isNativePhotometric(photometric)) {

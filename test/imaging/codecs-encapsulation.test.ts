@@ -10,6 +10,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { RadzError, type ErrorCode } from "../../src/errors.js";
+import { dcmjs } from "../../src/imaging/dcmjs-binding.js";
 import {
   decodeFrame,
   encapsulatedFrame,
@@ -200,11 +201,74 @@ describe("imaging codecs: broken compressed input -> typed errors", function () 
     expectCode(() => parseInstance(f), "DICOM_PARSE_ERROR");
   });
 
+  describe("Pixel Data is views of the caller's bytes, as dcmjs itself would read it", () => {
+    /** dcmjs' own read of the whole file (it copies Pixel Data), naturalized. */
+    function dcmjsRead(file: Uint8Array): Record<string, unknown> {
+      const dict = dcmjs.data.DicomMessage.readFile(file.slice().buffer, {
+        ignoreErrors: false,
+        untilTag: null,
+        includeUntilTagValue: false,
+        noCopy: false,
+        forceStoreRaw: false,
+      });
+      return dcmjs.data.DicomMetaDictionary.naturalizeDataset(dict.dict);
+    }
+    const bytesOf = (chunks: readonly (ArrayBuffer | Uint8Array)[]) =>
+      chunks.map((c) => Array.from(c instanceof Uint8Array ? c : new Uint8Array(c)));
+    const frag = (n: number, seed: number) =>
+      Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff);
+    const cases: Array<[string, Uint8Array[], number[] | undefined]> = [
+      ["one fragment, empty Basic Offset Table", [frag(40, 1)], undefined],
+      [
+        "three fragments, empty Basic Offset Table",
+        [frag(10, 2), frag(12, 3), frag(6, 4)],
+        undefined,
+      ],
+      [
+        "a Basic Offset Table over 3 frames of 1, 2 and 1 fragments",
+        [frag(10, 5), frag(12, 6), frag(6, 7), frag(8, 8)],
+        [0, 18, 52],
+      ],
+    ];
+    for (const [what, fragments, basicOffsets] of cases) {
+      it(what, () => {
+        const file = encapsulatedFile(
+          JLS,
+          { ...datasetOf(U12x3), PatientName: "Secret" },
+          fragments,
+          {
+            ...(basicOffsets === undefined ? {} : { basicOffsets }),
+          },
+        );
+        const bytes = new Uint8Array(file); // exactly the file
+        const inst = parseInstance(bytes);
+        const ours = inst.dataset as Record<string, unknown>;
+        const theirs = dcmjsRead(file);
+        const pd = ours["PixelData"] as Uint8Array[];
+        expect(bytesOf(pd)).to.deep.equal(bytesOf(theirs["PixelData"] as ArrayBuffer[]));
+        for (const chunk of pd) {
+          if (chunk.byteLength === fragments[0]!.byteLength || basicOffsets === undefined)
+            expect(chunk.buffer, "a view of the caller's buffer").to.equal(bytes.buffer);
+        }
+        const rest = (d: Record<string, unknown>) =>
+          Object.fromEntries(Object.entries(d).filter(([k]) => k !== "PixelData"));
+        expect(rest(ours)).to.deep.equal(rest(theirs));
+      });
+    }
+  });
+
   it("a Basic Offset Table that does not point at items -> DICOM_PARSE_ERROR", () => {
     const f = encapsulatedFile(JLS, datasetOf(U12x3), [frameA, frameA, frameA], {
       basicOffsets: [0, 3, 12],
     });
     expectCode(() => parseInstance(f), "DICOM_PARSE_ERROR");
+    const [a, b] = fragmentOffsets([frameA, frameA, frameA]).slice(1);
+    const backwards = encapsulatedFile(JLS, datasetOf(U12x3), [frameA, frameA, frameA], {
+      basicOffsets: [0, b!, a!],
+    });
+    expect(expectCode(() => parseInstance(backwards), "DICOM_PARSE_ERROR").message).to.include(
+      "do not increase",
+    );
   });
 
   it("a compressed file cut short -> DICOM_PARSE_ERROR", function () {
