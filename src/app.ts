@@ -170,6 +170,7 @@ export async function createService(
   const decodePool = new DecodePool({
     threads: config.imaging.decodeThreads ?? defaultDecodeThreads(),
     logger: logger.child({ component: "decode" }),
+    maxBufferBytes: config.dicomweb.maxInstanceBytes,
   });
   const runner = new JobRunner({
     store,

@@ -51,6 +51,14 @@ export interface DicomWebClientOptions {
   readonly logger?: Logger;
 }
 
+export interface RetrieveOptions {
+  /**
+   * Where the instance's bytes go: `allocate(n)` returns n bytes to copy them
+   * into (e.g. BufferPool.acquire). Default: a new array.
+   */
+  readonly allocate?: (n: number) => Uint8Array;
+}
+
 export class DicomWebClient {
   readonly #adapter: DicomwebClientAdapter;
   readonly #endpoint: WadoEndpoint & QidoEndpoint;
@@ -114,12 +122,24 @@ export class DicomWebClient {
    * WADO-RS Retrieve Instance: the Part-10 bytes, in the transfer syntax as
    * stored when the server allows (`transfer-syntax=*`).
    */
-  async retrieveInstance(studyUid: string, seriesUid: string, sopUid: string): Promise<Uint8Array> {
+  async retrieveInstance(
+    studyUid: string,
+    seriesUid: string,
+    sopUid: string,
+    options: RetrieveOptions = {},
+  ): Promise<Uint8Array> {
     checkUid(studyUid, "Study Instance UID");
     checkUid(seriesUid, "Series Instance UID");
     checkUid(sopUid, "SOP Instance UID");
     return this.#timed("retrieveInstance", { sopUid }, () =>
-      retrieveInstancePart10(this.#endpoint, this.#maxInstanceBytes, studyUid, seriesUid, sopUid),
+      retrieveInstancePart10(
+        this.#endpoint,
+        this.#maxInstanceBytes,
+        studyUid,
+        seriesUid,
+        sopUid,
+        options.allocate,
+      ),
     );
   }
 

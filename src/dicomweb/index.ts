@@ -1,5 +1,5 @@
 /** DICOMweb facade (HTTP only): QIDO-RS, WADO-RS, STOW-RS. */
-export { DicomWebClient, type DicomWebClientOptions } from "./client.js";
+export { DicomWebClient, type DicomWebClientOptions, type RetrieveOptions } from "./client.js";
 export type { QidoQuery } from "./qido-rs.js";
 export type { StoreInstancesResult, StowFailure } from "./stow-rs.js";
 export {

@@ -42,6 +42,22 @@ export interface RelatedPart {
 
 const CRLF = Buffer.from("\r\n");
 
+/** The chunks, one after the other, in the bytes `allocate` gives for their total size. */
+export function joined(
+  chunks: readonly Uint8Array[],
+  allocate: (n: number) => Uint8Array,
+): Uint8Array {
+  let total = 0;
+  for (const c of chunks) total += c.byteLength;
+  const out = allocate(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
 export class MultipartRelatedReader {
   readonly #parser: MultipartParser;
   readonly #delimiter: Buffer;
@@ -89,8 +105,12 @@ export class MultipartRelatedReader {
     }
   }
 
-  /** Ends the body: throws DICOMWEB_BAD_RESPONSE when the closing boundary never came. */
-  finish(): RelatedPart[] {
+  /**
+   * Ends the body: throws DICOMWEB_BAD_RESPONSE when the closing boundary
+   * never came. Each part's bytes are copied into `allocate(size)` (default:
+   * a new, exactly sized array — never a view into a larger buffer).
+   */
+  finish(allocate: (n: number) => Uint8Array = (n) => new Uint8Array(n)): RelatedPart[] {
     if (this.#state !== "epilogue") {
       throw badResponse(
         this.what,
@@ -105,8 +125,7 @@ export class MultipartRelatedReader {
       return {
         headers,
         contentType: ct === undefined ? null : parseMediaType(ct),
-        // A fresh, exactly sized array (never a view into a pooled or larger buffer).
-        bytes: p.bytes,
+        bytes: joined(p.content, allocate),
       };
     });
   }

@@ -12,7 +12,7 @@ import https from "node:https";
 import { parseRetryAfter, RadzError } from "../errors.js";
 import { badResponse, statusError, timeoutError, unreachableError } from "./http-errors.js";
 import { isAcceptableBoundary, parseMediaType } from "./media-type.js";
-import { MultipartRelatedReader } from "./multipart.js";
+import { joined, MultipartRelatedReader } from "./multipart.js";
 import { hasPart10Prefix } from "./part10.js";
 
 export interface WadoEndpoint {
@@ -32,25 +32,29 @@ export const ACCEPT_DEFAULT_SYNTAX = 'multipart/related; type="application/dicom
 /** Room for multipart headers and boundaries around the instance itself. */
 const ENVELOPE_BYTES = 64 * 1024;
 
-/** GET {base}/studies/{study}/series/{series}/instances/{sop} -> Part-10 bytes. */
+/**
+ * GET {base}/studies/{study}/series/{series}/instances/{sop} -> Part-10
+ * bytes, in the memory `allocate(n)` gives (default: a new array).
+ */
 export async function retrieveInstancePart10(
   endpoint: WadoEndpoint,
   maxInstanceBytes: number,
   studyUid: string,
   seriesUid: string,
   sopUid: string,
+  allocate: (n: number) => Uint8Array = (n) => new Uint8Array(n),
 ): Promise<Uint8Array> {
   const url = new URL(
     `${endpoint.baseUrl}/studies/${studyUid}/series/${seriesUid}/instances/${sopUid}`,
   );
   const what = `WADO-RS retrieve of instance ${sopUid}`;
   try {
-    return await retrieveOnce(endpoint, url, ACCEPT_AS_STORED, maxInstanceBytes, what);
+    return await retrieveOnce(endpoint, url, ACCEPT_AS_STORED, maxInstanceBytes, what, allocate);
   } catch (err) {
     const status = err instanceof RadzError ? err.details?.status : undefined;
     if (status !== 406 && status !== 400) throw err;
   }
-  return retrieveOnce(endpoint, url, ACCEPT_DEFAULT_SYNTAX, maxInstanceBytes, what);
+  return retrieveOnce(endpoint, url, ACCEPT_DEFAULT_SYNTAX, maxInstanceBytes, what, allocate);
 }
 
 async function retrieveOnce(
@@ -59,6 +63,7 @@ async function retrieveOnce(
   accept: string,
   maxBytes: number,
   what: string,
+  allocate: (n: number) => Uint8Array,
 ): Promise<Uint8Array> {
   const controller = new AbortController();
   const timer = setTimeout(
@@ -78,7 +83,7 @@ async function retrieveOnce(
       throw controller.signal.aborted ? controller.signal.reason : unreachableError(what, err);
     }
     try {
-      return await readInstance(res, maxBytes, what);
+      return await readInstance(res, maxBytes, what, allocate);
     } catch (err) {
       if (controller.signal.aborted) throw controller.signal.reason;
       if (err instanceof RadzError) throw err;
@@ -121,6 +126,7 @@ async function readInstance(
   res: IncomingMessage,
   maxBytes: number,
   what: string,
+  allocate: (n: number) => Uint8Array,
 ): Promise<Uint8Array> {
   const status = res.statusCode ?? 0;
   if (status !== 200) {
@@ -152,7 +158,7 @@ async function readInstance(
       what,
     );
     for await (const chunk of res as AsyncIterable<Buffer>) reader.write(chunk);
-    const parts = reader.finish();
+    const parts = reader.finish(allocate);
     const part = parts[0];
     if (part === undefined) throw badResponse(what, "multipart response has no parts");
     if (
@@ -164,7 +170,7 @@ async function readInstance(
     bytes = part.bytes;
   } else if (mediaType.essence === "application/dicom") {
     // Some servers answer single-part; accept it, with the same limit.
-    bytes = await readLimited(res, maxBytes, what);
+    bytes = await readLimited(res, maxBytes, what, allocate);
   } else {
     throw badResponse(what, `unexpected Content-Type ${mediaType.essence}`);
   }
@@ -177,6 +183,7 @@ async function readLimited(
   res: IncomingMessage,
   maxBytes: number,
   what: string,
+  allocate: (n: number) => Uint8Array,
 ): Promise<Uint8Array> {
   const chunks: Buffer[] = [];
   let total = 0;
@@ -185,13 +192,7 @@ async function readLimited(
     if (total > maxBytes) throw tooLarge(what, maxBytes);
     chunks.push(chunk);
   }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.length;
-  }
-  return out;
+  return joined(chunks, allocate);
 }
 
 function tooLarge(what: string, maxBytes: number): RadzError {

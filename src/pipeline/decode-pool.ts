@@ -8,8 +8,10 @@
  *   decodes are in flight and memory stays flat. Further requests wait in a
  *   FIFO queue (callers are bounded by jobs.concurrency × images per study).
  * - The Part-10 bytes are transferred to the worker (not copied when the
- *   Uint8Array spans its whole ArrayBuffer); the Float32 tensor and thumbnail
- *   come back transferred.
+ *   Uint8Array spans its whole ArrayBuffer, or lies in a buffer of the pool's
+ *   BufferPool); the Float32 tensor and thumbnail come back transferred, and
+ *   so does a pooled buffer, which goes back to the pool for the next image
+ *   (`allocate`: retrieve into it; buffer-pool.ts says why).
  * - `threads: 0`, or no worker able to start (e.g. a runtime without worker
  *   threads), runs prepareImage() on the calling thread instead: same result.
  * - Runs from src (tsx; see workerEntry) and from dist (the compiled
@@ -21,6 +23,7 @@ import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { RadzError, toRadzError, type ErrorCode } from "../errors.js";
 import type { Logger } from "../observability/index.js";
+import { BufferPool } from "./buffer-pool.js";
 import { prepareImage, type PrepareImageRequest, type PreparedImage } from "./prepare-image.js";
 
 /** Main → worker. */
@@ -29,19 +32,28 @@ export interface WorkerTask {
   readonly request: PrepareImageRequest;
 }
 
-/** Worker → main (after `{ ready: boolean }` once the codecs are loaded). */
-export type WorkerReply =
+/**
+ * Worker → main (after `{ ready: boolean }` once the codecs are loaded).
+ * `input`: the request's buffer, transferred back, success or not.
+ */
+export type WorkerReply = (
   | { readonly id: number; readonly ok: true; readonly result: PreparedImage }
   | {
       readonly id: number;
       readonly ok: false;
       readonly error: { readonly code: ErrorCode; readonly message: string };
-    };
+    }
+) & { readonly input?: ArrayBuffer };
 
 export interface DecodePoolOptions {
   /** Worker threads; 0 = decode on the calling thread. Default: defaultDecodeThreads(). */
   readonly threads?: number;
   readonly logger?: Logger;
+  /**
+   * Largest buffer kept for reuse (config dicomweb.maxInstanceBytes; default
+   * 256 MiB). Idle buffers kept: twice the threads, at least 2.
+   */
+  readonly maxBufferBytes?: number;
 }
 
 /** cores − 1 (one left for the event loop, Orthanc I/O and inference), at least 1. */
@@ -93,8 +105,16 @@ function workerEntry(): WorkerEntry {
   };
 }
 
-/** The bytes as a whole ArrayBuffer the worker may own (copied when it is a view of a larger or shared buffer). */
-function transferable(bytes: Uint8Array): { bytes: Uint8Array; buffer: ArrayBuffer } {
+/**
+ * The bytes in an ArrayBuffer the worker may own: a pooled buffer as it is
+ * (the view keeps its offset and length), a view spanning its whole buffer as
+ * it is, anything else (a view of a larger or shared buffer) copied.
+ */
+function transferable(
+  bytes: Uint8Array,
+  pool: BufferPool,
+): { bytes: Uint8Array; buffer: ArrayBuffer } {
+  if (pool.owns(bytes.buffer)) return { bytes, buffer: bytes.buffer as ArrayBuffer };
   if (
     bytes.buffer instanceof ArrayBuffer &&
     bytes.byteOffset === 0 &&
@@ -110,9 +130,15 @@ export class DecodePool {
   private readonly queue: Pending[] = [];
   private nextId = 1;
   private closed = false;
+  /** The buffers instances are received into and decoded from (buffer-pool.ts). */
+  readonly buffers: BufferPool;
 
   constructor(private readonly o: DecodePoolOptions = {}) {
     const n = o.threads ?? defaultDecodeThreads();
+    this.buffers = new BufferPool({
+      maxBuffers: Math.max(2, 2 * n),
+      maxBufferBytes: o.maxBufferBytes ?? 256 * 2 ** 20,
+    });
     if (n > 0) {
       try {
         const entry = workerEntry();
@@ -133,20 +159,17 @@ export class DecodePool {
     return this.queue.length;
   }
 
+  /** n bytes of a pooled buffer to receive an instance into (then pass them to prepare()). */
+  readonly allocate = (n: number): Uint8Array => this.buffers.acquire(n);
+
   /**
    * Parses, decodes and preprocesses one instance. The request's bytes are
-   * transferred to a worker: do not use them afterwards.
+   * transferred to a worker (or, pooled, reused): do not use them afterwards.
    */
   prepare(request: PrepareImageRequest): Promise<PreparedImage> {
     if (this.closed) return Promise.reject(new RadzError("INTERNAL", "decode pool is closed"));
-    if (this.slots.length === 0) {
-      try {
-        return Promise.resolve(prepareImage(request));
-      } catch (err) {
-        return Promise.reject(toRadzError(err));
-      }
-    }
-    const { bytes, buffer } = transferable(request.bytes);
+    if (this.slots.length === 0) return Promise.resolve().then(() => this.prepareHere(request));
+    const { bytes, buffer } = transferable(request.bytes, this.buffers);
     return new Promise<PreparedImage>((resolve, reject) => {
       this.queue.push({
         task: { id: this.nextId++, request: { ...request, bytes } },
@@ -179,6 +202,8 @@ export class DecodePool {
       const p = slot.current;
       slot.current = null;
       worker.unref();
+      // The request's buffer, transferred back: the pool's from now on, whoever made it.
+      if (msg.input !== undefined) this.buffers.adopt(msg.input);
       if (p && p.task.id === msg.id) {
         if (msg.ok) p.resolve(msg.result);
         else p.reject(new RadzError(msg.error.code, msg.error.message));
@@ -210,6 +235,17 @@ export class DecodePool {
     this.dispatch();
   }
 
+  /** prepareImage on this thread; a pooled buffer goes back to the pool afterwards. */
+  private prepareHere(request: PrepareImageRequest): PreparedImage {
+    try {
+      return prepareImage(request);
+    } catch (err) {
+      throw toRadzError(err);
+    } finally {
+      this.buffers.release(request.bytes.buffer);
+    }
+  }
+
   private fallBack(err: unknown): void {
     this.o.logger?.warn(
       { err: err instanceof Error ? err.message : String(err) },
@@ -222,9 +258,9 @@ export class DecodePool {
       // No workers left: finish the queue on this thread.
       for (const p of this.queue.splice(0)) {
         try {
-          p.resolve(prepareImage(p.task.request));
+          p.resolve(this.prepareHere(p.task.request));
         } catch (e) {
-          p.reject(e);
+          p.reject(toRadzError(e));
         }
       }
       return;

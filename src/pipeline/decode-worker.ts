@@ -20,12 +20,15 @@ void ready.then(
 );
 
 port.on("message", (task: WorkerTask) => {
+  // The request's buffer goes back with the reply, for the pool to reuse
+  // (nothing prepareImage returns refers to it: headerOnly copies).
+  const input = task.request.bytes.buffer as ArrayBuffer;
   void ready
     .then(() => {
       const result = prepareImage(task.request);
-      const transfer: ArrayBuffer[] = [result.tensor.buffer as ArrayBuffer];
+      const transfer: ArrayBuffer[] = [result.tensor.buffer as ArrayBuffer, input];
       if (result.thumbnail) transfer.push(result.thumbnail.data.buffer as ArrayBuffer);
-      const reply: WorkerReply = { id: task.id, ok: true, result };
+      const reply: WorkerReply = { id: task.id, ok: true, result, input };
       port.postMessage(reply, transfer);
     })
     .catch((err: unknown) => {
@@ -34,7 +37,8 @@ port.on("message", (task: WorkerTask) => {
         id: task.id,
         ok: false,
         error: { code: e.code, message: e.message },
+        input,
       };
-      port.postMessage(reply);
+      port.postMessage(reply, [input]);
     });
 });

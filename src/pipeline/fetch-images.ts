@@ -15,7 +15,7 @@ import type { Stopwatch } from "./stopwatch.js";
 
 export interface FetchImagesDeps {
   readonly dicomweb: Pick<DicomWebClient, "retrieveInstance">;
-  readonly pool: Pick<DecodePool, "prepare">;
+  readonly pool: Pick<DecodePool, "prepare" | "allocate">;
   readonly config: Pick<Config, "imaging" | "dicomweb">;
   readonly preprocess: PreprocessSpec;
 }
@@ -30,7 +30,10 @@ export async function fetchAndPrepareImages(
   try {
     for (const [i, c] of selected.entries()) {
       const bytes = await clock.timeAsync("wado", () =>
-        deps.dicomweb.retrieveInstance(c.studyInstanceUid, c.seriesInstanceUid, c.sopInstanceUid),
+        // Received into the decode pool's reusable buffers (buffer-pool.ts).
+        deps.dicomweb.retrieveInstance(c.studyInstanceUid, c.seriesInstanceUid, c.sopInstanceUid, {
+          allocate: deps.pool.allocate,
+        }),
       );
       pending.push(
         deps.pool.prepare({

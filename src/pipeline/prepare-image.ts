@@ -6,6 +6,7 @@
  */
 import {
   decodeFrame,
+  FrameScratch,
   parseInstance,
   preprocess,
   type DicomInstance,
@@ -52,7 +53,12 @@ function timed<T>(timings: Record<string, number>, stage: string, fn: () => T): 
 function plain(value: unknown): unknown {
   if (value === null || typeof value !== "object")
     return typeof value === "function" ? undefined : value;
-  if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) return value;
+  // Copies: the header must not refer to the bytes it was parsed from, which
+  // go back to the decode pool's BufferPool for the next image.
+  if (value instanceof ArrayBuffer) return value.slice(0);
+  if (value instanceof DataView)
+    return new DataView(value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength));
+  if (ArrayBuffer.isView(value)) return (value as Uint8Array).slice();
   if (Array.isArray(value)) return value.map(plain);
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
@@ -68,13 +74,26 @@ export function headerOnly(instance: DicomInstance): DicomInstance {
   return { ...instance, dataset: plain(dataset) as DicomInstance["dataset"] };
 }
 
+/**
+ * The decoded samples of compressed frames go here, one image after the
+ * other (frame-scratch.ts): prepareImage is synchronous and nothing it
+ * returns refers to them, so one scratch per thread (per module instance:
+ * each decode worker has its own) is safe.
+ */
+const scratch = new FrameScratch();
+
 export function prepareImage(req: PrepareImageRequest): PreparedImage {
   const timings: Record<string, number> = {};
   const instance = timed(timings, "parse", () =>
     parseInstance(req.bytes, req.maxBytes === undefined ? {} : { maxBytes: req.maxBytes }),
   );
   const decoded = timed(timings, "decode", () =>
-    decodeFrame(instance, { frame: 0, windowIndex: req.windowIndex, maxPixels: req.maxPixels }),
+    decodeFrame(instance, {
+      frame: 0,
+      windowIndex: req.windowIndex,
+      maxPixels: req.maxPixels,
+      scratch,
+    }),
   );
   const thumbnail = req.thumbnail ? timed(timings, "thumbnail", () => thumbnailOf(decoded)) : null;
   const tensor = timed(timings, "preprocess", () => preprocess(decoded, req.preprocess));

@@ -34,7 +34,7 @@ export interface StudyProcessorDeps {
   /** Writes the study's flags into Orthanc after the SR is stored (stage "flags"); absent: no flags. */
   flags?: Pick<StudyFlagger, "apply">;
   /** Decodes and preprocesses images on worker threads (decode-pool.ts); absent: on this thread. */
-  decodePool?: Pick<DecodePool, "prepare">;
+  decodePool?: Pick<DecodePool, "prepare" | "allocate">;
 }
 
 export function jobResult(

@@ -114,6 +114,29 @@ describe("dicomweb/wado-rs retrieveInstance (fake server)", () => {
     );
   });
 
+  it("writes the instance into the memory `allocate` gives, multipart or single-part", async () => {
+    for (const [ct, payload] of [
+      [
+        'multipart/related; type="application/dicom"; boundary=pool',
+        multipart("pool", instance.bytes),
+      ],
+      ["application/dicom", Buffer.from(instance.bytes)],
+    ] as const) {
+      serve(ct, payload);
+      const memory = new ArrayBuffer(instance.bytes.length + 100);
+      const asked: number[] = [];
+      const bytes = await client().retrieveInstance(STUDY, SERIES, SOP, {
+        allocate: (n) => {
+          asked.push(n);
+          return new Uint8Array(memory, 0, n);
+        },
+      });
+      expect(asked, ct).to.deep.equal([instance.bytes.length]);
+      expect(bytes.buffer).to.equal(memory);
+      expect(Buffer.compare(Buffer.from(bytes), Buffer.from(instance.bytes))).to.equal(0);
+    }
+  });
+
   it("falls back to a plain application/dicom request when the server answers 406", async () => {
     fake.handler = (req, res) => {
       if (req.headers.accept?.includes("transfer-syntax")) {

@@ -114,6 +114,42 @@ describe("pipeline/decode-pool", function () {
     }
   });
 
+  for (const threads of [1, 0]) {
+    it(`threads: ${threads}: an instance received into the pool's buffer comes back to it for the next image, after success and failure`, async () => {
+      const pool = new DecodePool({ threads });
+      try {
+        const bytes = makeTestInstance({ rows: 96, columns: 80 }).bytes;
+        const expected = prepareImage(request(bytes.slice()));
+        const into = pool.allocate(bytes.byteLength);
+        into.set(bytes);
+        const got = await pool.prepare(request(into));
+        expect(Array.from(got.tensor)).to.deep.equal(Array.from(expected.tensor));
+        expect(pool.buffers.stats()).to.deep.include({ idle: 1, allocated: 1 });
+        const again = pool.allocate(bytes.byteLength);
+        if (threads === 0) expect(again.buffer, "the same memory again").to.equal(into.buffer);
+        else expect(into.buffer.byteLength, "transferred to the worker").to.equal(0);
+        expect(pool.buffers.stats()).to.deep.include({ reused: 1, idle: 0 });
+        // A failure returns the buffer too.
+        again.fill(7);
+        const err = await pool.prepare(request(again)).then(
+          () => null,
+          (e: unknown) => e,
+        );
+        expect((err as RadzError).code).to.equal("DICOM_PARSE_ERROR");
+        expect(pool.buffers.stats().idle).to.equal(1);
+        // The header the worker returned does not refer to the pooled bytes.
+        const reused = pool.allocate(bytes.byteLength);
+        reused.fill(0);
+        expect(got.instance.sopInstanceUid).to.equal(expected.instance.sopInstanceUid);
+        expect(JSON.stringify(got.instance.dataset)).to.equal(
+          JSON.stringify(expected.instance.dataset),
+        );
+      } finally {
+        await pool.close();
+      }
+    });
+  }
+
   it("threads: 0 decodes on the calling thread with the same result", async () => {
     const pool = new DecodePool({ threads: 0 });
     const bytes = makeTestInstance().bytes;
