@@ -102,23 +102,35 @@ function memoryOf(pid: number): { rss: number; hwm: number } | null {
  * file-backed mappings (code of node, onnxruntime, libvips …). Also each
  * anonymous mapping's resident MiB by start address, to find which one grows.
  */
-function smapsOf(
-  pid: number,
-): { heap: number; anon: number; file: number; anonByStart: Record<string, number> } | null {
+function smapsOf(pid: number): {
+  heap: number;
+  anon: number;
+  file: number;
+  anonByStart: Record<string, number>;
+  anonSizeByStart: Record<string, number>;
+} | null {
   let text: string;
   try {
     text = readFileSync(`/proc/${pid}/smaps`, "utf8");
   } catch {
     return null;
   }
-  const out = { heap: 0, anon: 0, file: 0, anonByStart: {} as Record<string, number> };
+  const out = {
+    heap: 0,
+    anon: 0,
+    file: 0,
+    anonByStart: {} as Record<string, number>,
+    anonSizeByStart: {} as Record<string, number>,
+  };
   let kind: "heap" | "anon" | "file" = "anon";
   let start = "";
+  let size = 0;
   for (const line of text.split("\n")) {
-    const header = /^([0-9a-f]+)-[0-9a-f]+ \S+ \S+ \S+ \d+\s*(.*)$/.exec(line);
+    const header = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \d+\s*(.*)$/.exec(line);
     if (header) {
       start = header[1]!;
-      const path = header[2]!.trim();
+      size = (parseInt(header[2]!, 16) - parseInt(start, 16)) / 1048576;
+      const path = header[3]!.trim();
       kind = path === "[heap]" ? "heap" : path === "" || path.startsWith("[") ? "anon" : "file";
       continue;
     }
@@ -126,7 +138,10 @@ function smapsOf(
     if (!rss) continue;
     const mib = Number(rss[1]) / 1024;
     out[kind] += mib;
-    if (kind === "anon" && mib > 0) out.anonByStart[start] = mib;
+    if (kind === "anon" && mib > 0) {
+      out.anonByStart[start] = mib;
+      out.anonSizeByStart[start] = size;
+    }
   }
   return out;
 }
@@ -390,7 +405,11 @@ async function main(): Promise<void> {
     mkdirSync(dirname(args.out), { recursive: true });
     writeFileSync(
       args.out,
-      JSON.stringify({ ...result, rssSamples: samples, heapSamples: heap }, null, 2),
+      JSON.stringify(
+        { ...result, rssSamples: samples, heapSamples: heap, mapsSamples: maps },
+        null,
+        2,
+      ),
     );
     process.stdout.write(JSON.stringify(result, null, 2) + "\n");
     if (result.notDone > 0 || oneSr !== checked) process.exitCode = 1;
