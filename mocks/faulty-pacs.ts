@@ -48,6 +48,7 @@ import {
   type Server,
   type ServerResponse,
 } from "node:http";
+import { seededRandom } from "../src/synthetic/prng.js";
 import type { AddressInfo, Socket } from "node:net";
 
 export type FaultKind =
@@ -140,18 +141,6 @@ export interface FaultyPacs {
   close(): Promise<void>;
 }
 
-/** mulberry32: a tiny seeded PRNG so probabilistic scripts repeat. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function compile(match: string): { method: string; path: RegExp; withQuery: boolean } {
   const space = match.indexOf(" ");
   const method = space === -1 ? "*" : match.slice(0, space).toUpperCase();
@@ -182,7 +171,7 @@ export const startFaultProxy = (options: FaultyPacsOptions): Promise<FaultyPacs>
 
 export async function startFaultyPacs(options: FaultyPacsOptions): Promise<FaultyPacs> {
   const target = new URL(options.target);
-  const random = seeded(options.seed ?? 1);
+  const random = seededRandom(options.seed ?? 1);
   let rules: Armed[] = [];
   const log: ProxiedRequest[] = [];
   const sockets = new Set<Socket>();

@@ -11,6 +11,7 @@
  * `{ match: "POST /v2/models/*\/infer", fault: "http-error", probability: 0.3 }`
  * or `{ ..., fault: "delay", delayMs: 500 }`.
  */
+import { seededRandom } from "../src/synthetic/prng.js";
 import { RadzError } from "../src/errors.js";
 import type { ZeroShotModel } from "../src/model/index.js";
 
@@ -34,22 +35,11 @@ export interface InferenceFaultStats {
 
 export type FaultyModel = ZeroShotModel & { readonly faultStats: InferenceFaultStats };
 
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function withInferenceFaults(
   model: ZeroShotModel,
   options: InferenceFaultOptions = {},
 ): FaultyModel {
-  const random = seeded(options.seed ?? 1);
+  const random = seededRandom(options.seed ?? 1);
   const stats: InferenceFaultStats = { calls: 0, failures: 0 };
   const latency = (): number => {
     const l = options.latencyMs ?? 0;

@@ -122,23 +122,6 @@ export const UNITS = {
 } as const satisfies Record<string, CodedConcept>;
 
 /**
- * Frequent chest radiograph findings in SNOMED CT, for bundle authors and
- * tests (the SR itself writes whatever concept each label carries).
- */
-export const CHEST_FINDINGS = {
-  /** [P CID 6062/6102/6105] */
-  pneumothorax: { value: "36118008", scheme: "SCT", meaning: "Pneumothorax" },
-  /** [P CID 645/8134] */
-  pleuralEffusion: { value: "60046008", scheme: "SCT", meaning: "Pleural effusion" },
-  /** [P CID 12248/12249] */
-  cardiomegaly: { value: "287272002", scheme: "SCT", meaning: "Cardiomegaly" },
-  /** [P CID 3700] */
-  pulmonaryEdema: { value: "19242006", scheme: "SCT", meaning: "Pulmonary edema" },
-  /** [P CID 6102/6335] */
-  nodule: { value: "27925004", scheme: "SCT", meaning: "Nodule" },
-} as const satisfies Record<string, CodedConcept>;
-
-/**
  * Coding scheme designators defined by PS3.16 Table 8-1 that RadZ writes or
  * accepts from bundles without a CodingSchemeIdentificationSequence entry.
  * Anything else (notably every "99..." private designator) must be declared.

@@ -6,7 +6,6 @@
  * here (docs/architecture.md).
  */
 export {
-  CHEST_FINDINGS,
   CODES,
   COMPREHENSIVE_3D_SR_SOP_CLASS_UID,
   RADZ_EQUIPMENT_MODEL_NAME,

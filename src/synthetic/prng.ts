@@ -69,3 +69,9 @@ export class Prng {
     return this.next() < 0.5 ? -1 : 1;
   }
 }
+
+/** A function returning uniform numbers in [0, 1) from `seed` (Prng.next), for seeded fault scripts. */
+export function seededRandom(seed: number): () => number {
+  const prng = new Prng(seed);
+  return () => prng.next();
+}

@@ -11,6 +11,7 @@ import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { expect } from "chai";
+import { seededRandom } from "../../src/synthetic/prng.js";
 import { useOrthanc } from "../helpers/orthanc.js";
 import {
   dicomweb,
@@ -28,17 +29,6 @@ interface JobRow {
   state: string;
   attempts: number;
   result_json: string | null;
-}
-
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** `radz serve` as a child process; resolves once it logs "RadZ serving". */
@@ -110,7 +100,7 @@ describe("reliability: crash recovery (SIGKILL x3, real Orthanc, child process)"
 
   it("ends every study done with exactly one SR after three SIGKILLs at random points", async () => {
     const seed = Number(process.env.RADZ_CRASH_SEED ?? Date.now() % 100_000);
-    const random = seeded(seed);
+    const random = seededRandom(seed);
     console.log(`      crash test seed ${seed} (replay: RADZ_CRASH_SEED=${seed})`);
     const configFile = join(work.dir, "radz.json");
     const dbPath = join(work.dir, "radz.sqlite");

@@ -3,7 +3,7 @@
  */
 import { floatPixels, type DisplayPixels } from "../../src/imaging/display-pixels.js";
 import type { CodedConcept, LabelScore, ModelIdentity } from "../../src/model/types.js";
-import { CHEST_FINDINGS } from "../../src/report/codes.js";
+import { FINDING_CONCEPTS } from "../../src/model/concepts.js";
 import { writePart10 } from "../../src/report/dcmjs.js";
 import type { SourceImageRef, StudyReportInput } from "../../src/report/structured-report.js";
 import { triage } from "../../src/report/triage.js";
@@ -58,9 +58,9 @@ export function label(
 
 export function basicFindings(): LabelScore[] {
   return [
-    label("pneumothorax", CHEST_FINDINGS.pneumothorax, 0.8125, 0.5, 1),
-    label("pleural_effusion", CHEST_FINDINGS.pleuralEffusion, 0.25, 0.5, 0.8),
-    label("cardiomegaly", CHEST_FINDINGS.cardiomegaly, 0.6, 0.55, 0.5),
+    label("pneumothorax", FINDING_CONCEPTS.pneumothorax, 0.8125, 0.5, 1),
+    label("pleural_effusion", FINDING_CONCEPTS.pleural_effusion, 0.25, 0.5, 0.8),
+    label("pulmonary_edema", FINDING_CONCEPTS.pulmonary_edema, 0.6, 0.55, 0.5),
   ];
 }
 

@@ -109,7 +109,7 @@ describe("report in Orthanc (real Orthanc)", function () {
     expect(parsed.findings.map((f) => f.labelId)).to.deep.equal([
       "pneumothorax",
       "pleural_effusion",
-      "cardiomegaly",
+      "pulmonary_edema",
     ]);
   });
 });

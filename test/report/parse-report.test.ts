@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { RadzError } from "../../src/errors.js";
-import { CHEST_FINDINGS } from "../../src/report/codes.js";
+import { FINDING_CONCEPTS } from "../../src/model/concepts.js";
 import { readPart10, writePart10 } from "../../src/report/dcmjs.js";
 import { readStudyReport } from "../../src/report/parse-report.js";
 import {
@@ -79,7 +79,7 @@ describe("report/parse-report", () => {
 
   it("keeps probabilities exactly, even those a 16-character Decimal String cannot hold", () => {
     const p = 0.1234567890123456; // 16 significant digits: the DS keeps only 14
-    const findings = [label("ptx", CHEST_FINDINGS.pneumothorax, p, 1 / 3, 1)];
+    const findings = [label("ptx", FINDING_CONCEPTS.pneumothorax, p, 1 / 3, 1)];
     const parsed = readStudyReport(
       buildStudyReport(reportInput({ findings, triage: triage(findings) })).part10,
     );

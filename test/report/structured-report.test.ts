@@ -17,7 +17,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { RadzError } from "../../src/errors.js";
 import type { LabelScore } from "../../src/model/types.js";
-import { CHEST_FINDINGS } from "../../src/report/codes.js";
+import { FINDING_CONCEPTS } from "../../src/model/concepts.js";
 import { readPart10 } from "../../src/report/dcmjs.js";
 import { readSourceDataset } from "../../src/report/source-dataset.js";
 import {
@@ -423,7 +423,7 @@ describe("report/structured-report", function () {
 
     it("probabilities outside [0, 1]", () => {
       const findings: LabelScore[] = [
-        { ...label("ptx", CHEST_FINDINGS.pneumothorax, 0.5, 0.5, 1), probability: Number.NaN },
+        { ...label("ptx", FINDING_CONCEPTS.pneumothorax, 0.5, 0.5, 1), probability: Number.NaN },
       ];
       expectBuildError(reportInput({ findings, triage: triage([]) }), /Probability of label "ptx"/);
     });

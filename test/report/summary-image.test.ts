@@ -352,7 +352,7 @@ describe("report/summary-image", function () {
         // Priority badge: urgent = red.
         const badge = region(p, 710, 14, 994, 50, isRed);
         expect(badge.matching / badge.count, "red badge").to.be.greaterThan(0.5);
-        // Rows 0 (pneumothorax 0.81) and 2 (cardiomegaly 0.60) are positive: red flag text;
+        // Rows 0 (pneumothorax 0.81) and 2 (pulmonary edema 0.60) are positive: red flag text;
         // row 1 (pleural effusion 0.25) is not.
         const flagCell = (i: number): RegionStats => {
           const row = tableRow(i);

@@ -1,19 +1,19 @@
 import { expect } from "chai";
 import fc from "fast-check";
-import { CHEST_FINDINGS } from "../../src/report/codes.js";
+import { FINDING_CONCEPTS } from "../../src/model/concepts.js";
 import { triage, TriagePriority } from "../../src/report/triage.js";
 import { label } from "./fixtures.js";
 
 describe("report/triage", () => {
   it("flags a positive pneumothorax with triage weight 1 as urgent", () => {
-    const result = triage([label("pneumothorax", CHEST_FINDINGS.pneumothorax, 0.9, 0.5, 1)]);
+    const result = triage([label("pneumothorax", FINDING_CONCEPTS.pneumothorax, 0.9, 0.5, 1)]);
     expect(result).to.deep.equal({ priority: "urgent", score: 0.9, flagged: ["pneumothorax"] });
   });
 
   it("gives review when the only positive findings weigh less than 1", () => {
     const result = triage([
-      label("cardiomegaly", CHEST_FINDINGS.cardiomegaly, 0.8, 0.5, 0.5),
-      label("pneumothorax", CHEST_FINDINGS.pneumothorax, 0.2, 0.5, 1), // negative: ignored
+      label("cardiomegaly", FINDING_CONCEPTS.cardiomegaly, 0.8, 0.5, 0.5),
+      label("pneumothorax", FINDING_CONCEPTS.pneumothorax, 0.2, 0.5, 1), // negative: ignored
     ]);
     expect(result.priority).to.equal(TriagePriority.Review);
     expect(result.score).to.be.closeTo(0.4, 1e-12);
@@ -22,25 +22,25 @@ describe("report/triage", () => {
 
   it("gives routine, score 0 and no flags when nothing is positive", () => {
     const result = triage([
-      label("pneumothorax", CHEST_FINDINGS.pneumothorax, 0.3, 0.5, 1),
-      label("nodule", CHEST_FINDINGS.nodule, 0.1, 0.5, 0.7),
+      label("pneumothorax", FINDING_CONCEPTS.pneumothorax, 0.3, 0.5, 1),
+      label("nodule", FINDING_CONCEPTS.nodule, 0.1, 0.5, 0.7),
     ]);
     expect(result).to.deep.equal({ priority: "routine", score: 0, flagged: [] });
     expect(triage([])).to.deep.equal({ priority: "routine", score: 0, flagged: [] });
   });
 
   it("treats weight exactly 1 as urgent and just below as review", () => {
-    expect(triage([label("a", CHEST_FINDINGS.nodule, 0.6, 0.5, 1)]).priority).to.equal("urgent");
-    expect(triage([label("a", CHEST_FINDINGS.nodule, 0.6, 0.5, 0.999)]).priority).to.equal(
+    expect(triage([label("a", FINDING_CONCEPTS.nodule, 0.6, 0.5, 1)]).priority).to.equal("urgent");
+    expect(triage([label("a", FINDING_CONCEPTS.nodule, 0.6, 0.5, 0.999)]).priority).to.equal(
       "review",
     );
   });
 
   it("scores with the maximum probability x weight and orders flags by it", () => {
     const result = triage([
-      label("effusion", CHEST_FINDINGS.pleuralEffusion, 0.9, 0.5, 0.5), // 0.45
-      label("pneumothorax", CHEST_FINDINGS.pneumothorax, 0.6, 0.5, 1), // 0.6
-      label("edema", CHEST_FINDINGS.pulmonaryEdema, 0.7, 0.5, 0.8), // 0.56
+      label("effusion", FINDING_CONCEPTS.pleural_effusion, 0.9, 0.5, 0.5), // 0.45
+      label("pneumothorax", FINDING_CONCEPTS.pneumothorax, 0.6, 0.5, 1), // 0.6
+      label("edema", FINDING_CONCEPTS.pulmonary_edema, 0.7, 0.5, 0.8), // 0.56
     ]);
     expect(result.priority).to.equal("urgent");
     expect(result.score).to.be.closeTo(0.6, 1e-12);
