@@ -8,9 +8,11 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import { createRequire } from "node:module";
+import os from "node:os";
 import path from "node:path";
 import type { HtJ2kEncoder, OpenJphModule } from "../../src/imaging/codec-modules.js";
 import { WASM_CODEC_ENTRY_POINTS } from "../../src/imaging/codec-modules.js";
+import { initCodecs } from "../../src/imaging/index.js";
 import { part10 } from "./fixtures.js";
 
 export const HAS_DCMTK = spawnSync("dcmcjpeg", ["--version"]).status === 0;
@@ -37,6 +39,17 @@ export interface SourceImage {
   /** Stored values per frame, samples interleaved per pixel (what readStoredValues returns). */
   readonly stored: Int32Array[];
 }
+
+/** A small 12-bit grey image, odd-sized (37 rows x 29 columns), one frame. */
+export const GREY12: SourceSpec = {
+  name: "12-bit",
+  rows: 37,
+  columns: 29,
+  bitsAllocated: 16,
+  bitsStored: 12,
+  signed: false,
+  samplesPerPixel: 1,
+};
 
 /** Deterministic pixels: a diagonal gradient over the whole stored range, plus noise; extremes in the corners. */
 export function sourceImage(spec: SourceSpec): SourceImage {
@@ -295,4 +308,21 @@ export function maxAbsDiff(a: Int32Array, b: Int32Array): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs((a[i] as number) - (b[i] as number)));
   return m;
+}
+
+/**
+ * For a codec suite: loads the codecs before it and gives it a temporary
+ * folder for the peers' files, removed after it. Call inside `describe`;
+ * the returned function gives the folder once the suite runs.
+ */
+export function codecSuiteFolder(prefix: string): () => string {
+  let dir = "";
+  before(async () => {
+    await initCodecs();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  });
+  after(() => {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+  return () => dir;
 }

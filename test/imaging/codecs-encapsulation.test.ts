@@ -6,15 +6,11 @@
  * its code, never a crash, a hang or silently wrong pixels.
  */
 import { expect } from "chai";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { RadzError, type ErrorCode } from "../../src/errors.js";
 import { dcmjs } from "../../src/imaging/dcmjs-binding.js";
 import {
   decodeFrame,
   encapsulatedFrame,
-  initCodecs,
   parseInstance,
   readStoredValues,
   type DicomInstance,
@@ -30,6 +26,8 @@ import {
   runTool,
   sourceImage,
   type SourceSpec,
+  codecSuiteFolder,
+  GREY12,
 } from "./codec-fixtures.js";
 
 const PHI = ["Secret", "PHI-0001"];
@@ -53,16 +51,7 @@ function chunksOf(inst: DicomInstance): Uint8Array[] {
   return (inst.dataset["PixelData"] as ArrayBuffer[]).map((b) => new Uint8Array(b));
 }
 
-const U12x3: SourceSpec = {
-  name: "12-bit, 3 frames",
-  rows: 37,
-  columns: 29,
-  bitsAllocated: 16,
-  bitsStored: 12,
-  signed: false,
-  samplesPerPixel: 1,
-  frames: 3,
-};
+const U12x3: SourceSpec = { ...GREY12, name: "12-bit, 3 frames", frames: 3 };
 const U12: SourceSpec = { ...U12x3, name: "12-bit", frames: 1 };
 
 function datasetOf(spec: SourceSpec): Record<string, unknown> {
@@ -89,14 +78,7 @@ function expectFrames(inst: DicomInstance, stored: readonly Int32Array[]): void 
 
 describe("imaging codecs: encapsulated Pixel Data -> frames", function () {
   this.timeout(60_000);
-  let dir: string;
-  before(async () => {
-    await initCodecs();
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "radz-encaps-"));
-  });
-  after(() => {
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const folder = codecSuiteFolder("radz-encaps-");
 
   for (const [what, args] of [
     ["with a Basic Offset Table", ["+fs", "1"]],
@@ -109,7 +91,9 @@ describe("imaging codecs: encapsulated Pixel Data -> frames", function () {
         ["dcmcjpls", []],
         ["dcmcjpeg", ["+e1"]],
       ] as const) {
-        const inst = parseInstance(runTool(dir, tool, [...extra, ...args], src.file, `${tool}-fs`));
+        const inst = parseInstance(
+          runTool(folder(), tool, [...extra, ...args], src.file, `${tool}-fs`),
+        );
         if (args.length === 3) {
           expect(chunksOf(inst).length, "one chunk per fragment").to.be.greaterThan(3);
         }
@@ -121,8 +105,8 @@ describe("imaging codecs: encapsulated Pixel Data -> frames", function () {
   it("one frame split over several fragments (GDCM --split, JPEG 2000)", function () {
     if (!HAS_GDCM) this.skip();
     const src = sourceImage(U12);
-    const j2k = runTool(dir, "gdcmconv", ["--j2k"], src.file, "j2k");
-    const inst = parseInstance(runTool(dir, "gdcmconv", ["--split", "256"], j2k, "split"));
+    const j2k = runTool(folder(), "gdcmconv", ["--j2k"], src.file, "j2k");
+    const inst = parseInstance(runTool(folder(), "gdcmconv", ["--split", "256"], j2k, "split"));
     expect(chunksOf(inst).length).to.be.greaterThan(1);
     expectFrames(inst, src.stored);
   });
@@ -130,7 +114,7 @@ describe("imaging codecs: encapsulated Pixel Data -> frames", function () {
   it("the Extended Offset Table maps fragments to frames where nothing else can (RLE, 2 fragments per frame)", function () {
     if (!HAS_DCMTK) this.skip();
     const src = sourceImage(U12x3);
-    const rle = parseInstance(runTool(dir, "dcmcrle", [], src.file, "rle3"));
+    const rle = parseInstance(runTool(folder(), "dcmcrle", [], src.file, "rle3"));
     const frames = chunksOf(rle);
     expect(frames).to.have.length(3);
     // Split each frame after 100 bytes: 6 fragments, none starting with a codestream marker.
@@ -161,14 +145,7 @@ describe("imaging codecs: encapsulated Pixel Data -> frames", function () {
 
 describe("imaging codecs: broken compressed input -> typed errors", function () {
   this.timeout(60_000);
-  let dir: string;
-  before(async () => {
-    await initCodecs();
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "radz-encaps-bad-"));
-  });
-  after(() => {
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const folder = codecSuiteFolder("radz-encaps-bad-");
 
   const JLS = "1.2.840.10008.1.2.4.80";
   const frameA = new Uint8Array([0xff, 0xd8, 0xff, 0xd9]);
@@ -273,7 +250,7 @@ describe("imaging codecs: broken compressed input -> typed errors", function () 
 
   it("a compressed file cut short -> DICOM_PARSE_ERROR", function () {
     if (!HAS_DCMTK) this.skip();
-    const file = runTool(dir, "dcmcjpls", [], sourceImage(U12).file, "cut");
+    const file = runTool(folder(), "dcmcjpls", [], sourceImage(U12).file, "cut");
     expectCode(() => parseInstance(file.subarray(0, file.byteLength - 200)), "DICOM_PARSE_ERROR");
   });
 
@@ -308,7 +285,9 @@ describe("imaging codecs: broken compressed input -> typed errors", function () 
       it(`${name}: truncated, bit-flipped, garbage, and a header that disagrees with the codestream`, function () {
         if ((needs === "dcmtk" && !HAS_DCMTK) || (needs === "gdcm" && !HAS_GDCM)) this.skip();
         const spec = name === "JPEG Baseline" ? spec8 : U12;
-        const good = parseInstance(runTool(dir, tool, args, sourceImage(spec).file, `bad-${tool}`));
+        const good = parseInstance(
+          runTool(folder(), tool, args, sourceImage(spec).file, `bad-${tool}`),
+        );
         const ts = good.transferSyntaxUid;
         const frame = chunksOf(good)[0] as Uint8Array;
         for (const [how, bytes] of corruptions(frame)) {
@@ -370,7 +349,7 @@ describe("imaging codecs: broken compressed input -> typed errors", function () 
     it("HTJ2K syntax carrying a Part 1 (non-HT) codestream: OpenJPH refuses, OpenJPEG decodes it", function () {
       if (!HAS_GDCM) this.skip();
       const src = sourceImage(U12);
-      const j2k = parseInstance(runTool(dir, "gdcmconv", ["--j2k"], src.file, "part1"));
+      const j2k = parseInstance(runTool(folder(), "gdcmconv", ["--j2k"], src.file, "part1"));
       const inst = parseInstance(
         encapsulatedFile("1.2.840.10008.1.2.4.201", datasetOf(U12), [even(chunksOf(j2k)[0]!)]),
       );
@@ -459,7 +438,7 @@ describe("imaging codecs: broken compressed input -> typed errors", function () 
       // clean-up in codec-modules.ts the module's stack is exhausted after ~50 of them.
       const src = sourceImage({ ...U12, content: "smooth" });
       const cases = (["+ee", "+e1"] as const).map((arg) => {
-        const inst = parseInstance(runTool(dir, "dcmcjpeg", [arg], src.file, `again${arg}`));
+        const inst = parseInstance(runTool(folder(), "dcmcjpeg", [arg], src.file, `again${arg}`));
         const noTables = even(withoutSegment(chunksOf(inst)[0] as Uint8Array, 0xc4));
         const broken = parseInstance(
           encapsulatedFile(inst.transferSyntaxUid, datasetOf(U12), [noTables]),
@@ -481,7 +460,7 @@ describe("imaging codecs: broken compressed input -> typed errors", function () 
       const spec8: SourceSpec = { ...U12, name: "8-bit", bitsAllocated: 8, bitsStored: 8 };
       const src8 = sourceImage(spec8);
       const lossless8 = chunksOf(
-        parseInstance(runTool(dir, "dcmcjpeg", ["+e1"], src8.file, "ll8")),
+        parseInstance(runTool(folder(), "dcmcjpeg", ["+e1"], src8.file, "ll8")),
       )[0]!;
       // An 8-bit codestream in a 16-bit dataset (Bits Stored 8): decoded as 8-bit and widened.
       const in16 = parseInstance(
@@ -492,7 +471,7 @@ describe("imaging codecs: broken compressed input -> typed errors", function () 
       expect(Array.from(readStoredValues(in16).data)).to.deep.equal(Array.from(src8.stored[0]!));
       // A 12-bit codestream in an 8-bit dataset would overrun the decoder's output: refused.
       const ext12 = chunksOf(
-        parseInstance(runTool(dir, "dcmcjpeg", ["+ee"], sourceImage(U12).file, "e12")),
+        parseInstance(runTool(folder(), "dcmcjpeg", ["+ee"], sourceImage(U12).file, "e12")),
       )[0]!;
       const in8 = parseInstance(
         encapsulatedFile("1.2.840.10008.1.2.4.51", datasetOf(spec8), [even(ext12)]),
@@ -514,7 +493,9 @@ describe("imaging codecs: broken compressed input -> typed errors", function () 
 
     it("a JPEG Lossless syntax carrying a DCT (lossy) codestream", function () {
       if (!HAS_DCMTK) this.skip();
-      const base = parseInstance(runTool(dir, "dcmcjpeg", ["+eb"], sourceImage(spec8).file, "mis"));
+      const base = parseInstance(
+        runTool(folder(), "dcmcjpeg", ["+eb"], sourceImage(spec8).file, "mis"),
+      );
       const inst = parseInstance(
         encapsulatedFile("1.2.840.10008.1.2.4.70", datasetOf(spec8), [even(chunksOf(base)[0]!)]),
       );

@@ -15,16 +15,8 @@
  * refusal or are listed as pending with the reason — nothing is skipped silently.
  */
 import { expect } from "chai";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { RadzError } from "../../src/errors.js";
-import {
-  initCodecs,
-  parseInstance,
-  readStoredValues,
-  type DicomInstance,
-} from "../../src/imaging/index.js";
+import { parseInstance, readStoredValues, type DicomInstance } from "../../src/imaging/index.js";
 import type { OpenJphModule } from "../../src/imaging/codec-modules.js";
 import {
   HAS_DCMTK,
@@ -39,6 +31,7 @@ import {
   sourceImage,
   type SourceImage,
   type SourceSpec,
+  codecSuiteFolder,
 } from "./codec-fixtures.js";
 
 const UID = {
@@ -216,14 +209,7 @@ const LOSSLESS: readonly PeerCase[] = [
 
 describe("imaging codecs: lossless syntaxes are bit-identical to DCMTK / GDCM", function () {
   this.timeout(120_000);
-  let dir: string;
-  before(async () => {
-    await initCodecs();
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "radz-codecs-"));
-  });
-  after(() => {
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const folder = codecSuiteFolder("radz-codecs-");
 
   for (const c of LOSSLESS) {
     describe(c.name, () => {
@@ -240,7 +226,7 @@ describe("imaging codecs: lossless syntaxes are bit-identical to DCMTK / GDCM", 
           }
           const src = sourceImage({ ...spec, ...(c.size ?? {}) });
           const tag = `${c.name}-${spec.name}`.replace(/[^A-Za-z0-9]+/g, "_");
-          const compressed = runTool(dir, c.encode[0], c.encode[1], src.file, `${tag}-enc`);
+          const compressed = runTool(folder(), c.encode[0], c.encode[1], src.file, `${tag}-enc`);
           const inst = parseInstance(compressed);
           expect(inst.transferSyntaxUid, "the peer wrote the syntax under test").to.equal(c.uid);
           const refusal = c.refused?.[spec.name];
@@ -249,7 +235,7 @@ describe("imaging codecs: lossless syntaxes are bit-identical to DCMTK / GDCM", 
             return;
           }
           const [tool, args] = c.decodeOverride?.[spec.name] ?? c.decode;
-          const peer = parseInstance(runTool(dir, tool, args, compressed, `${tag}-dec`));
+          const peer = parseInstance(runTool(folder(), tool, args, compressed, `${tag}-dec`));
           expect(frames(inst)).to.equal(spec.frames ?? 1);
           for (let f = 0; f < frames(inst); f++) {
             const ours = readStoredValues(inst, f).data;
@@ -475,14 +461,7 @@ const LOSSY: readonly LossyCase[] = [
 
 describe("imaging codecs: lossy syntaxes (PSNR against the source, equal to the peer's decode)", function () {
   this.timeout(120_000);
-  let dir: string;
-  before(async () => {
-    await initCodecs();
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "radz-codecs-lossy-"));
-  });
-  after(() => {
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const folder = codecSuiteFolder("radz-codecs-lossy-");
 
   const smooth = (name: string): SourceSpec => ({
     ...bySource(name),
@@ -498,7 +477,7 @@ describe("imaging codecs: lossy syntaxes (PSNR against the source, equal to the 
         if (c.needs === "gdcm" && !HAS_GDCM) this.skip();
         const src = sourceImage(smooth(name));
         const tag = `${c.name}-${name}`.replace(/[^A-Za-z0-9]+/g, "_");
-        const compressed = runTool(dir, c.encode[0], c.encode[1], src.file, `${tag}-enc`);
+        const compressed = runTool(folder(), c.encode[0], c.encode[1], src.file, `${tag}-enc`);
         const inst = parseInstance(compressed);
         expect(inst.transferSyntaxUid).to.equal(c.uid);
         const ours = readStoredValues(inst);
@@ -515,7 +494,7 @@ describe("imaging codecs: lossy syntaxes (PSNR against the source, equal to the 
         if (c.maxError !== undefined) expect(maxAbsDiff(want, ours.data)).to.be.at.most(c.maxError);
         if (c.decode !== undefined) {
           const peer = parseInstance(
-            runTool(dir, c.decode[0], c.decode[1], compressed, `${tag}-dec`),
+            runTool(folder(), c.decode[0], c.decode[1], compressed, `${tag}-dec`),
           );
           const peerStored = readStoredValues(peer);
           expect(ours.photometricInterpretation).to.equal(peerStored.photometricInterpretation);

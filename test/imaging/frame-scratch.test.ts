@@ -3,10 +3,7 @@
  * to the next give exactly what fresh buffers give, and the memory is reused.
  */
 import { expect } from "chai";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { decodeFrame, FrameScratch, initCodecs, parseInstance } from "../../src/imaging/index.js";
+import { decodeFrame, FrameScratch, parseInstance } from "../../src/imaging/index.js";
 import {
   HAS_DCMTK,
   HAS_GDCM,
@@ -14,31 +11,18 @@ import {
   runTool,
   sourceImage,
   type SourceSpec,
+  codecSuiteFolder,
+  GREY12,
 } from "./codec-fixtures.js";
 
-const A: SourceSpec = {
-  name: "12-bit",
-  rows: 37,
-  columns: 29,
-  bitsAllocated: 16,
-  bitsStored: 12,
-  signed: false,
-  samplesPerPixel: 1,
-};
+const A: SourceSpec = GREY12;
 /** Another image of the same size (other values), and a larger one. */
 const B: SourceSpec = { ...A, name: "16-bit signed", bitsStored: 16, signed: true };
 const C: SourceSpec = { ...A, name: "12-bit, larger", rows: 61, columns: 45 };
 
 describe("imaging/FrameScratch", function () {
   this.timeout(60_000);
-  let dir: string;
-  before(async () => {
-    await initCodecs();
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "radz-scratch-"));
-  });
-  after(() => {
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const folder = codecSuiteFolder("radz-scratch-");
 
   it("hands out views of one buffer, grown only for a larger frame", () => {
     const s = new FrameScratch();
@@ -64,8 +48,8 @@ describe("imaging/FrameScratch", function () {
       if ((needs === "dcmtk" && !HAS_DCMTK) || (needs === "gdcm" && !HAS_GDCM)) this.skip();
       const encode = (spec: SourceSpec, tag: string) =>
         needs === "gdcm"
-          ? gdcmconv(dir, args, sourceImage(spec).file, tag)
-          : runTool(dir, tool, args, sourceImage(spec).file, tag);
+          ? gdcmconv(folder(), args, sourceImage(spec).file, tag)
+          : runTool(folder(), tool, args, sourceImage(spec).file, tag);
       const files = [encode(A, `${tool}-a`), encode(B, `${tool}-b`), encode(C, `${tool}-c`)];
       const fresh = files.map((f) =>
         Array.from(decodeFrame(parseInstance(f), { maxPixels: 1e6 }).data),
