@@ -8,11 +8,21 @@
  * exactly one SR.
  *
  *   npm run bench:soak -- [--count 1000] [--warmup 100] [--size 128] [--window 6]
- *                         [--concurrency 4] [--smaps-every 30] [--out bench-output/soak.json]
+ *                         [--concurrency 4] [--smaps-every 30] [--rest 20]
+ *                         [--out bench-output/soak.json]
  *
  * The service first processes --warmup studies (JIT, allocator and cache
  * high-water marks, SQLite's page cache); the RSS comparison is over the
  * --count studies after them. The warm-up's mean RSS is reported too.
+ *
+ * RSS is read two ways. Running: every second while studies flow, so each
+ * read also holds whatever the studies in flight hold at that instant
+ * (received instances, the summary page being drawn, libvips' threads);
+ * reported as the mean and the least read of each tenth. At rest: after the
+ * warm-up and after each tenth the uploads pause until every study is done,
+ * the service idles --rest seconds (V8's memory reducer collects what the
+ * last studies left), and the least of five reads is taken: what the
+ * service keeps. The rests are left out of the throughput.
  *
  * Orthanc runs with StableAge 1 s (production default 60 s) so the run
  * measures RadZ, not the stability wait. Studies are uploaded closed-loop:
@@ -42,6 +52,8 @@ interface Args {
   warmup: number;
   /** Seconds between reads of the service's /proc/PID/smaps (0: never). */
   smapsEvery: number;
+  /** Seconds the service rests, idle, after the warm-up and after each tenth before RSS is read (0: no rests). */
+  rest: number;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -53,12 +65,18 @@ function parseArgs(argv: readonly string[]): Args {
     out: "bench-output/soak.json",
     warmup: 100,
     smapsEvery: 30,
+    rest: 20,
   };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = argv[i + 1];
     if (k === "--out" && v) {
       args.out = v;
+      i++;
+    } else if (k === "--rest" && v !== undefined) {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) throw new Error(`${k} needs a non-negative integer`);
+      args.rest = n;
       i++;
     } else if (k === "--smaps-every" && v !== undefined) {
       const n = Number(v);
@@ -210,6 +228,12 @@ async function main(): Promise<void> {
 
     const client = new OrthancClient({ url: orthanc.url, timeoutMs: 60_000 });
     const samples: { at: number; finished: number; rss: number; load1: number }[] = [];
+    // RSS at rest: all uploaded studies done, the service idle for args.rest
+    // seconds (long enough for V8's memory reducer to collect what the last
+    // studies left), then the least of five reads a second apart.
+    const atRest: { afterTenth: number; finished: number; rssMiB: number }[] = [];
+    let resting = false;
+    let restedMs = 0;
     let peak = 0;
     const heap: { finished: number; heapUsed: number; spaces: Record<string, number> }[] = [];
     const maps: { finished: number; map: NonNullable<ReturnType<typeof smapsOf>> }[] = [];
@@ -236,7 +260,9 @@ async function main(): Promise<void> {
       const m = memoryOf(pid);
       if (!m) return;
       peak = Math.max(peak, m.hwm);
-      samples.push({ at: Date.now(), finished: finished(), rss: m.rss, load1: os.loadavg()[0]! });
+      // Samples while resting are not running samples (they are read apart, below).
+      if (!resting)
+        samples.push({ at: Date.now(), finished: finished(), rss: m.rss, load1: os.loadavg()[0]! });
     }, 1_000);
     // Reading smaps walks the service's page tables under its memory-map lock:
     // not too often, or it shows in the latency it measures.
@@ -252,7 +278,28 @@ async function main(): Promise<void> {
     const t0 = Date.now();
     let lastReport = 0;
     const total = args.warmup + args.count;
+    const tenthStudies = args.count / 10;
+    const restAfter = async (afterTenth: number, uploaded: number): Promise<void> => {
+      while (finished() < uploaded) await sleep(100);
+      resting = true;
+      const r0 = Date.now();
+      await sleep(args.rest * 1_000);
+      const reads: number[] = [];
+      for (let k = 0; k < 5; k++) {
+        const m = memoryOf(pid);
+        if (m) reads.push(m.rss);
+        await sleep(1_000);
+      }
+      atRest.push({ afterTenth, finished: finished(), rssMiB: Math.min(...reads) });
+      process.stderr.write(
+        `soak: at rest after ${afterTenth === 0 ? "the warm-up" : `tenth ${afterTenth}`}: ${Math.min(...reads).toFixed(1)} MiB\n`,
+      );
+      restedMs += Date.now() - r0;
+      resting = false;
+    };
     for (let i = 0; i < total; i++) {
+      if (args.rest > 0 && i >= args.warmup && (i - args.warmup) % tenthStudies === 0)
+        await restAfter((i - args.warmup) / tenthStudies, i);
       while (i - finished() >= args.window) await sleep(50);
       const s = generateSyntheticStudy(
         { count: total, seed: 4242, rows: args.size, columns: args.size },
@@ -271,6 +318,7 @@ async function main(): Promise<void> {
       if (Date.now() - t0 > 6 * 3_600_000) throw new Error("soak did not finish in 6 h");
       await sleep(250);
     }
+    if (args.rest > 0) await restAfter(10, total);
     clearInterval(sampler);
     clearInterval(heapSampler);
     if (mapSampler) clearInterval(mapSampler);
@@ -283,7 +331,8 @@ async function main(): Promise<void> {
     const latencies = done.map((r) => r.finished_at - r.created_at).sort((a, b) => a - b);
     const firstCreated = Math.min(...rows.map((r) => r.created_at));
     const lastFinished = Math.max(...rows.map((r) => r.finished_at));
-    const minutes = (lastFinished - firstCreated) / 60_000;
+    // The rests are idle time, not processing time.
+    const minutes = (lastFinished - firstCreated - restedMs) / 60_000;
     // The measured run is the `count` studies after the warm-up; its tenths are
     // counted from the first of them. Samples of the idle service before the
     // first upload are part of neither.
@@ -294,10 +343,15 @@ async function main(): Promise<void> {
     const first = inRun(0, tenth).map((s) => s.rss);
     const last = inRun(args.count - tenth, args.count + 1).map((s) => s.rss);
     const warmup = seen.filter((s) => s.finished < args.warmup).map((s) => s.rss);
-    const byTenth = Array.from({ length: 10 }, (_, t) =>
-      Number(
-        mean(inRun(t * tenth, (t + 1) * tenth + (t === 9 ? 1 : 0)).map((s) => s.rss)).toFixed(1),
-      ),
+    const tenthRss = (t: number) =>
+      inRun(t * tenth, (t + 1) * tenth + (t === 9 ? 1 : 0)).map((s) => s.rss);
+    const byTenth = Array.from({ length: 10 }, (_, t) => Number(mean(tenthRss(t)).toFixed(1)));
+    // The least RSS of each tenth: memory the service holds between bursts of
+    // work, without the buffers of whichever studies were in flight at a
+    // sample. Retained memory (a leak, a cache filling) raises it; in-flight
+    // work does not.
+    const floorByTenth = Array.from({ length: 10 }, (_, t) =>
+      Number(Math.min(...tenthRss(t)).toFixed(1)),
     );
     const heapIn = (lo: number, hi: number) =>
       heap
@@ -380,6 +434,14 @@ async function main(): Promise<void> {
         first10pct: Number(mean(first).toFixed(1)),
         last10pct: Number(mean(last).toFixed(1)),
         byTenth,
+        floorByTenth,
+        // After the warm-up (afterTenth 0) and after each tenth, idle: what the service keeps.
+        atRest,
+        atRestFirstToLastPct: (() => {
+          const a = atRest.find((r) => r.afterTenth === 1)?.rssMiB;
+          const b = atRest.find((r) => r.afterTenth === 10)?.rssMiB;
+          return a === undefined || b === undefined ? null : Number(((b / a - 1) * 100).toFixed(1));
+        })(),
         samples: samples.length,
       },
       residentByKindMiB: { byTenth: breakdownByTenth, anonGrowth },
