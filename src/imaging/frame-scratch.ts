@@ -29,11 +29,6 @@ export class FrameScratch {
   get capacity(): number {
     return this.buffer.byteLength;
   }
-
-  /** Gives the memory back (e.g. after an unusually large frame). */
-  release(): void {
-    this.buffer = new Uint8Array(0);
-  }
 }
 
 /**
