@@ -164,6 +164,18 @@ function smapsOf(pid: number): {
   return out;
 }
 
+/** Change from the read after tenth 1 to the read after tenth 10, in %; null without both. */
+function firstToLastPct<T extends { afterTenth: number }>(
+  reads: readonly T[],
+  value: (r: T) => number,
+): number | null {
+  const a = reads.find((r) => r.afterTenth === 1);
+  const b = reads.find((r) => r.afterTenth === 10);
+  return a === undefined || b === undefined
+    ? null
+    : Number(((value(b) / value(a) - 1) * 100).toFixed(1));
+}
+
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
 async function main(): Promise<void> {
@@ -195,7 +207,18 @@ async function main(): Promise<void> {
     // "Memory"); MALLOC_ARENA_MAX / MALLOC_MMAP_THRESHOLD_ in the environment override them.
     child = spawn(
       process.execPath,
-      ["--import", "tsx", "src/cli/main.ts", "serve", "--config", configFile],
+      [
+        // bench/soak-gc.ts: SIGWINCH collects garbage (the at-rest reads, below).
+        "--expose-gc",
+        "--import",
+        "tsx",
+        "--import",
+        "./bench/soak-gc.ts",
+        "src/cli/main.ts",
+        "serve",
+        "--config",
+        configFile,
+      ],
       {
         stdio: ["ignore", "ignore", "inherit"],
         env: {
@@ -229,9 +252,19 @@ async function main(): Promise<void> {
     const client = new OrthancClient({ url: orthanc.url, timeoutMs: 60_000 });
     const samples: { at: number; finished: number; rss: number; load1: number }[] = [];
     // RSS at rest: all uploaded studies done, the service idle for args.rest
-    // seconds (long enough for V8's memory reducer to collect what the last
-    // studies left), then the least of five reads a second apart.
-    const atRest: { afterTenth: number; finished: number; rssMiB: number }[] = [];
+    // seconds, then the least of five reads a second apart ("idle"); then a
+    // full garbage collection in the service (SIGWINCH, bench/soak-gc.ts) and
+    // the least of five reads again ("after GC"): what the service retains,
+    // without the dead buffers V8 had not collected yet.
+    const atRest: {
+      afterTenth: number;
+      finished: number;
+      rssMiB: number;
+      afterGcMiB: number;
+      afterGcResident: { heap: number; anon: number; file: number } | null;
+      /** V8 heap in use after the collection (the service's /metrics). */
+      afterGcHeapUsedMiB: number | null;
+    }[] = [];
     let resting = false;
     let restedMs = 0;
     let peak = 0;
@@ -284,15 +317,44 @@ async function main(): Promise<void> {
       resting = true;
       const r0 = Date.now();
       await sleep(args.rest * 1_000);
-      const reads: number[] = [];
-      for (let k = 0; k < 5; k++) {
-        const m = memoryOf(pid);
-        if (m) reads.push(m.rss);
-        await sleep(1_000);
-      }
-      atRest.push({ afterTenth, finished: finished(), rssMiB: Math.min(...reads) });
+      const leastOfFive = async (): Promise<number> => {
+        const reads: number[] = [];
+        for (let k = 0; k < 5; k++) {
+          const m = memoryOf(pid);
+          if (m) reads.push(m.rss);
+          await sleep(1_000);
+        }
+        return Math.min(...reads);
+      };
+      const idle = await leastOfFive();
+      process.kill(pid, "SIGWINCH");
+      // Backing stores are freed by V8's sweeper and Node's finalizers, after the collection itself.
+      await sleep(2_000);
+      const afterGc = await leastOfFive();
+      const resident = smapsOf(pid);
+      const heapUsed = await fetch(`http://127.0.0.1:${port}/metrics`, {
+        headers: { authorization: `Bearer ${token}` },
+        signal: AbortSignal.timeout(4_000),
+      })
+        .then((r) => r.text())
+        .then((text) => Number(/^nodejs_heap_size_used_bytes (\S+)$/m.exec(text)?.[1]) / 2 ** 20)
+        .catch(() => NaN);
+      atRest.push({
+        afterTenth,
+        finished: finished(),
+        rssMiB: Number(idle.toFixed(1)),
+        afterGcMiB: Number(afterGc.toFixed(1)),
+        afterGcResident: resident
+          ? {
+              heap: Number(resident.heap.toFixed(1)),
+              anon: Number(resident.anon.toFixed(1)),
+              file: Number(resident.file.toFixed(1)),
+            }
+          : null,
+        afterGcHeapUsedMiB: Number.isFinite(heapUsed) ? Number(heapUsed.toFixed(1)) : null,
+      });
       process.stderr.write(
-        `soak: at rest after ${afterTenth === 0 ? "the warm-up" : `tenth ${afterTenth}`}: ${Math.min(...reads).toFixed(1)} MiB\n`,
+        `soak: at rest after ${afterTenth === 0 ? "the warm-up" : `tenth ${afterTenth}`}: ${idle.toFixed(1)} MiB idle, ${afterGc.toFixed(1)} MiB after a full GC\n`,
       );
       restedMs += Date.now() - r0;
       resting = false;
@@ -437,11 +499,8 @@ async function main(): Promise<void> {
         floorByTenth,
         // After the warm-up (afterTenth 0) and after each tenth, idle: what the service keeps.
         atRest,
-        atRestFirstToLastPct: (() => {
-          const a = atRest.find((r) => r.afterTenth === 1)?.rssMiB;
-          const b = atRest.find((r) => r.afterTenth === 10)?.rssMiB;
-          return a === undefined || b === undefined ? null : Number(((b / a - 1) * 100).toFixed(1));
-        })(),
+        atRestFirstToLastPct: firstToLastPct(atRest, (r) => r.rssMiB),
+        afterGcFirstToLastPct: firstToLastPct(atRest, (r) => r.afterGcMiB),
         samples: samples.length,
       },
       residentByKindMiB: { byTenth: breakdownByTenth, anonGrowth },

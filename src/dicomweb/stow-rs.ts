@@ -12,6 +12,7 @@
  *   - 409, or 400 naming failed instances  -> STOW_FAILED
  *   - other 4xx                            -> DICOMWEB_REJECTED; 5xx/429 -> DICOMWEB_HTTP_ERROR
  */
+import { exactArrayBuffer } from "../bytes.js";
 import { RadzError } from "../errors.js";
 import {
   firstNumber,
@@ -191,15 +192,4 @@ function parseStowBody(body: unknown): DicomJsonObject | null {
   }
   if (Array.isArray(value) && value.length === 1) value = value[0];
   return isDicomJsonObject(value) ? value : null;
-}
-
-function exactArrayBuffer(bytes: Uint8Array): ArrayBuffer {
-  if (
-    bytes.byteOffset === 0 &&
-    bytes.byteLength === bytes.buffer.byteLength &&
-    bytes.buffer instanceof ArrayBuffer
-  ) {
-    return bytes.buffer;
-  }
-  return bytes.slice().buffer;
 }

@@ -16,6 +16,7 @@
  *    read is used, accepted only when it returned every top-level element.
  */
 import zlib from "node:zlib";
+import { exactArrayBuffer } from "../bytes.js";
 import { RadzError } from "../errors.js";
 import { concatBytes, getString, type NaturalizedDataset } from "./dataset.js";
 import { dcmjs, type DcmjsDicomDict } from "./dcmjs-binding.js";
@@ -47,17 +48,6 @@ function parseError(message: string, details?: Record<string, unknown>): RadzErr
   );
 }
 
-function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
-  if (
-    bytes.byteOffset === 0 &&
-    bytes.byteLength === bytes.buffer.byteLength &&
-    bytes.buffer instanceof ArrayBuffer
-  ) {
-    return bytes.buffer;
-  }
-  return bytes.slice().buffer;
-}
-
 function readWithDcmjs(buffer: ArrayBuffer, lenient: boolean): DcmjsDicomDict {
   return dcmjs.data.DicomMessage.readFile(buffer, {
     ignoreErrors: lenient,
@@ -77,7 +67,7 @@ function readStrictThenLenient(
   bytes: Uint8Array,
   expectedElements: number,
 ): DcmjsDicomDict | Error {
-  const buffer = toArrayBuffer(bytes);
+  const buffer = exactArrayBuffer(bytes);
   try {
     return readWithDcmjs(buffer, false);
   } catch (strictErr) {

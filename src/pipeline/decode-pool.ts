@@ -21,6 +21,7 @@ import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
+import { exactArrayBuffer } from "../bytes.js";
 import { RadzError, toRadzError, type ErrorCode } from "../errors.js";
 import type { Logger } from "../observability/index.js";
 import { BufferPool } from "./buffer-pool.js";
@@ -115,14 +116,8 @@ function transferable(
   pool: BufferPool,
 ): { bytes: Uint8Array; buffer: ArrayBuffer } {
   if (pool.owns(bytes.buffer)) return { bytes, buffer: bytes.buffer as ArrayBuffer };
-  if (
-    bytes.buffer instanceof ArrayBuffer &&
-    bytes.byteOffset === 0 &&
-    bytes.byteLength === bytes.buffer.byteLength
-  )
-    return { bytes, buffer: bytes.buffer };
-  const copy = bytes.slice();
-  return { bytes: copy, buffer: copy.buffer };
+  const buffer = exactArrayBuffer(bytes);
+  return { bytes: buffer === bytes.buffer ? bytes : new Uint8Array(buffer), buffer };
 }
 
 export class DecodePool {

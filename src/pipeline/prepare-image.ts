@@ -58,6 +58,8 @@ function plain(value: unknown): unknown {
   if (value instanceof ArrayBuffer) return value.slice(0);
   if (value instanceof DataView)
     return new DataView(value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength));
+  // A Buffer's slice() is a view of the same memory: copy it as a plain Uint8Array.
+  if (Buffer.isBuffer(value)) return new Uint8Array(value);
   if (ArrayBuffer.isView(value)) return (value as Uint8Array).slice();
   if (Array.isArray(value)) return value.map(plain);
   const out: Record<string, unknown> = {};

@@ -16,6 +16,7 @@
  * is "SR" (PS3.3 C.17.1), and all instances of a series have one modality
  * (PS3.3 A.1.2.3). Conversion Type "WSD" (workstation).
  */
+import { exactArrayBuffer } from "../bytes.js";
 import { RadzError } from "../errors.js";
 import {
   EXPLICIT_VR_LITTLE_ENDIAN,
@@ -93,7 +94,8 @@ export async function buildSummaryImage(input: SummaryImageInput): Promise<Built
     createdAt: created,
     ...(input.textRenderer === undefined ? {} : { textRenderer: input.textRenderer }),
   });
-  const pixelBytes = picture.rgb.slice().buffer; // even length: width 1024 x 3
+  // sharp's output buffer as it is (no copy); even length: width 1024 x 3.
+  const pixelBytes = exactArrayBuffer(picture.rgb);
 
   const dataset: NaturalizedDataset = {
     // SOP Common
