@@ -20,9 +20,13 @@
  * (received instances, the summary page being drawn, libvips' threads);
  * reported as the mean and the least read of each tenth. At rest: after the
  * warm-up and after each tenth the uploads pause until every study is done,
- * the service idles --rest seconds (V8's memory reducer collects what the
- * last studies left), and the least of five reads is taken: what the
- * service keeps. The rests are left out of the throughput.
+ * the service idles --rest seconds and the least of five reads is taken
+ * ("idle"); then the service runs a full garbage collection (SIGWINCH, which
+ * bench/soak-gc.ts, loaded into the child only, answers) and the least of
+ * five reads is taken again ("after GC"): what the service retains, without
+ * dead buffers V8 had not yet collected. "RSS does not grow" holds when the
+ * after-GC read after the last tenth is within 5 % of that after the first;
+ * otherwise the benchmark exits 1. The rests are left out of the throughput.
  *
  * Orthanc runs with StableAge 1 s (production default 60 s) so the run
  * measures RadZ, not the stability wait. Studies are uploaded closed-loop:
@@ -175,6 +179,28 @@ function firstToLastPct<T extends { afterTenth: number }>(
     ? null
     : Number(((value(b) / value(a) - 1) * 100).toFixed(1));
 }
+
+/** Least-squares slope of value over finished studies, in MiB per 1,000 studies; null under 2 reads. */
+function slopePer1000<T extends { finished: number }>(
+  reads: readonly T[],
+  value: (r: T) => number,
+): number | null {
+  if (reads.length < 2) return null;
+  const xs = reads.map((r) => r.finished);
+  const ys = reads.map(value);
+  const mx = mean(xs);
+  const my = mean(ys);
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < xs.length; i++) {
+    num += (xs[i]! - mx) * (ys[i]! - my);
+    den += (xs[i]! - mx) ** 2;
+  }
+  return den === 0 ? null : Number(((num / den) * 1000).toFixed(1));
+}
+
+/** The most the retained RSS may rise from the first to the last tenth for "does not grow". */
+const GROWTH_LIMIT_PCT = 5;
 
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
@@ -501,6 +527,11 @@ async function main(): Promise<void> {
         atRest,
         atRestFirstToLastPct: firstToLastPct(atRest, (r) => r.rssMiB),
         afterGcFirstToLastPct: firstToLastPct(atRest, (r) => r.afterGcMiB),
+        // The least-squares slope of the after-GC reads over tenths 1–10, per 1,000 studies.
+        afterGcSlopeMiBPer1000: slopePer1000(
+          atRest.filter((r) => r.afterTenth >= 1),
+          (r) => r.afterGcMiB,
+        ),
         samples: samples.length,
       },
       residentByKindMiB: { byTenth: breakdownByTenth, anonGrowth },
@@ -510,6 +541,16 @@ async function main(): Promise<void> {
         samples: heap.length,
       },
       srCheck: { sampled: checked, exactlyOne: oneSr },
+      // "RSS does not grow": what the service retains at rest (after a full GC)
+      // after the last tenth is within GROWTH_LIMIT_PCT of that after the first.
+      rssDoesNotGrow: (() => {
+        const pct = firstToLastPct(atRest, (r) => r.afterGcMiB);
+        return {
+          limitPct: GROWTH_LIMIT_PCT,
+          afterGcFirstToLastPct: pct,
+          holds: pct !== null && pct <= GROWTH_LIMIT_PCT,
+        };
+      })(),
       machine: {
         cpu: cpus[0]?.model ?? "unknown",
         cores: cpus.length,
@@ -534,6 +575,8 @@ async function main(): Promise<void> {
     );
     process.stdout.write(JSON.stringify(result, null, 2) + "\n");
     if (result.notDone > 0 || oneSr !== checked) process.exitCode = 1;
+    // Without rests there is no at-rest read to judge growth by.
+    if (args.rest > 0 && !result.rssDoesNotGrow.holds) process.exitCode = 1;
   } finally {
     if (child && child.exitCode === null) {
       child.kill("SIGTERM");
