@@ -223,7 +223,10 @@ function acceptDicomJsonOnPost(request: XhrInstance, metadata: { method: string 
  * milliseconds of CPU); a Buffer it sends as it is. So the body goes to it
  * as a Buffer viewing the same memory. Two parameters, as above.
  */
-export function sendBytesWithoutCopy(request: XhrInstance, _metadata: { method: string }): XhrInstance {
+export function sendBytesWithoutCopy(
+  request: XhrInstance,
+  _metadata: { method: string },
+): XhrInstance {
   const send = request.send.bind(request);
   request.send = (body?: unknown) => send(asBuffer(body));
   return request;
