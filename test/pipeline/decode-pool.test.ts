@@ -83,6 +83,27 @@ describe("pipeline/decode-pool", function () {
     }
   });
 
+  it("copies a Buffer that views part of a larger buffer instead of transferring (detaching) that buffer", async () => {
+    const pool = new DecodePool({ threads: 1 });
+    try {
+      const instance = makeTestInstance({ rows: 8, columns: 8 }).bytes;
+      // As Node's Buffer pool or a received chunk would be: the instance is a view at an offset.
+      const larger = new Uint8Array(instance.byteLength + 16);
+      larger.set(instance, 8);
+      const view = Buffer.from(larger.buffer, 8, instance.byteLength);
+      const got = await pool.prepare(request(view, false));
+      expect(got.tensor.length).to.equal(32 * 32);
+      expect(larger.byteLength, "the larger buffer is still usable").to.equal(
+        instance.byteLength + 16,
+      );
+      expect(
+        Buffer.from(larger.subarray(8, 8 + instance.byteLength)).equals(Buffer.from(instance)),
+      ).to.equal(true);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it("keeps at most `threads` images in flight; the rest wait in the queue", async () => {
     const pool = new DecodePool({ threads: 2 });
     try {
