@@ -1,6 +1,7 @@
 /**
  * imaging/ facade: DICOM Part-10 bytes -> parsed instance -> display image ->
- * model input tensor, plus the instance selection rules. No network I/O.
+ * model input tensor. No network I/O. (Which instances are read is intake's
+ * business: intake/selection.ts.)
  */
 export { parseInstance, type DicomInstance, type ParseLimits } from "./instance.js";
 export { decodeFrame, type DecodedImage, type DecodeFrameOptions } from "./decode-frame.js";
@@ -16,18 +17,6 @@ export {
   type PreprocessSpec,
   type PreprocessSpecInput,
 } from "./preprocess-spec.js";
-export {
-  selectImages,
-  candidateFromDicomJson,
-  candidateFromInstance,
-  QIDO_INCLUDE_FIELDS,
-  RejectionCode,
-  type ImageCandidate,
-  type SelectionRules,
-  type SelectionResult,
-  type Rejection,
-  type DicomJsonValue,
-} from "./selection.js";
 export { ACCEPTED_IMAGE_SOP_CLASSES, SopClassUid, sopClassName } from "./sop-class.js";
 export { initCodecs, codecsReady } from "./init-codecs.js";
 export { modelView, storedPnm, pnmOffset, type ModelViewImage } from "./model-view.js";
@@ -51,4 +40,5 @@ export {
   type TransferSyntaxInfo,
 } from "./transfer-syntax.js";
 export { Photometric, type PixelModule } from "./pixel-module.js";
-export { Tag, type TagKeyword } from "./tags.js";
+export { Tag, tagLabel, type TagKeyword } from "./tags.js";
+export { getNumber, getString, getStrings } from "./dataset.js";

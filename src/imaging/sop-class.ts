@@ -5,7 +5,7 @@
  *  - Computed Radiography Image Storage;
  *  - Digital X-Ray Image Storage - For Presentation;
  *  - Digital X-Ray Image Storage - For Processing (raw detector data; accepted,
- *    but ranked after For Presentation, see selection.ts).
+ *    but ranked after For Presentation, see intake/selection.ts).
  *
  * Not accepted, on purpose:
  *  - Digital Mammography and Intra-oral X-Ray (DX family, but not chest);

@@ -32,3 +32,15 @@ export {
   type BackfillProgress,
   type BackfillReport,
 } from "./backfill.js";
+export {
+  selectImages,
+  candidateFromDicomJson,
+  candidateFromInstance,
+  QIDO_INCLUDE_FIELDS,
+  RejectionCode,
+  type ImageCandidate,
+  type SelectionRules,
+  type SelectionResult,
+  type Rejection,
+  type DicomJsonValue,
+} from "./selection.js";

@@ -19,17 +19,17 @@
  */
 import type { DicomWebClient } from "../dicomweb/index.js";
 import { toRadzError } from "../errors.js";
+import { ACCEPTED_IMAGE_SOP_CLASSES } from "../imaging/index.js";
+import type { Job, JobStore } from "../jobs/index.js";
+import type { Logger } from "../observability/index.js";
+import type { OrthancClient } from "../orthanc/index.js";
 import {
-  ACCEPTED_IMAGE_SOP_CLASSES,
   QIDO_INCLUDE_FIELDS,
   candidateFromDicomJson,
   selectImages,
   type ImageCandidate,
   type SelectionRules,
-} from "../imaging/index.js";
-import type { Job, JobStore } from "../jobs/index.js";
-import type { Logger } from "../observability/index.js";
-import type { OrthancClient } from "../orthanc/index.js";
+} from "./selection.js";
 
 export type ReprocessPolicy = "new-images" | "never" | "always";
 

@@ -8,7 +8,8 @@
  */
 import type { Config } from "../config/index.js";
 import type { DicomWebClient } from "../dicomweb/index.js";
-import type { ImageCandidate, PreprocessSpec } from "../imaging/index.js";
+import type { PreprocessSpec } from "../imaging/index.js";
+import type { ImageCandidate } from "../intake/index.js";
 import type { DecodePool } from "./decode-pool.js";
 import type { PreparedImage } from "./prepare-image.js";
 import type { Stopwatch } from "./stopwatch.js";

@@ -9,14 +9,8 @@ import { mkdir, readFile, readdir, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Config } from "../config/index.js";
 import { toRadzError } from "../errors.js";
-import {
-  candidateFromInstance,
-  initCodecs,
-  parseInstance,
-  selectImages,
-  type DicomInstance,
-  type ImageCandidate,
-} from "../imaging/index.js";
+import { initCodecs, parseInstance, type DicomInstance } from "../imaging/index.js";
+import { candidateFromInstance, selectImages, type ImageCandidate } from "../intake/index.js";
 import type { ZeroShotModel } from "../model/index.js";
 import type { Logger } from "../observability/index.js";
 import { analyzeImages, buildReport } from "./analyze.js";

@@ -7,7 +7,7 @@
 import type { Config } from "../config/index.js";
 import type { DicomWebClient } from "../dicomweb/index.js";
 import { RadzError } from "../errors.js";
-import { candidateFromDicomJson, selectImages, QIDO_INCLUDE_FIELDS } from "../imaging/index.js";
+import { candidateFromDicomJson, selectImages, QIDO_INCLUDE_FIELDS } from "../intake/index.js";
 import type { JobResult } from "../jobs/index.js";
 import type { ZeroShotModel } from "../model/index.js";
 import type { Logger } from "../observability/index.js";

@@ -2,7 +2,7 @@
  * Which instances of a study RadZ reads, and in what order.
  *
  * An instance is eligible when
- *  1. its SOP class is an accepted image storage class (sop-class.ts),
+ *  1. its SOP class is an accepted image storage class (imaging/sop-class.ts),
  *  2. its Modality is in `rules.modalities` (case-insensitive; '' in the list
  *     admits an absent Modality),
  *  3. its Body Part Examined is in `rules.bodyParts` (case-insensitive; '' in
@@ -21,10 +21,17 @@
  * are reported as rejected with reason code "over-limit".
  */
 import { RadzError } from "../errors.js";
-import { getNumber, getString, getStrings } from "./dataset.js";
-import type { DicomInstance } from "./instance.js";
-import { ACCEPTED_IMAGE_SOP_CLASSES, sopClassName } from "./sop-class.js";
-import { Tag, tagLabel, type TagKeyword } from "./tags.js";
+import {
+  ACCEPTED_IMAGE_SOP_CLASSES,
+  getNumber,
+  getString,
+  getStrings,
+  sopClassName,
+  Tag,
+  tagLabel,
+  type DicomInstance,
+  type TagKeyword,
+} from "../imaging/index.js";
 
 export interface ImageCandidate {
   studyInstanceUid: string;

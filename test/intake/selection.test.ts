@@ -1,15 +1,14 @@
 import { expect } from "chai";
 import { RadzError } from "../../src/errors.js";
+import { SopClassUid, parseInstance } from "../../src/imaging/index.js";
 import {
   QIDO_INCLUDE_FIELDS,
-  SopClassUid,
   candidateFromDicomJson,
   candidateFromInstance,
-  parseInstance,
   selectImages,
   type ImageCandidate,
-} from "../../src/imaging/index.js";
-import { gray16 } from "./fixtures.js";
+} from "../../src/intake/index.js";
+import { gray16 } from "../imaging/fixtures.js";
 
 const RULES = { modalities: ["CR", "DX"], bodyParts: ["CHEST", ""], maxImagesPerStudy: 2 };
 
