@@ -3,80 +3,42 @@
  * change feed → job → QIDO/WADO → model → SR → STOW → job done; restart does
  * not reprocess.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
-import { createService, type Service } from "../src/app.js";
-import { loadConfig, type Config } from "../src/config/index.js";
 import { DicomWebClient } from "../src/dicomweb/index.js";
 import { isTerminal } from "../src/jobs/index.js";
-import { writeDemoBundle } from "../src/model/index.js";
-import { silentLogger } from "../src/observability/index.js";
 import { OrthancClient } from "../src/orthanc/index.js";
 import { readStudyReport } from "../src/report/index.js";
 import { generateSyntheticStudies, type SyntheticStudy } from "../src/synthetic/index.js";
 import { dciodvfy } from "./helpers/dicom-tools.js";
 import { makeTestInstance, useOrthanc } from "./helpers/orthanc.js";
-import { authHeaders, TEST_API_TOKENS } from "./security/fixtures.js";
+import { intakeCaughtUp, stableStudyChanges, useService } from "./helpers/service.js";
+import { waitFor } from "./helpers/wait.js";
+import { authHeaders } from "./security/fixtures.js";
 
 const SOP_CLASS_UID = "00080016";
 const COMPREHENSIVE_3D_SR = "1.2.840.10008.5.1.4.1.1.88.34";
 
-async function waitFor(
-  pred: () => boolean | Promise<boolean>,
-  ms: number,
-  what: string,
-): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await pred())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 describe("service end to end (real Orthanc)", function () {
   this.timeout(180_000);
   const orthanc = useOrthanc({ stableAgeSeconds: 1 });
-  let work: string;
-  let config: Config;
-  let studies: SyntheticStudy[];
+  const radz = useService({ prefix: "radz-e2e-", orthancUrl: () => orthanc.url });
+  const studies: SyntheticStudy[] = generateSyntheticStudies({
+    count: 2,
+    seed: 11,
+    rows: 256,
+    columns: 256,
+  });
   const orthancIds = new Map<string, string>();
-  let service: Service | null = null;
-
-  before(async function () {
-    this.timeout(120_000);
-    work = mkdtempSync(join(tmpdir(), "radz-e2e-"));
-    await writeDemoBundle(join(work, "bundle"));
-    config = loadConfig({
-      env: {},
-      overrides: {
-        orthanc: { url: orthanc.url },
-        jobs: { dbPath: join(work, "radz.sqlite"), backoffBaseMs: 200 },
-        intake: { startFrom: "beginning", pollCron: "* * * * * *" },
-        model: { bundle: join(work, "bundle") },
-        http: { port: 0, tokens: TEST_API_TOKENS },
-        log: { level: "silent" },
-      },
-    });
-    studies = generateSyntheticStudies({ count: 2, seed: 11, rows: 256, columns: 256 });
-  });
-
-  afterEach(async () => {
-    await service?.stop();
-    service = null;
-  });
-  after(() => rmSync(work, { recursive: true, force: true }));
 
   it("writes exactly one SR into each stable study, with one finding group per label and the job's scores", async () => {
     const client = new OrthancClient({ url: orthanc.url, timeoutMs: 10_000 });
-    service = await createService(config, silentLogger());
-    await service.start();
+    const svc = await radz.start();
     for (const s of studies) {
       for (const bytes of s.instances)
         orthancIds.set(s.studyInstanceUid, (await client.uploadInstance(bytes)).parentStudy);
     }
-    const svc = service;
     await waitFor(
       () =>
         studies.every((s) =>
@@ -119,7 +81,7 @@ describe("service end to end (real Orthanc)", function () {
       }
       expect(parsed.priority).to.equal(job.result!.priority);
       expect(parsed.referencedSopInstanceUids).to.include.members([...s.sopInstanceUids]);
-      const file = join(work, `${sr.sopInstanceUid}.dcm`);
+      const file = join(radz.dir, `${sr.sopInstanceUid}.dcm`);
       writeFileSync(file, bytes);
       expect(dciodvfy(file).errors).to.deep.equal([]);
       // The API serves the same record.
@@ -138,10 +100,19 @@ describe("service end to end (real Orthanc)", function () {
 
   it("does not reprocess studies already done after a restart", async () => {
     const ids = studies.map((s) => orthancIds.get(s.studyInstanceUid)!);
-    service = await createService(config, silentLogger());
-    const jobsBefore = ids.map((id) => service!.store.getByStudy(id)!);
+    const service = await radz.create();
+    const jobsBefore = ids.map((id) => service.store.getByStudy(id)!);
     await service.start();
-    await new Promise((r) => setTimeout(r, 3_000)); // three poll ticks
+    // Orthanc reported each study stable again after its SR; the feed has read
+    // that (a second poll starts after any tick in flight) and the check ran.
+    for (const id of ids)
+      await waitFor(
+        async () => (await stableStudyChanges(orthanc.url, id)) >= 2,
+        15_000,
+        "the study's StableStudy after its SR",
+        200,
+      );
+    await intakeCaughtUp(service);
     for (const [i, id] of ids.entries()) {
       const now = service.store.getByStudy(id)!;
       expect(now.state).to.equal("done");
@@ -153,11 +124,9 @@ describe("service end to end (real Orthanc)", function () {
 
   it("ends a study without a chest radiograph as skipped, with the reason", async () => {
     const client = new OrthancClient({ url: orthanc.url, timeoutMs: 10_000 });
-    service = await createService(config, silentLogger());
-    await service.start();
+    const svc = await radz.start();
     const ct = makeTestInstance({ modality: "CT", bodyPartExamined: "HEAD" });
     const id = (await client.uploadInstance(ct.bytes)).parentStudy;
-    const svc = service;
     await waitFor(
       () => isTerminal(svc.store.getByStudy(id)?.state ?? "queued"),
       60_000,
