@@ -1,19 +1,8 @@
 import { expect } from "chai";
 import { DicomWebClient, firstString, Tag } from "../../src/dicomweb/index.js";
-import { RadzError } from "../../src/errors.js";
+import { expectRadzError } from "../helpers/errors.js";
 import { OrthancClient } from "../../src/orthanc/index.js";
 import { makeTestInstance, readPart10, useOrthanc, type TestInstance } from "../helpers/orthanc.js";
-
-async function expectRadzError(p: Promise<unknown>, code: string): Promise<RadzError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).to.be.instanceOf(RadzError);
-    expect((err as RadzError).code, (err as Error).message).to.equal(code);
-    return err as RadzError;
-  }
-  expect.fail(`expected ${code}`);
-}
 
 describe("dicomweb (real Orthanc 1.10 + DICOMweb plugin)", function () {
   this.timeout(60_000);

@@ -8,20 +8,9 @@ import { DicomWebClient, Tag, type DicomJsonObject } from "../../src/dicomweb/in
 import { parseMediaType } from "../../src/dicomweb/media-type.js";
 import { MultipartRelatedReader } from "../../src/dicomweb/multipart.js";
 import { interpretStowResponse } from "../../src/dicomweb/stow-rs.js";
-import { RadzError } from "../../src/errors.js";
+import { expectRadzError } from "../helpers/errors.js";
 import { startFakeServer, type FakeServer } from "../helpers/http.js";
 import { makeTestInstance } from "../helpers/orthanc.js";
-
-async function expectRadzError(p: Promise<unknown>, code: string): Promise<RadzError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).to.be.instanceOf(RadzError);
-    expect((err as RadzError).code, (err as Error).message).to.equal(code);
-    return err as RadzError;
-  }
-  expect.fail(`expected ${code}`);
-}
 
 function uiItem(sopUid: string, extra: DicomJsonObject = {}): DicomJsonObject {
   return {

@@ -6,24 +6,13 @@ import type { ServerResponse } from "node:http";
 import { expect } from "chai";
 import getPort from "get-port";
 import { DicomWebClient } from "../../src/dicomweb/index.js";
-import { RadzError } from "../../src/errors.js";
+import { expectRadzError } from "../helpers/errors.js";
 import { startFakeServer, type FakeServer } from "../helpers/http.js";
 import { makeTestInstance } from "../helpers/orthanc.js";
 
 const STUDY = "1.2.3";
 const SERIES = "1.2.3.4";
 const SOP = "1.2.3.4.5";
-
-async function expectRadzError(p: Promise<unknown>, code: string): Promise<RadzError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).to.be.instanceOf(RadzError);
-    expect((err as RadzError).code, (err as Error).message).to.equal(code);
-    return err as RadzError;
-  }
-  expect.fail(`expected ${code}`);
-}
 
 function multipart(boundary: string, payload: Uint8Array, partType = "application/dicom"): Buffer {
   return Buffer.concat([

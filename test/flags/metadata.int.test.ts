@@ -4,28 +4,16 @@
  * flag; re-processing it after the finding is gone (a triage.labels threshold
  * override) removes the flag.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { expect } from "chai";
-import { createService, type Service } from "../../src/app.js";
-import { loadConfig, type Config } from "../../src/config/index.js";
 import { DEFAULT_METADATA_NAMES, StudyFlagger } from "../../src/flags/index.js";
-import { writeDemoBundle } from "../../src/model/index.js";
 import { silentLogger } from "../../src/observability/index.js";
 import { OrthancClient } from "../../src/orthanc/index.js";
 import { generateSyntheticStudy, type SyntheticStudy } from "../../src/synthetic/index.js";
+import { expectRadzError } from "../helpers/errors.js";
 import { makeTestInstance, useOrthanc } from "../helpers/orthanc.js";
+import { useService } from "../helpers/service.js";
+import { waitFor } from "../helpers/wait.js";
 import { authHeaders } from "../security/fixtures.js";
-import { TEST_API_TOKENS } from "../security/fixtures.js";
-
-async function waitFor(pred: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 /** The first synthetic study whose only drawn finding is a pneumothorax. */
 export function pneumothoraxOnlyStudy(seed: number, size = 256): SyntheticStudy {
@@ -39,42 +27,16 @@ export function pneumothoraxOnlyStudy(seed: number, size = 256): SyntheticStudy 
 describe("flags in Orthanc 1.10 (study user metadata)", function () {
   this.timeout(180_000);
   const orthanc = useOrthanc({ stableAgeSeconds: 1 });
-  let work: string;
-  let base: Config;
-  let service: Service | null = null;
-
-  before(async function () {
-    this.timeout(60_000);
-    work = mkdtempSync(join(tmpdir(), "radz-flags-"));
-    await writeDemoBundle(join(work, "bundle"));
-    base = loadConfig({
-      env: {},
-      overrides: {
-        orthanc: { url: orthanc.url },
-        jobs: { dbPath: join(work, "radz.sqlite"), backoffBaseMs: 200 },
-        intake: { startFrom: "beginning", pollCron: "* * * * * *" },
-        model: { bundle: join(work, "bundle") },
-        http: { port: 0, tokens: TEST_API_TOKENS },
-        log: { level: "silent" },
-      },
-    });
-  });
-  afterEach(async () => {
-    await service?.stop();
-    service = null;
-  });
-  after(() => rmSync(work, { recursive: true, force: true }));
+  const radz = useService({ prefix: "radz-flags-", orthancUrl: () => orthanc.url });
 
   it("sets RadzPriority/RadzFindings for an urgent finding and removes them when a re-run finds nothing", async () => {
     const client = new OrthancClient({ url: orthanc.url, timeoutMs: 10_000 });
     expect((await client.system()).supportsLabels).to.equal(false);
     const study = pneumothoraxOnlyStudy(5);
 
-    service = await createService(base, silentLogger());
-    await service.start();
+    const first = await radz.start();
     let id = "";
     for (const bytes of study.instances) id = (await client.uploadInstance(bytes)).parentStudy;
-    const first = service;
     await waitFor(() => first.store.getByStudy(id)?.state === "done", 90_000, "the first run");
     const job = first.store.getByStudy(id)!;
     expect(job.result?.priority, JSON.stringify(job.result?.findings)).to.equal("urgent");
@@ -87,20 +49,10 @@ describe("flags in Orthanc 1.10 (study user metadata)", function () {
     expect(await client.getStudyMetadata(id, "RadzResult")).to.equal(
       job.result?.sr?.sopInstanceUid,
     );
-    await first.stop();
-    service = null;
+    await radz.stop(first);
 
     // The finding is gone: a threshold no probability reaches.
-    const strict = loadConfig({
-      env: {},
-      overrides: {
-        ...base,
-        triage: { labels: { pneumothorax: { threshold: 1 } } },
-      },
-    });
-    service = await createService(strict, silentLogger());
-    await service.start();
-    const second = service;
+    const second = await radz.start({ triage: { labels: { pneumothorax: { threshold: 1 } } } });
     const res = await fetch(`${second.url}/api/studies/${id}/reprocess`, {
       method: "POST",
       headers: authHeaders("admin"),
@@ -145,16 +97,11 @@ describe("flags in Orthanc 1.10 (study user metadata)", function () {
     const auto = make("auto");
     expect((await auto.apply(id, input)).method).to.equal("none");
     expect((await auto.apply(id, input)).method).to.equal("none"); // remembered: no more attempts
-    let code = "";
-    await make("metadata")
-      .apply(id, input)
-      .catch((e: { code: string }) => (code = e.code));
-    expect(code).to.equal("FLAGS_METADATA_NOT_REGISTERED");
+    await expectRadzError(make("metadata").apply(id, input), "FLAGS_METADATA_NOT_REGISTERED");
     // An unknown study is not mistaken for an unregistered name.
-    code = "";
-    await make("metadata")
-      .apply("0a0a0a0a-0a0a0a0a-0a0a0a0a-0a0a0a0a-0a0a0a0a", input)
-      .catch((e: { code: string }) => (code = e.code));
-    expect(code).to.equal("ORTHANC_NOT_FOUND");
+    await expectRadzError(
+      make("metadata").apply("0a0a0a0a-0a0a0a0a-0a0a0a0a-0a0a0a0a-0a0a0a0a", input),
+      "ORTHANC_NOT_FOUND",
+    );
   });
 });

@@ -10,34 +10,20 @@
  * Needs DCMTK (dcmcjpls) and GDCM (gdcmconv) to make the compressed files.
  */
 import { expect } from "chai";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { createService, type Service } from "../../src/app.js";
-import { loadConfig, type Config } from "../../src/config/index.js";
 import { DicomWebClient } from "../../src/dicomweb/index.js";
-import { RadzError } from "../../src/errors.js";
 import { initCodecs, parseInstance, readStoredValues } from "../../src/imaging/index.js";
 import { isTerminal } from "../../src/jobs/index.js";
-import { writeDemoBundle } from "../../src/model/index.js";
-import { silentLogger } from "../../src/observability/index.js";
 import { OrthancClient } from "../../src/orthanc/index.js";
 import { generateSyntheticStudies, type SyntheticStudy } from "../../src/synthetic/index.js";
+import { expectRadzError } from "../helpers/errors.js";
 import { useOrthanc } from "../helpers/orthanc.js";
-import { TEST_API_TOKENS } from "../security/fixtures.js";
+import { useService } from "../helpers/service.js";
+import { waitFor } from "../helpers/wait.js";
 import { HAS_DCMTK, HAS_GDCM, encapsulatedFile, runTool } from "./codec-fixtures.js";
 
 const JPEG_LS = "1.2.840.10008.1.2.4.80";
 const J2K = "1.2.840.10008.1.2.4.90";
 const MPEG2 = "1.2.840.10008.1.2.4.100";
-
-async function waitFor(pred: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 /** Byte offset of the first occurrence of `marker` (two bytes). */
 function findMarker(bytes: Uint8Array, a: number, b: number): number {
@@ -58,40 +44,18 @@ function asVideo(file: Uint8Array): Uint8Array {
 describe("imaging: compressed images through a real Orthanc", function () {
   this.timeout(180_000);
   const orthanc = useOrthanc({ stableAgeSeconds: 1 });
-  let work: string;
-  let config: Config;
+  const radz = useService({ prefix: "radz-compressed-int-", orthancUrl: () => orthanc.url });
   let studies: SyntheticStudy[];
   let jls: Uint8Array;
   let j2k: Uint8Array;
-  let service: Service | null = null;
 
   before(async function () {
     if (!HAS_DCMTK || !HAS_GDCM) this.skip();
     this.timeout(120_000);
     await initCodecs();
-    work = fs.mkdtempSync(path.join(os.tmpdir(), "radz-compressed-int-"));
-    await writeDemoBundle(path.join(work, "bundle"));
-    config = loadConfig({
-      env: {},
-      overrides: {
-        orthanc: { url: orthanc.url },
-        jobs: { dbPath: path.join(work, "radz.sqlite"), backoffBaseMs: 200 },
-        intake: { startFrom: "beginning", pollCron: "* * * * * *" },
-        model: { bundle: path.join(work, "bundle") },
-        http: { port: 0, tokens: TEST_API_TOKENS },
-        log: { level: "silent" },
-      },
-    });
     studies = generateSyntheticStudies({ count: 4, seed: 23, rows: 256, columns: 256 });
-    jls = runTool(work, "dcmcjpls", [], studies[0]!.instances[0]!, "jls");
-    j2k = runTool(work, "gdcmconv", ["--j2k"], studies[1]!.instances[0]!, "j2k");
-  });
-  afterEach(async () => {
-    await service?.stop();
-    service = null;
-  });
-  after(() => {
-    if (work) fs.rmSync(work, { recursive: true, force: true });
+    jls = runTool(radz.dir, "dcmcjpls", [], studies[0]!.instances[0]!, "jls");
+    j2k = runTool(radz.dir, "gdcmconv", ["--j2k"], studies[1]!.instances[0]!, "j2k");
   });
 
   it("WADO-RS returns JPEG-LS and JPEG 2000 instances as stored (transfer-syntax=*), decoded to the source's pixels", async () => {
@@ -128,23 +92,19 @@ describe("imaging: compressed images through a real Orthanc", function () {
       timeoutMs: 10_000,
       maxInstanceBytes: 1024,
     });
-    let err: unknown;
-    try {
-      await small.retrieveInstance(
+    await expectRadzError(
+      small.retrieveInstance(
         studies[0]!.studyInstanceUid,
         studies[0]!.seriesInstanceUid,
         studies[0]!.sopInstanceUids[0]!,
-      );
-    } catch (e) {
-      err = e;
-    }
-    expect(err).to.be.instanceOf(RadzError);
-    expect((err as RadzError).code).to.equal("DICOMWEB_INSTANCE_TOO_LARGE");
+      ),
+      "DICOMWEB_INSTANCE_TOO_LARGE",
+    );
   });
 
   it("the service fails a corrupt-codestream study and a video-syntax study with their codes and completes the good compressed studies", async () => {
     // Study 2: JPEG-LS whose SOF55 says 3 more lines than Rows (a corrupt codestream).
-    const corrupt = runTool(work, "dcmcjpls", [], studies[2]!.instances[0]!, "corrupt");
+    const corrupt = runTool(radz.dir, "dcmcjpls", [], studies[2]!.instances[0]!, "corrupt");
     const sof = findMarker(corrupt, 0xff, 0xf7);
     expect(sof).to.be.greaterThan(0);
     const lines = (corrupt[sof + 5]! << 8) | corrupt[sof + 6]!;
@@ -153,8 +113,7 @@ describe("imaging: compressed images through a real Orthanc", function () {
     // Study 3: the image's attributes with MPEG2 video (a syntax RadZ refuses by name).
     const video = asVideo(studies[3]!.instances[0]!);
     const client = new OrthancClient({ url: orthanc.url, timeoutMs: 10_000 });
-    service = await createService(config, silentLogger());
-    await service.start();
+    const svc = await radz.start();
     const ids: string[] = [];
     for (const bytes of [corrupt, video])
       ids.push((await client.uploadInstance(bytes)).parentStudy);
@@ -162,7 +121,6 @@ describe("imaging: compressed images through a real Orthanc", function () {
     const stored = await client.uploadInstance(jls); // idempotent: gives the study id
     const stored2 = await client.uploadInstance(j2k);
     ids.push(stored.parentStudy, stored2.parentStudy);
-    const svc = service;
     await waitFor(
       () => ids.every((id) => isTerminal(svc.store.getByStudy(id)?.state ?? "queued")),
       120_000,

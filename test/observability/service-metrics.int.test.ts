@@ -4,20 +4,16 @@
  * the study it just processed and no PHI; /readyz reports the model and
  * Orthanc; the study's log lines carry its correlation id (jobId + study).
  */
-import { mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Writable } from "node:stream";
 import { expect } from "chai";
-import { createService, type Service } from "../../src/app.js";
-import { loadConfig } from "../../src/config/index.js";
 import { isTerminal } from "../../src/jobs/index.js";
-import { writeDemoBundle } from "../../src/model/index.js";
 import { createLogger } from "../../src/observability/index.js";
 import { OrthancClient } from "../../src/orthanc/index.js";
 import { makeTestInstance, useOrthanc } from "../helpers/orthanc.js";
-import { authHeaders, TEST_API_TOKENS } from "../security/fixtures.js";
+import { useService } from "../helpers/service.js";
+import { waitFor } from "../helpers/wait.js";
+import { authHeaders } from "../security/fixtures.js";
 
 interface PromFamily {
   name: string;
@@ -51,39 +47,20 @@ const LISTED = [
 describe("service /metrics, /readyz and correlated logs (real Orthanc)", function () {
   this.timeout(120_000);
   const orthanc = useOrthanc({ stableAgeSeconds: 1 });
-  let work: string;
-  let service: Service | null = null;
+  const radz = useService({ prefix: "radz-metrics-int-", orthancUrl: () => orthanc.url });
   const logs: string[] = [];
 
-  before(async function () {
-    this.timeout(60_000);
-    work = mkdtempSync(join(tmpdir(), "radz-metrics-int-"));
-    await writeDemoBundle(join(work, "bundle"));
-  });
-  after(async () => {
-    await service?.stop();
-    rmSync(work, { recursive: true, force: true });
-  });
-
   it("exposes the listed series with the processed study's values, and no PHI", async () => {
-    const config = loadConfig({
-      env: {},
-      overrides: {
-        orthanc: { url: orthanc.url },
-        jobs: { dbPath: join(work, "radz.sqlite") },
-        intake: { startFrom: "beginning", pollCron: "* * * * * *" },
-        model: { bundle: join(work, "bundle") },
-        http: { port: 0, tokens: TEST_API_TOKENS },
-      },
-    });
     const sink = new Writable({
       write(chunk: Buffer, _e, cb) {
         logs.push(...chunk.toString("utf8").split("\n").filter(Boolean));
         cb();
       },
     });
-    service = await createService(config, createLogger({ level: "info", destination: sink }));
-    await service.start();
+    const svc = await radz.start(
+      {},
+      { logger: createLogger({ level: "info", destination: sink }) },
+    );
     const instance = makeTestInstance({
       patientName: "MARKER^PATIENTNAME",
       patientId: "MARKERPID77",
@@ -91,12 +68,11 @@ describe("service /metrics, /readyz and correlated logs (real Orthanc)", functio
     });
     const client = new OrthancClient({ url: orthanc.url, timeoutMs: 10_000 });
     const id = (await client.uploadInstance(instance.bytes)).parentStudy;
-    const svc = service;
-    const end = Date.now() + 60_000;
-    while (!isTerminal(svc.store.getByStudy(id)?.state ?? "queued")) {
-      if (Date.now() > end) throw new Error("study did not finish");
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await waitFor(
+      () => isTerminal(svc.store.getByStudy(id)?.state ?? "queued"),
+      60_000,
+      "the study to finish",
+    );
     const job = svc.store.getByStudy(id)!;
     expect(job.state, JSON.stringify(job.lastError)).to.equal("done");
 

@@ -1,20 +1,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { expect } from "chai";
 import getPort from "get-port";
-import { RadzError } from "../../src/errors.js";
+import { expectRadzError } from "../helpers/errors.js";
 import { OrthancClient, type OrthancChange } from "../../src/orthanc/index.js";
 import { makeTestInstance, useOrthanc } from "../helpers/orthanc.js";
-
-async function expectRadzError(p: Promise<unknown>, code: string): Promise<RadzError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).to.be.instanceOf(RadzError);
-    expect((err as RadzError).code).to.equal(code);
-    return err as RadzError;
-  }
-  expect.fail(`expected ${code}`);
-}
 
 const MISSING_ID = "00000000-00000000-00000000-00000000-00000000";
 

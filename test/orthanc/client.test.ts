@@ -5,23 +5,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { expect } from "chai";
-import { RadzError } from "../../src/errors.js";
+import { expectRadzError } from "../helpers/errors.js";
 import { OrthancClient } from "../../src/orthanc/index.js";
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
 const STUDY_ID = "27276d59-9aac124e-7f8dc2d6-9af0dd08-9dc65ba4";
-
-async function expectRadzError(p: Promise<unknown>, code: string): Promise<RadzError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).to.be.instanceOf(RadzError);
-    expect((err as RadzError).code).to.equal(code);
-    return err as RadzError;
-  }
-  expect.fail(`expected ${code}`);
-}
 
 describe("orthanc/client (fake server)", () => {
   let server: Server;
