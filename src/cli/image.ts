@@ -17,6 +17,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import type { Command } from "commander";
 import sharp from "sharp";
+import { transferSyntaxName } from "../dicom/index.js";
 import { RadzError } from "../errors.js";
 import {
   decodeFrame,
@@ -26,7 +27,6 @@ import {
   pnmOffset,
   readStoredValues,
   storedPnm,
-  transferSyntaxName,
 } from "../imaging/index.js";
 import { readBundleManifest } from "../model/index.js";
 import { addCommonOptions, configFrom, type CommonOptions } from "./common.js";

@@ -18,7 +18,7 @@
  */
 import type { Logger } from "../observability/index.js";
 import { createOutboundHttp, type OutboundHttp } from "../security/index.js";
-import type { DicomJsonObject } from "./dicom-json.js";
+import type { DicomJsonObject } from "../dicom/index.js";
 import { DicomwebClientAdapter } from "./dicomweb-client-adapter.js";
 import {
   checkUid,

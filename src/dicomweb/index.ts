@@ -2,14 +2,4 @@
 export { DicomWebClient, type DicomWebClientOptions, type RetrieveOptions } from "./client.js";
 export type { QidoQuery } from "./qido-rs.js";
 export type { StoreInstancesResult, StowFailure } from "./stow-rs.js";
-export {
-  Tag,
-  firstNumber,
-  firstString,
-  isDicomJsonObject,
-  sequenceItems,
-  values,
-  type DicomJsonElement,
-  type DicomJsonObject,
-} from "./dicom-json.js";
 export { hasPart10Prefix, readPart10Meta, type Part10Meta } from "./part10.js";

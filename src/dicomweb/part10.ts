@@ -2,9 +2,9 @@
  * Just enough of a DICOM Part-10 reader to check a payload is a Part-10 file
  * (128-byte preamble + "DICM") and to read its File Meta Information
  * (group 0002, always Explicit VR Little Endian, PS3.10 §7.1). No pixel or
- * dataset parsing happens here; imaging/ owns that.
+ * dataset parsing happens here; imaging/ owns that. The VR rules are dicom/'s.
  */
-import { LONG_VRS } from "../imaging/element-walker.js";
+import { LONG_VRS, Tag, UNDEFINED_LENGTH, hexTag } from "../dicom/index.js";
 
 export interface Part10Meta {
   readonly mediaStorageSopClassUid: string | undefined;
@@ -26,7 +26,7 @@ export function readPart10Meta(bytes: Uint8Array): Part10Meta | null {
   if (!hasPart10Prefix(bytes)) return null;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const ascii = new TextDecoder("latin1");
-  const found = new Map<number, string>();
+  const found = new Map<string, string>();
   let p = PREAMBLE + 4;
   /** End of the meta group, from File Meta Information Group Length (0002,0000) when present. */
   let metaEnd: number | undefined;
@@ -45,12 +45,12 @@ export function readPart10Meta(bytes: Uint8Array): Part10Meta | null {
       length = view.getUint16(p + 6, true);
       valueStart = p + 8;
     }
-    if (length === 0xffffffff || valueStart + length > bytes.length) return null;
+    if (length === UNDEFINED_LENGTH || valueStart + length > bytes.length) return null;
     if (element === 0x0000 && vr === "UL" && length === 4)
       metaEnd = valueStart + 4 + view.getUint32(valueStart, true);
     if (vr === "UI") {
       found.set(
-        element,
+        hexTag(group, element),
         ascii.decode(bytes.subarray(valueStart, valueStart + length)).replace(/[\0 ]+$/, ""),
       );
     }
@@ -60,8 +60,8 @@ export function readPart10Meta(bytes: Uint8Array): Part10Meta | null {
   if (metaEnd !== undefined ? p < metaEnd || metaEnd > bytes.length : p + 8 > bytes.length)
     return null;
   return {
-    mediaStorageSopClassUid: found.get(0x0002),
-    mediaStorageSopInstanceUid: found.get(0x0003),
-    transferSyntaxUid: found.get(0x0010),
+    mediaStorageSopClassUid: found.get(Tag.MediaStorageSOPClassUID),
+    mediaStorageSopInstanceUid: found.get(Tag.MediaStorageSOPInstanceUID),
+    transferSyntaxUid: found.get(Tag.TransferSyntaxUID),
   };
 }

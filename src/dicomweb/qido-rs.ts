@@ -15,7 +15,7 @@
  */
 import { parseRetryAfter, RadzError } from "../errors.js";
 import { readTextLimited, ResponseTooLargeError, type FetchLike } from "../security/index.js";
-import { isDicomJsonObject, type DicomJsonObject } from "./dicom-json.js";
+import { isDicomJsonObject, type DicomJsonObject } from "../dicom/index.js";
 import { badResponse, statusError, timeoutError, unreachableError } from "./http-errors.js";
 
 export type QidoQuery = Readonly<Record<string, string>>;

@@ -21,7 +21,7 @@ import {
   sequenceItems,
   Tag,
   type DicomJsonObject,
-} from "./dicom-json.js";
+} from "../dicom/index.js";
 import type { DicomwebClientAdapter } from "./dicomweb-client-adapter.js";
 import { badResponse, statusError } from "./http-errors.js";
 import { readPart10Meta } from "./part10.js";

@@ -39,7 +39,7 @@ import { encapsulatedFrame } from "./encapsulated.js";
 import { outputBytes } from "./frame-scratch.js";
 import type { DecodedFrameBytes, FrameDecoder, FrameRequest } from "./frame-request.js";
 import { CODEC_ONLY_PHOTOMETRICS, nativeFrameBytes, Photometric } from "./pixel-module.js";
-import { TransferSyntaxUid } from "./transfer-syntax.js";
+import { TransferSyntaxUid } from "../dicom/index.js";
 
 function codecError(codec: string, req: FrameRequest, problem: string): RadzError {
   return new RadzError("DICOM_CODEC_ERROR", `${codec}: frame ${req.frame}: ${problem}`, {

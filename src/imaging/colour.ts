@@ -22,8 +22,7 @@ import type { NaturalizedDataset } from "./dataset.js";
 import { readLut } from "./lut.js";
 import { Photometric, type NativePixelModule } from "./pixel-module.js";
 import { applyTable, storedValueTable } from "./raw-frame.js";
-import { tagLabel } from "./tags.js";
-import type { ByteOrder } from "./transfer-syntax.js";
+import { tagLabel, type ByteOrder } from "../dicom/index.js";
 
 export const LUMA_WEIGHTS = { r: 0.299, g: 0.587, b: 0.114 } as const;
 

@@ -6,7 +6,7 @@
  * an array of ArrayBuffers. These helpers hide those shapes and never throw:
  * a missing or malformed value reads as undefined / empty.
  */
-import type { TagKeyword } from "./tags.js";
+import type { TagKeyword } from "../dicom/index.js";
 
 export type NaturalizedDataset = Record<string, unknown>;
 

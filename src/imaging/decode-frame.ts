@@ -11,7 +11,7 @@ import { renderGrayscale, type VoiSource } from "./grayscale.js";
 import type { DicomInstance } from "./instance.js";
 import { Photometric } from "./pixel-module.js";
 import { loadRawFrame } from "./raw-frame.js";
-import { transferSyntaxInfo } from "./transfer-syntax.js";
+import { transferSyntaxInfo } from "../dicom/index.js";
 import type { Window } from "./voi.js";
 
 export interface DecodedImage {

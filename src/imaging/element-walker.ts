@@ -7,8 +7,14 @@
  * nevertheless complete before a lenient read is trusted.
  */
 import { keywordOf } from "./dcmjs-binding.js";
-import { Tag, formatTag } from "./tags.js";
-import { TransferSyntaxUid } from "./transfer-syntax.js";
+import {
+  LONG_VRS,
+  Tag,
+  TransferSyntaxUid,
+  UNDEFINED_LENGTH,
+  formatTag,
+  hexTag,
+} from "../dicom/index.js";
 
 export interface WalkProblem {
   /** Byte offset (from the start of the file, or of the inflated dataset) of the bad element header. */
@@ -58,7 +64,6 @@ export interface WalkResult {
   problem: WalkProblem | undefined;
 }
 
-const UNDEFINED_LENGTH = 0xffffffff;
 /**
  * Safety limits, checked before dcmjs allocates anything (a 256 MB file of
  * 8-byte elements would otherwise become 32 million objects). Far above real
@@ -73,25 +78,6 @@ export const WALK_LIMITS = Object.freeze({
   maxFragments: 1 << 20,
 });
 const MAX_DEPTH = WALK_LIMITS.maxDepth;
-/** VRs with a 2-byte reserved field and a 4-byte length in explicit VR (PS3.5 7.1.2). */
-export const LONG_VRS: ReadonlySet<string> = new Set([
-  "OB",
-  "OD",
-  "OF",
-  "OL",
-  "OV",
-  "OW",
-  "SQ",
-  "UC",
-  "UN",
-  "UR",
-  "UT",
-  "SV",
-  "UV",
-]);
-
-const hexTag = (group: number, element: number): string =>
-  (group * 0x10000 + element).toString(16).toUpperCase().padStart(8, "0");
 
 function describe(tagHex: string): string {
   const kw = keywordOf(tagHex);

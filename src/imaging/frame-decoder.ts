@@ -21,8 +21,7 @@ import { CODEC_FRAME_DECODERS } from "./codecs.js";
 import { concatBytes } from "./dataset.js";
 import type { DecodedFrameBytes, FrameDecoder, FrameRequest } from "./frame-request.js";
 import { nativeFrameBytes } from "./pixel-module.js";
-import { tagLabel } from "./tags.js";
-import { TransferSyntaxUid, describeTransferSyntax } from "./transfer-syntax.js";
+import { tagLabel, TransferSyntaxUid, describeTransferSyntax } from "../dicom/index.js";
 
 export type { DecodedFrameBytes, FrameDecoder, FrameRequest } from "./frame-request.js";
 

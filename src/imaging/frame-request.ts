@@ -6,7 +6,7 @@
 import type { NaturalizedDataset } from "./dataset.js";
 import type { FrameScratch } from "./frame-scratch.js";
 import type { Photometric, PixelModule } from "./pixel-module.js";
-import type { ByteOrder } from "./transfer-syntax.js";
+import type { ByteOrder } from "../dicom/index.js";
 
 export interface FrameRequest {
   readonly transferSyntaxUid: string;

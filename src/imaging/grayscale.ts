@@ -35,8 +35,7 @@ import { getItems, getNumber, getNumbers, getString, type NaturalizedDataset } f
 import { lutLookup, readLut } from "./lut.js";
 import { Photometric, type NativePixelModule } from "./pixel-module.js";
 import { storedValueTable, wordsPresent } from "./raw-frame.js";
-import { tagLabel } from "./tags.js";
-import type { ByteOrder } from "./transfer-syntax.js";
+import { tagLabel, type ByteOrder } from "../dicom/index.js";
 import {
   VoiLutFunction,
   isValidWindow,

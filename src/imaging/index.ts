@@ -17,7 +17,7 @@ export {
   type PreprocessSpec,
   type PreprocessSpecInput,
 } from "./preprocess-spec.js";
-export { ACCEPTED_IMAGE_SOP_CLASSES, SopClassUid, sopClassName } from "./sop-class.js";
+export { ACCEPTED_IMAGE_SOP_CLASSES } from "./sop-class.js";
 export { initCodecs, codecsReady } from "./init-codecs.js";
 export { modelView, storedPnm, pnmOffset, type ModelViewImage } from "./model-view.js";
 export { encapsulatedFrame, extendedOffsets } from "./encapsulated.js";
@@ -32,13 +32,5 @@ export {
   type FrameRequest,
   type DecodedFrameBytes,
 } from "./frame-decoder.js";
-export {
-  TransferSyntaxUid,
-  TRANSFER_SYNTAXES,
-  transferSyntaxInfo,
-  transferSyntaxName,
-  type TransferSyntaxInfo,
-} from "./transfer-syntax.js";
 export { Photometric, type PixelModule } from "./pixel-module.js";
-export { Tag, tagLabel, type TagKeyword } from "./tags.js";
 export { getNumber, getString, getStrings } from "./dataset.js";

@@ -20,9 +20,15 @@ import { exactArrayBuffer } from "../bytes.js";
 import { RadzError } from "../errors.js";
 import { concatBytes, getString, type NaturalizedDataset } from "./dataset.js";
 import { dcmjs, type DcmjsDicomDict } from "./dcmjs-binding.js";
-import { formatWalkProblem, LONG_VRS, walkPart10 } from "./element-walker.js";
-import { Tag, tagLabel, type TagKeyword } from "./tags.js";
-import { transferSyntaxInfo } from "./transfer-syntax.js";
+import { formatWalkProblem, walkPart10 } from "./element-walker.js";
+import {
+  LONG_VRS,
+  Tag,
+  TransferSyntaxUid,
+  tagLabel,
+  transferSyntaxInfo,
+  type TagKeyword,
+} from "../dicom/index.js";
 
 export interface DicomInstance {
   /** From the file meta (0002,0010). */
@@ -139,7 +145,7 @@ function withoutPixelValue(
   return out;
 }
 
-const EXPLICIT_LE_UID = "1.2.840.10008.1.2.1\0";
+const EXPLICIT_LE_UID = `${TransferSyntaxUid.ExplicitVRLittleEndian}\0`;
 
 /**
  * The same file as Explicit VR Little Endian: preamble, the file meta with

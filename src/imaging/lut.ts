@@ -12,8 +12,7 @@
  * (low byte first); that is detected by the word count.
  */
 import { getBinary, getNumbers, getVr, type NaturalizedDataset } from "./dataset.js";
-import type { TagKeyword } from "./tags.js";
-import type { ByteOrder } from "./transfer-syntax.js";
+import type { TagKeyword, ByteOrder } from "../dicom/index.js";
 
 export interface Lut {
   readonly entries: number;

@@ -5,7 +5,7 @@
  */
 import { RadzError } from "../errors.js";
 import { getNumber, getString, type NaturalizedDataset } from "./dataset.js";
-import { tagLabel } from "./tags.js";
+import { tagLabel } from "../dicom/index.js";
 
 export const Photometric = {
   Monochrome1: "MONOCHROME1",

@@ -16,8 +16,7 @@ import {
   type NativePixelModule,
   type PixelModule,
 } from "./pixel-module.js";
-import { tagLabel } from "./tags.js";
-import { transferSyntaxInfo } from "./transfer-syntax.js";
+import { tagLabel, transferSyntaxInfo } from "../dicom/index.js";
 
 export interface FrameOptions {
   /** Refuse frames with more than this many pixels (Rows x Columns). */

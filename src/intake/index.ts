@@ -42,5 +42,4 @@ export {
   type SelectionRules,
   type SelectionResult,
   type Rejection,
-  type DicomJsonValue,
 } from "./selection.js";

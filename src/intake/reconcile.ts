@@ -10,14 +10,11 @@
  * Studies whose ModalitiesInStudy (when the server lists it) share nothing
  * with the accepted modalities are not enqueued: they could only be skipped.
  */
-import type { DicomJsonObject, DicomWebClient } from "../dicomweb/index.js";
+import { firstString, strings, Tag } from "../dicom/index.js";
+import type { DicomWebClient } from "../dicomweb/index.js";
 import { RadzError } from "../errors.js";
 import type { JobSource, JobStore } from "../jobs/index.js";
 import type { OrthancClient } from "../orthanc/index.js";
-
-const STUDY_INSTANCE_UID = "0020000D";
-const SERIES_INSTANCE_UID = "0020000E";
-const MODALITIES_IN_STUDY = "00080061";
 
 /** A study found over QIDO-RS (UIDs and modalities only: no PHI is kept). */
 export interface FoundStudy {
@@ -79,9 +76,9 @@ export class StudyReconciler {
     if (this.o.currentReportSeriesUid) {
       const series = this.o.currentReportSeriesUid(study.studyInstanceUid);
       const found = await this.o.dicomweb.searchForSeries(study.studyInstanceUid, {
-        [SERIES_INSTANCE_UID]: series,
+        [Tag.SeriesInstanceUID]: series,
       });
-      if (found.some((s) => firstString(s, SERIES_INSTANCE_UID) === series))
+      if (found.some((s) => firstString(s, Tag.SeriesInstanceUID) === series))
         return { outcome: "has-report", orthancStudyId };
     }
     if (dryRun) return { outcome: "would-enqueue", orthancStudyId };
@@ -89,11 +86,6 @@ export class StudyReconciler {
     if (res?.created) this.o.store.setStudyInstanceUid(res.job.id, study.studyInstanceUid);
     return { outcome: res?.created ? "enqueued" : "has-job", orthancStudyId };
   }
-}
-
-function firstString(obj: DicomJsonObject, tag: string): string | undefined {
-  const v = obj[tag]?.Value?.[0];
-  return typeof v === "string" ? v : undefined;
 }
 
 /** DICOM DA for a local calendar day: YYYYMMDD. */
@@ -140,16 +132,13 @@ export async function* searchStudiesByDate(
       StudyDate: studyDate,
       limit: String(pageSize),
       offset: String(offset),
-      includefield: MODALITIES_IN_STUDY,
+      includefield: Tag.ModalitiesInStudy,
     });
     const found: FoundStudy[] = [];
     for (const s of page) {
-      const uid = firstString(s, STUDY_INSTANCE_UID);
+      const uid = firstString(s, Tag.StudyInstanceUID);
       if (uid === undefined) continue;
-      const modalities = (s[MODALITIES_IN_STUDY]?.Value ?? []).filter(
-        (v): v is string => typeof v === "string",
-      );
-      found.push({ studyInstanceUid: uid, modalities });
+      found.push({ studyInstanceUid: uid, modalities: strings(s, Tag.ModalitiesInStudy) });
     }
     if (found.length > 0) yield found;
     if (page.length < pageSize) return;

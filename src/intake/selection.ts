@@ -22,15 +22,21 @@
  */
 import { RadzError } from "../errors.js";
 import {
+  firstNumber,
+  firstString,
+  sopClassName,
+  strings,
+  Tag,
+  tagLabel,
+  type DicomJsonObject,
+  type TagKeyword,
+} from "../dicom/index.js";
+import {
   ACCEPTED_IMAGE_SOP_CLASSES,
   getNumber,
   getString,
   getStrings,
-  sopClassName,
-  Tag,
-  tagLabel,
   type DicomInstance,
-  type TagKeyword,
 } from "../imaging/index.js";
 
 export interface ImageCandidate {
@@ -189,41 +195,6 @@ export function selectImages(
   return { selected, rejected };
 }
 
-/** One element of a DICOM JSON object (PS3.18 F.2.2). */
-export interface DicomJsonValue {
-  readonly vr: string;
-  readonly Value?: readonly unknown[];
-}
-
-function jsonValues(
-  json: Readonly<Record<string, DicomJsonValue>>,
-  keyword: TagKeyword,
-): readonly unknown[] {
-  const tag = Tag[keyword];
-  const el = json[tag] ?? json[tag.toLowerCase()];
-  return el?.Value ?? [];
-}
-
-function jsonString(
-  json: Readonly<Record<string, DicomJsonValue>>,
-  keyword: TagKeyword,
-): string | undefined {
-  const v = jsonValues(json, keyword)[0];
-  if (typeof v !== "string" && typeof v !== "number") return undefined;
-  const s = String(v).trim();
-  return s === "" ? undefined : s;
-}
-
-function jsonNumber(
-  json: Readonly<Record<string, DicomJsonValue>>,
-  keyword: TagKeyword,
-): number | undefined {
-  const v = jsonValues(json, keyword)[0];
-  const n =
-    typeof v === "number" ? v : typeof v === "string" && v.trim() !== "" ? Number(v) : Number.NaN;
-  return Number.isFinite(n) ? n : undefined;
-}
-
 function withOptionals(
   base: Pick<
     ImageCandidate,
@@ -242,19 +213,17 @@ function withOptionals(
 }
 
 /** Reads one QIDO-RS instance result (DICOM JSON: 8-hex tag -> {vr, Value}). */
-export function candidateFromDicomJson(
-  json: Readonly<Record<string, DicomJsonValue>>,
-): ImageCandidate {
+export function candidateFromDicomJson(json: DicomJsonObject): ImageCandidate {
+  const text = (keyword: TagKeyword): string | undefined => firstString(json, Tag[keyword]);
+  const num = (keyword: TagKeyword): number | undefined => firstNumber(json, Tag[keyword]);
   const required = (keyword: TagKeyword): string => {
-    const v = jsonString(json, keyword);
+    const v = text(keyword);
     if (v === undefined) {
       throw new RadzError("INPUT_INVALID", `QIDO-RS result lacks ${tagLabel(keyword)}`);
     }
     return v;
   };
-  const imageType = jsonValues(json, "ImageType")
-    .filter((v): v is string => typeof v === "string")
-    .map((v) => v.trim());
+  const imageType = strings(json, Tag.ImageType);
   return withOptionals(
     {
       studyInstanceUid: required("StudyInstanceUID"),
@@ -263,14 +232,14 @@ export function candidateFromDicomJson(
       sopClassUid: required("SOPClassUID"),
     },
     {
-      modality: jsonString(json, "Modality"),
-      bodyPartExamined: jsonString(json, "BodyPartExamined"),
-      viewPosition: jsonString(json, "ViewPosition"),
+      modality: text("Modality"),
+      bodyPartExamined: text("BodyPartExamined"),
+      viewPosition: text("ViewPosition"),
       imageType: imageType.length > 0 ? imageType : undefined,
-      numberOfFrames: jsonNumber(json, "NumberOfFrames"),
-      rows: jsonNumber(json, "Rows"),
-      columns: jsonNumber(json, "Columns"),
-      instanceNumber: jsonNumber(json, "InstanceNumber"),
+      numberOfFrames: num("NumberOfFrames"),
+      rows: num("Rows"),
+      columns: num("Columns"),
+      instanceNumber: num("InstanceNumber"),
     },
   );
 }

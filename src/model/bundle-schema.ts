@@ -6,6 +6,7 @@
  * Every file carries its sha256. Validation reports every problem at once.
  */
 import { z } from "zod";
+import { RETIRED_CODING_SCHEMES, STANDARD_CODING_SCHEMES } from "../dicom/index.js";
 import { RadzError } from "../errors.js";
 import { PreprocessSpecSchema } from "../imaging/preprocess-spec.js";
 import { isSafeRelativePath } from "./bundle-files.js";
@@ -285,16 +286,6 @@ export const BundleLabelSchema = z
   })
   .strict();
 
-/** Coding schemes a label may use without declaring them. */
-export const STANDARD_CODING_SCHEMES: readonly string[] = [
-  "SCT",
-  "DCM",
-  "LN",
-  "RADLEX",
-  "UMLS",
-  "NCIt",
-];
-
 export const BundleManifestSchema = z
   .object({
     schemaVersion: z.literal(1),
@@ -338,15 +329,19 @@ export const BundleManifestSchema = z
       );
       const declared = new Set(asArray(m.codingSchemes).map((s) => asObject(s)?.designator));
       labels.forEach((l, i) => {
+        // Designators: dicom/coding-schemes.ts, the table the SR builder checks too.
         const scheme = asObject(l?.concept)?.scheme;
-        if (
-          typeof scheme === "string" &&
-          !STANDARD_CODING_SCHEMES.includes(scheme) &&
-          !declared.has(scheme)
-        ) {
+        if (typeof scheme !== "string") return;
+        if (RETIRED_CODING_SCHEMES.has(scheme)) {
           ctx.addIssue({
             code: "custom",
-            message: `coding scheme "${scheme}" is neither standard (${STANDARD_CODING_SCHEMES.join(", ")}) nor declared in codingSchemes`,
+            message: `coding scheme "${scheme}" is retired (PS3.16 Table 8-1); use "SCT" for SNOMED CT`,
+            path: ["labels", i, "concept", "scheme"],
+          });
+        } else if (!STANDARD_CODING_SCHEMES.has(scheme) && !declared.has(scheme)) {
+          ctx.addIssue({
+            code: "custom",
+            message: `coding scheme "${scheme}" is neither standard (${[...STANDARD_CODING_SCHEMES].join(", ")}) nor declared in codingSchemes`,
             path: ["labels", i, "concept", "scheme"],
           });
         }

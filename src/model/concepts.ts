@@ -1,12 +1,15 @@
 /**
- * The one table of coded concepts RadZ uses for findings. Each SNOMED CT code
- * was checked against a public source, cited beside it. Where no source could
- * be found to confirm a code, the finding uses a private code in the RadZ
- * scheme "99RADZ" (declared below) instead of an unverified SNOMED CT code.
+ * The one table of coded concepts RadZ itself knows for findings: the demo
+ * bundle's labels and a config `model.labels` entry that names one of these
+ * ids without a concept take theirs from here. Each SNOMED CT code was
+ * checked against a public source, cited beside it. Where no source could be
+ * found to confirm a code, the finding uses a private code in the RadZ scheme
+ * "99RADZ" (declared below) instead of an unverified SNOMED CT code.
  *
- * Bundles reference these by writing the same {value, scheme, meaning} in
- * their labels; report/ writes them into the SR as (CodeValue, Coding Scheme
- * Designator, CodeMeaning).
+ * Other bundles bring their own concepts in their labels, checked against the
+ * coding scheme designators of dicom/coding-schemes.ts; report/ writes every
+ * finding's concept into the SR as (CodeValue, Coding Scheme Designator,
+ * CodeMeaning). The SR's structural codes are report/codes.ts's.
  */
 import type { CodedConcept, CodingSchemeDeclaration } from "./types.js";
 

@@ -3,7 +3,6 @@ export type { CodedConcept, CodingSchemeDeclaration, LabelScore, ModelIdentity }
 export {
   BundleManifestSchema,
   CalibrationSchema,
-  STANDARD_CODING_SCHEMES,
   parseBundleManifest,
   type BundleLabel,
   type BundleManifest,

@@ -9,6 +9,7 @@
  */
 import { createHmac } from "node:crypto";
 import pino, { type Logger, type LevelWithSilent } from "pino";
+import { Tag } from "../dicom/index.js";
 
 export type { Logger } from "pino";
 
@@ -21,10 +22,10 @@ export const PHI_FIELDS = [
   "patientId",
   "patientBirthDate",
   "accessionNumber",
-  "00100010",
-  "00100020",
-  "00100030",
-  "00080050",
+  Tag.PatientName,
+  Tag.PatientID,
+  Tag.PatientBirthDate,
+  Tag.AccessionNumber,
 ] as const;
 
 const REDACT_PATHS = PHI_FIELDS.flatMap((f) => [f, `*.${f}`, `*.*.${f}`]);

@@ -24,13 +24,8 @@
  *    a result. A crash between 2 and 3 is repaired by the next run of the
  *    study, which finds the same earlier objects again.
  */
-import {
-  firstString,
-  Tag,
-  type DicomJsonObject,
-  type DicomWebClient,
-  type StoreInstancesResult,
-} from "../dicomweb/index.js";
+import { firstString, Tag, type DicomJsonObject } from "../dicom/index.js";
+import type { DicomWebClient, StoreInstancesResult } from "../dicomweb/index.js";
 import { RadzError, toRadzError } from "../errors.js";
 import type { Logger } from "../observability/index.js";
 import type { OrthancClient } from "../orthanc/index.js";
@@ -46,9 +41,9 @@ import type { Stopwatch } from "./stopwatch.js";
 export const RESULT_INCLUDE_FIELDS: readonly string[] = [
   Tag.SOPClassUID,
   Tag.SeriesInstanceUID,
-  "00081090", // Manufacturer's Model Name
-  "00080023", // Content Date
-  "00080033", // Content Time
+  Tag.ManufacturerModelName,
+  Tag.ContentDate,
+  Tag.ContentTime,
 ];
 
 /** One object to store: Part-10 bytes and its identity. */
@@ -75,9 +70,9 @@ function instanceInfo(json: DicomJsonObject, studyUid: string): StudyInstanceInf
     seriesInstanceUid,
     sopInstanceUid,
     sopClassUid,
-    manufacturerModelName: firstString(json, "00081090"),
-    contentDate: firstString(json, "00080023"),
-    contentTime: firstString(json, "00080033"),
+    manufacturerModelName: firstString(json, Tag.ManufacturerModelName),
+    contentDate: firstString(json, Tag.ContentDate),
+    contentTime: firstString(json, Tag.ContentTime),
   };
 }
 

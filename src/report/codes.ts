@@ -1,5 +1,10 @@
 /**
- * The one table of coded concepts the RadZ Structured Report uses.
+ * The one table of the coded concepts that make up the RadZ Structured
+ * Report's own structure (TID 1500 and the templates it includes): titles,
+ * concept names, units, qualitative values. The concepts of the findings
+ * themselves are model/concepts.ts's (a bundle's labels carry them); the
+ * coding scheme designators, SOP class and transfer syntax UIDs are DICOM
+ * vocabulary (src/dicom/). No other file in report/ spells a code.
  *
  * Every code was checked against a public source; the tag after each entry
  * names it:
@@ -121,37 +126,8 @@ export const UNITS = {
   noUnits: { value: "1", scheme: "UCUM", meaning: "no units" },
 } as const satisfies Record<string, CodedConcept>;
 
-/**
- * Coding scheme designators defined by PS3.16 Table 8-1 that RadZ writes or
- * accepts from bundles without a CodingSchemeIdentificationSequence entry.
- * Anything else (notably every "99..." private designator) must be declared.
- */
-export const STANDARD_CODING_SCHEMES: ReadonlySet<string> = new Set([
-  "DCM",
-  "SCT",
-  "LN",
-  "UCUM",
-  "RFC5646",
-  "UMLS",
-  "NCIt",
-  "RADLEX",
-  "FMA",
-]);
-
-/** Retired designators the SR refuses (use "SCT" for SNOMED CT). */
-export const RETIRED_CODING_SCHEMES: ReadonlySet<string> = new Set(["SRT", "SNM3", "99SDM"]);
-
-/** PS3.16 "DCMR" mapping resource, for Content Template Sequence. [D dcuid.h UID_DICOMContentMappingResource] */
-export const DCMR = { mappingResource: "DCMR", mappingResourceUid: "1.2.840.10008.8.1.1" } as const;
-
 /** Template identifiers written in Content Template Sequence. */
 export const TEMPLATE_IDS = { measurementReport: "1500", measurementGroup: "1501" } as const;
-
-/** Comprehensive 3D SR Storage SOP Class (PS3.4 Annex B). */
-export const COMPREHENSIVE_3D_SR_SOP_CLASS_UID = "1.2.840.10008.5.1.4.1.1.88.34";
-
-/** Secondary Capture Image Storage SOP Class (PS3.4 Annex B), the summary image. */
-export const SECONDARY_CAPTURE_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.7";
 
 /**
  * Manufacturer's Model Name (0008,1090) of every object RadZ writes (SR and
@@ -159,9 +135,6 @@ export const SECONDARY_CAPTURE_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.7";
  * RadZ results in a study (previous-results.ts).
  */
 export const RADZ_EQUIPMENT_MODEL_NAME = "RadZ";
-
-/** Explicit VR Little Endian (PS3.5 §A.2). */
-export const EXPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2.1";
 
 /** True if two coded concepts denote the same code (meaning is not compared). */
 export function sameCode(

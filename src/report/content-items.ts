@@ -4,8 +4,8 @@
  * builder relies on (DS <= 16 characters, LO <= 64, SH <= 16, no backslash in
  * single-valued strings).
  */
+import { DCMR, VR_MAX_LENGTH } from "../dicom/index.js";
 import type { CodedConcept } from "../model/types.js";
-import { DCMR } from "./codes.js";
 import type { NaturalizedDataset } from "./dcmjs.js";
 
 export const RelationshipType = {
@@ -20,9 +20,6 @@ export const RelationshipType = {
 export type RelationshipType = (typeof RelationshipType)[keyof typeof RelationshipType];
 
 export type ContentItem = NaturalizedDataset;
-
-/** PS3.5 Table 6.2-1 maximum lengths (characters) of the string VRs written here. */
-export const VR_MAX_LENGTH = { SH: 16, LO: 64, ST: 1024, DS: 16, CS: 16 } as const;
 
 // Control characters other than ESC are not allowed in SH/LO/ST (PS3.5 §6.1.3).
 // eslint-disable-next-line no-control-regex

@@ -63,7 +63,7 @@ export interface Part10Contents {
 }
 
 /**
- * Parses DICOM Part-10 bytes. `untilTag` (e.g. "7FE00010") stops before bulk
+ * Parses DICOM Part-10 bytes. `untilTag` (e.g. Tag.PixelData) stops before bulk
  * data; `ignoreErrors` lets dcmjs continue past character sets it cannot
  * decode (it then keeps the raw 7-bit bytes, see specific-character-set.ts).
  */

@@ -5,13 +5,7 @@
  * RadZ results in a study. Takes values and returns bytes: no network I/O
  * here (docs/architecture.md).
  */
-export {
-  CODES,
-  COMPREHENSIVE_3D_SR_SOP_CLASS_UID,
-  RADZ_EQUIPMENT_MODEL_NAME,
-  SECONDARY_CAPTURE_IMAGE_STORAGE,
-  UNITS,
-} from "./codes.js";
+export { CODES, RADZ_EQUIPMENT_MODEL_NAME, UNITS } from "./codes.js";
 export { readStudyReport, type ParsedFinding, type ParsedReport } from "./parse-report.js";
 export {
   findPreviousResults,

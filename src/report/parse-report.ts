@@ -3,9 +3,10 @@
  * integration tests use it to check what Orthanc stored, and the API uses it to
  * show a stored result without trusting the job database.
  */
+import { SopClassUid } from "../dicom/index.js";
 import { RadzError } from "../errors.js";
 import type { CodedConcept } from "../model/types.js";
-import { CODES, COMPREHENSIVE_3D_SR_SOP_CLASS_UID, sameCode } from "./codes.js";
+import { CODES, sameCode } from "./codes.js";
 import { codeOf } from "./content-items.js";
 import { readPart10, type NaturalizedDataset } from "./dcmjs.js";
 import { TriagePriority } from "./triage.js";
@@ -190,7 +191,7 @@ export function readStudyReport(part10: Uint8Array): ParsedReport {
     );
   }
   const sopClassUid = str(dataset.SOPClassUID);
-  if (sopClassUid !== COMPREHENSIVE_3D_SR_SOP_CLASS_UID)
+  if (sopClassUid !== SopClassUid.Comprehensive3DSRStorage)
     parseError("The object is not a Comprehensive 3D SR.");
   const rootName = conceptName(dataset);
   if (

@@ -18,11 +18,8 @@
  * The PACS is the source of truth here, not the job store: this works after
  * the job database was lost and for results written by another RadZ process.
  */
-import {
-  COMPREHENSIVE_3D_SR_SOP_CLASS_UID,
-  RADZ_EQUIPMENT_MODEL_NAME,
-  SECONDARY_CAPTURE_IMAGE_STORAGE,
-} from "./codes.js";
+import { SopClassUid } from "../dicom/index.js";
+import { RADZ_EQUIPMENT_MODEL_NAME } from "./codes.js";
 import type { SourceImageRef } from "./structured-report.js";
 
 /** What a QIDO-RS instance search says about one instance of the study. */
@@ -46,8 +43,8 @@ export interface PreviousResults {
 }
 
 const RESULT_SOP_CLASSES: ReadonlySet<string> = new Set([
-  COMPREHENSIVE_3D_SR_SOP_CLASS_UID,
-  SECONDARY_CAPTURE_IMAGE_STORAGE,
+  SopClassUid.Comprehensive3DSRStorage,
+  SopClassUid.SecondaryCaptureImageStorage,
 ]);
 
 /** True when the instance is an SR or summary image that RadZ wrote. */
@@ -96,7 +93,7 @@ export function findPreviousResults(
           ? -1
           : 1,
     );
-  const srs = earlier.filter((e) => e.info.sopClassUid === COMPREHENSIVE_3D_SR_SOP_CLASS_UID);
+  const srs = earlier.filter((e) => e.info.sopClassUid === SopClassUid.Comprehensive3DSRStorage);
   const newest = srs[srs.length - 1];
   return {
     predecessor: newest === undefined ? null : ref(newest.info),

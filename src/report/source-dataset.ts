@@ -8,14 +8,13 @@
  * (specific-character-set.ts). A source given as DICOM JSON (WADO-RS metadata,
  * naturalized) needs none of this: its strings are already Unicode.
  */
+import { Tag } from "../dicom/index.js";
 import { RadzError } from "../errors.js";
 import { readPart10, type NaturalizedDataset } from "./dcmjs.js";
 
-const PIXEL_DATA_TAG = "7FE00010";
-
 export function readSourceDataset(part10: Uint8Array): NaturalizedDataset {
   try {
-    return readPart10(part10, { ignoreErrors: true, untilTag: PIXEL_DATA_TAG }).dataset;
+    return readPart10(part10, { ignoreErrors: true, untilTag: Tag.PixelData }).dataset;
   } catch (cause) {
     throw new RadzError(
       "DICOM_PARSE_ERROR",

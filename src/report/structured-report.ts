@@ -33,18 +33,15 @@
  * no private template is needed; the priority is TEXT with a fixed vocabulary
  * rather than a private code, so no coding scheme needs declaring for it.
  */
-import { RadzError } from "../errors.js";
-import type { CodingSchemeDeclaration, LabelScore, ModelIdentity } from "../model/types.js";
 import {
-  CODES,
-  COMPREHENSIVE_3D_SR_SOP_CLASS_UID,
-  EXPLICIT_VR_LITTLE_ENDIAN,
-  RADZ_EQUIPMENT_MODEL_NAME,
   RETIRED_CODING_SCHEMES,
   STANDARD_CODING_SCHEMES,
-  TEMPLATE_IDS,
-  UNITS,
-} from "./codes.js";
+  SopClassUid,
+  TransferSyntaxUid,
+} from "../dicom/index.js";
+import { RadzError } from "../errors.js";
+import type { CodingSchemeDeclaration, LabelScore, ModelIdentity } from "../model/types.js";
+import { CODES, RADZ_EQUIPMENT_MODEL_NAME, TEMPLATE_IDS, UNITS } from "./codes.js";
 import {
   codeContentItem,
   codeItem,
@@ -437,7 +434,7 @@ export function buildStudyReport(input: StudyReportInput): BuiltReport {
     // SOP Common (Specific Character Set is set below, once all text is known)
     InstanceCreationDate: when.date,
     InstanceCreationTime: when.time,
-    SOPClassUID: COMPREHENSIVE_3D_SR_SOP_CLASS_UID,
+    SOPClassUID: SopClassUid.Comprehensive3DSRStorage,
     SOPInstanceUID: sopInstanceUid,
     TimezoneOffsetFromUTC: "+0000",
     ...(schemes.length > 0 ? { CodingSchemeIdentificationSequence: schemes } : {}),
@@ -494,9 +491,9 @@ export function buildStudyReport(input: StudyReportInput): BuiltReport {
 
   const meta: NaturalizedDataset = {
     FileMetaInformationVersion: new Uint8Array([0, 1]).buffer,
-    MediaStorageSOPClassUID: COMPREHENSIVE_3D_SR_SOP_CLASS_UID,
+    MediaStorageSOPClassUID: SopClassUid.Comprehensive3DSRStorage,
     MediaStorageSOPInstanceUID: sopInstanceUid,
-    TransferSyntaxUID: EXPLICIT_VR_LITTLE_ENDIAN,
+    TransferSyntaxUID: TransferSyntaxUid.ExplicitVRLittleEndian,
     ImplementationClassUID: IMPLEMENTATION_CLASS_UID,
     ImplementationVersionName: IMPLEMENTATION_VERSION_NAME,
   };
@@ -513,6 +510,6 @@ export function buildStudyReport(input: StudyReportInput): BuiltReport {
     part10,
     sopInstanceUid,
     seriesInstanceUid,
-    sopClassUid: COMPREHENSIVE_3D_SR_SOP_CLASS_UID,
+    sopClassUid: SopClassUid.Comprehensive3DSRStorage,
   };
 }

@@ -16,13 +16,10 @@
  * is "SR" (PS3.3 C.17.1), and all instances of a series have one modality
  * (PS3.3 A.1.2.3). Conversion Type "WSD" (workstation).
  */
+import { SopClassUid, TransferSyntaxUid } from "../dicom/index.js";
 import { exactArrayBuffer } from "../bytes.js";
 import { RadzError } from "../errors.js";
-import {
-  EXPLICIT_VR_LITTLE_ENDIAN,
-  RADZ_EQUIPMENT_MODEL_NAME,
-  SECONDARY_CAPTURE_IMAGE_STORAGE,
-} from "./codes.js";
+import { RADZ_EQUIPMENT_MODEL_NAME } from "./codes.js";
 import { dicomDateTimeUtc, shortText, singleValuedString } from "./content-items.js";
 import { writePart10, type NaturalizedDataset } from "./dcmjs.js";
 import { specificCharacterSetFor } from "./specific-character-set.js";
@@ -99,7 +96,7 @@ export async function buildSummaryImage(input: SummaryImageInput): Promise<Built
 
   const dataset: NaturalizedDataset = {
     // SOP Common
-    SOPClassUID: SECONDARY_CAPTURE_IMAGE_STORAGE,
+    SOPClassUID: SopClassUid.SecondaryCaptureImageStorage,
     SOPInstanceUID: uids.summarySopInstanceUid,
     InstanceCreationDate: when.date,
     InstanceCreationTime: when.time,
@@ -168,9 +165,9 @@ export async function buildSummaryImage(input: SummaryImageInput): Promise<Built
 
   const meta: NaturalizedDataset = {
     FileMetaInformationVersion: new Uint8Array([0, 1]).buffer,
-    MediaStorageSOPClassUID: SECONDARY_CAPTURE_IMAGE_STORAGE,
+    MediaStorageSOPClassUID: SopClassUid.SecondaryCaptureImageStorage,
     MediaStorageSOPInstanceUID: uids.summarySopInstanceUid,
-    TransferSyntaxUID: EXPLICIT_VR_LITTLE_ENDIAN,
+    TransferSyntaxUID: TransferSyntaxUid.ExplicitVRLittleEndian,
     ImplementationClassUID: IMPLEMENTATION_CLASS_UID,
     ImplementationVersionName: IMPLEMENTATION_VERSION_NAME,
   };
@@ -185,7 +182,7 @@ export async function buildSummaryImage(input: SummaryImageInput): Promise<Built
     part10,
     sopInstanceUid: uids.summarySopInstanceUid,
     seriesInstanceUid: uids.seriesInstanceUid,
-    sopClassUid: SECONDARY_CAPTURE_IMAGE_STORAGE,
+    sopClassUid: SopClassUid.SecondaryCaptureImageStorage,
     picture,
   };
 }

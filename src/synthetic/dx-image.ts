@@ -3,14 +3,12 @@
  * (SOP Class 1.2.840.10008.5.1.4.1.1.1.1, PS3.3 A.26) as DICOM Part-10 bytes,
  * Explicit VR Little Endian, with dcmjs.
  */
+import { SopClassUid, TransferSyntaxUid } from "../dicom/index.js";
 import { dcmjsData, type NaturalDataset } from "./dcmjs-data.js";
 import {
   SYNTHETIC_IMPLEMENTATION_CLASS_UID,
   SYNTHETIC_IMPLEMENTATION_VERSION_NAME,
 } from "./uids.js";
-
-export const DX_FOR_PRESENTATION_SOP_CLASS_UID = "1.2.840.10008.5.1.4.1.1.1.1";
-export const EXPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2.1";
 
 export interface DxPatientStudy {
   readonly patientName: string;
@@ -66,7 +64,7 @@ export function writeDxForPresentation(a: DxImageAttributes): Uint8Array {
   const dataset: NaturalDataset = {
     // SOP Common
     SpecificCharacterSet: "ISO_IR 192",
-    SOPClassUID: DX_FOR_PRESENTATION_SOP_CLASS_UID,
+    SOPClassUID: SopClassUid.DigitalXRayImageStorageForPresentation,
     SOPInstanceUID: a.sopInstanceUid,
     InstanceCreationDate: a.studyDate,
     InstanceCreationTime: a.studyTime,
@@ -155,9 +153,9 @@ export function writeDxForPresentation(a: DxImageAttributes): Uint8Array {
   };
   const meta: NaturalDataset = {
     FileMetaInformationVersion: new Uint8Array([0, 1]).buffer,
-    MediaStorageSOPClassUID: DX_FOR_PRESENTATION_SOP_CLASS_UID,
+    MediaStorageSOPClassUID: SopClassUid.DigitalXRayImageStorageForPresentation,
     MediaStorageSOPInstanceUID: a.sopInstanceUid,
-    TransferSyntaxUID: EXPLICIT_VR_LITTLE_ENDIAN,
+    TransferSyntaxUID: TransferSyntaxUid.ExplicitVRLittleEndian,
     ImplementationClassUID: SYNTHETIC_IMPLEMENTATION_CLASS_UID,
     ImplementationVersionName: SYNTHETIC_IMPLEMENTATION_VERSION_NAME,
   };

@@ -10,5 +10,4 @@ export {
   type SyntheticStudyOptions,
   type WrittenSyntheticStudies,
 } from "./studies.js";
-export { DX_FOR_PRESENTATION_SOP_CLASS_UID, EXPLICIT_VR_LITTLE_ENDIAN } from "./dx-image.js";
 export { uid225 } from "./uids.js";

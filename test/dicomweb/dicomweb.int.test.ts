@@ -1,5 +1,6 @@
 import { expect } from "chai";
-import { DicomWebClient, firstString, Tag } from "../../src/dicomweb/index.js";
+import { firstString, Tag } from "../../src/dicom/index.js";
+import { DicomWebClient } from "../../src/dicomweb/index.js";
 import { expectRadzError } from "../helpers/errors.js";
 import { OrthancClient } from "../../src/orthanc/index.js";
 import { makeTestInstance, readPart10, useOrthanc, type TestInstance } from "../helpers/orthanc.js";

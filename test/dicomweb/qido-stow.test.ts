@@ -3,8 +3,9 @@
  * node:http server: wire format, response interpretation, error mapping.
  */
 import { expect } from "chai";
+import { type DicomJsonObject, Tag } from "../../src/dicom/index.js";
 import getPort from "get-port";
-import { DicomWebClient, Tag, type DicomJsonObject } from "../../src/dicomweb/index.js";
+import { DicomWebClient } from "../../src/dicomweb/index.js";
 import { parseMediaType } from "../../src/dicomweb/media-type.js";
 import { MultipartRelatedReader } from "../../src/dicomweb/multipart.js";
 import { interpretStowResponse } from "../../src/dicomweb/stow-rs.js";

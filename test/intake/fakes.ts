@@ -1,8 +1,9 @@
+import type { DicomJsonObject } from "../../src/dicom/index.js";
 /**
  * In-memory stand-ins for the Orthanc REST and DICOMweb calls intake makes,
  * so the sweep, backfill and re-processing check are tested without servers.
  */
-import type { DicomJsonObject, QidoQuery } from "../../src/dicomweb/index.js";
+import type { QidoQuery } from "../../src/dicomweb/index.js";
 import { RadzError } from "../../src/errors.js";
 
 export const DX = "1.2.840.10008.5.1.4.1.1.1.1";

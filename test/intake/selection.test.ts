@@ -1,6 +1,7 @@
+import { SopClassUid } from "../../src/dicom/index.js";
 import { expect } from "chai";
 import { RadzError } from "../../src/errors.js";
-import { SopClassUid, parseInstance } from "../../src/imaging/index.js";
+import { parseInstance } from "../../src/imaging/index.js";
 import {
   QIDO_INCLUDE_FIELDS,
   candidateFromDicomJson,

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
+import { STANDARD_CODING_SCHEMES } from "../../src/dicom/index.js";
 import { RadzError } from "../../src/errors.js";
 import {
   isSafeRelativePath,
@@ -82,6 +83,21 @@ describe("bundle.json schema", () => {
       problems.some((p) => p.startsWith("labels[0].concept.scheme") && p.includes("99OTHER")),
     ).to.equal(true);
     expect(problems.some((p) => p.startsWith("textEncoder.tokenizer.file"))).to.equal(true);
+  });
+
+  it("takes its coding schemes from the one DICOM table: every standard designator passes undeclared, a retired one fails even when declared", () => {
+    for (const scheme of STANDARD_CODING_SCHEMES) {
+      const m = clone();
+      ((m.labels as Json[])[0]!.concept as Json).scheme = scheme;
+      expect(() => parseBundleManifest(m), scheme).not.to.throw();
+    }
+    const m = clone();
+    ((m.labels as Json[])[0]!.concept as Json).scheme = "SRT";
+    ((m.labels as Json[])[1]!.concept as Json).scheme = "99SDM";
+    (m.codingSchemes as Json[]).push({ designator: "99SDM", name: "SNOMED DICOM Microglossary" });
+    const problems = problemsOf(() => parseBundleManifest(m));
+    expect(problems.filter((p) => p.includes("is retired"))).to.have.length(2);
+    expect(problems[0]).to.match(/^labels\[0\]\.concept\.scheme/);
   });
 
   it("checks calibration tables and precomputed embedding shapes", () => {

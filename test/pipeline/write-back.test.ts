@@ -4,8 +4,9 @@
  * HTTP 200), e.g. a PACS that answers 409 or lists the re-send in Failed SOP
  * Sequence. The real-Orthanc paths are in test/report/write-back.int.test.ts.
  */
+import { type DicomJsonObject, SopClassUid } from "../../src/dicom/index.js";
 import { expect } from "chai";
-import type { DicomJsonObject, StoreInstancesResult } from "../../src/dicomweb/index.js";
+import type { StoreInstancesResult } from "../../src/dicomweb/index.js";
 import { RadzError } from "../../src/errors.js";
 import { silentLogger } from "../../src/observability/index.js";
 import { Stopwatch } from "../../src/pipeline/stopwatch.js";
@@ -16,11 +17,7 @@ import {
   storeResultObjects,
   type ResultObject,
 } from "../../src/pipeline/write-back.js";
-import {
-  COMPREHENSIVE_3D_SR_SOP_CLASS_UID,
-  RADZ_EQUIPMENT_MODEL_NAME,
-  SECONDARY_CAPTURE_IMAGE_STORAGE,
-} from "../../src/report/index.js";
+import { RADZ_EQUIPMENT_MODEL_NAME } from "../../src/report/index.js";
 
 const STUDY = "1.2.3";
 const SERIES = "1.2.3.9";
@@ -178,24 +175,24 @@ describe("pipeline/write-back", () => {
             ? [
                 instanceJson("2.25.1.1", {
                   ...common,
-                  "00080016": COMPREHENSIVE_3D_SR_SOP_CLASS_UID,
+                  "00080016": SopClassUid.Comprehensive3DSRStorage,
                   "00080033": "100000",
                 }),
                 instanceJson("2.25.1.2", {
                   ...common,
-                  "00080016": SECONDARY_CAPTURE_IMAGE_STORAGE,
+                  "00080016": SopClassUid.SecondaryCaptureImageStorage,
                   "00080033": "100000",
                 }),
               ]
             : [
                 instanceJson("2.25.2.1", {
                   ...common,
-                  "00080016": COMPREHENSIVE_3D_SR_SOP_CLASS_UID,
+                  "00080016": SopClassUid.Comprehensive3DSRStorage,
                   "00080033": "110000",
                 }),
                 instanceJson("2.25.2.9", {
                   ...common,
-                  "00080016": COMPREHENSIVE_3D_SR_SOP_CLASS_UID,
+                  "00080016": SopClassUid.Comprehensive3DSRStorage,
                   "00081090": "Other",
                   "00080033": "120000",
                 }),
@@ -238,7 +235,7 @@ describe("pipeline/write-back", () => {
         studyInstanceUid: STUDY,
         seriesInstanceUid: "2",
         sopInstanceUid: uid,
-        sopClassUid: COMPREHENSIVE_3D_SR_SOP_CLASS_UID,
+        sopClassUid: SopClassUid.Comprehensive3DSRStorage,
       }));
       expect(await deleteEarlierResults(orthanc, "study-id", earlier, silentLogger())).to.equal(2);
       expect(deleted).to.deep.equal(["id-1", "id-2"]);

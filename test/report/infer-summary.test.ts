@@ -7,17 +7,14 @@
 import { expect } from "chai";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { SopClassUid } from "../../src/dicom/index.js";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config/index.js";
 import { loadModel, writeDemoBundle, type ZeroShotModel } from "../../src/model/index.js";
 import { silentLogger } from "../../src/observability/index.js";
 import { inferFiles, type InferOutcome } from "../../src/pipeline/infer-files.js";
 import { readPart10 } from "../../src/report/dcmjs.js";
-import {
-  readStudyReport,
-  reportUids,
-  SECONDARY_CAPTURE_IMAGE_STORAGE,
-} from "../../src/report/index.js";
+import { readStudyReport, reportUids } from "../../src/report/index.js";
 import { writeSyntheticStudies } from "../../src/synthetic/index.js";
 import { dciodvfy } from "../helpers/dicom-tools.js";
 
@@ -66,7 +63,7 @@ describe("radz infer: SR and summary image files", function () {
     ]);
     const sr = readStudyReport(new Uint8Array(readFileSync(outcome!.outputs[0]!)));
     const summary = readPart10(new Uint8Array(readFileSync(outcome!.outputs[1]!))).dataset;
-    expect(summary.SOPClassUID).to.equal(SECONDARY_CAPTURE_IMAGE_STORAGE);
+    expect(summary.SOPClassUID).to.equal(SopClassUid.SecondaryCaptureImageStorage);
     expect(summary.SOPInstanceUID).to.equal(
       reportUids(study, model.identity).summarySopInstanceUid,
     );

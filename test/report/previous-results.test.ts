@@ -1,9 +1,6 @@
+import { SopClassUid } from "../../src/dicom/index.js";
 import { expect } from "chai";
-import {
-  COMPREHENSIVE_3D_SR_SOP_CLASS_UID,
-  RADZ_EQUIPMENT_MODEL_NAME,
-  SECONDARY_CAPTURE_IMAGE_STORAGE,
-} from "../../src/report/codes.js";
+import { RADZ_EQUIPMENT_MODEL_NAME } from "../../src/report/codes.js";
 import {
   findPreviousResults,
   isRadzResult,
@@ -20,7 +17,7 @@ function instance(
     studyInstanceUid: STUDY_UID,
     seriesInstanceUid: "2.25.77",
     sopInstanceUid,
-    sopClassUid: COMPREHENSIVE_3D_SR_SOP_CLASS_UID,
+    sopClassUid: SopClassUid.Comprehensive3DSRStorage,
     manufacturerModelName: RADZ_EQUIPMENT_MODEL_NAME,
     contentDate: "20240115",
     contentTime: "093000",
@@ -34,7 +31,7 @@ describe("report/previous-results", () => {
   it("recognises RadZ SRs and summary images by SOP Class and Manufacturer's Model Name", () => {
     expect(isRadzResult(instance("2.25.1"))).to.equal(true);
     expect(
-      isRadzResult(instance("2.25.2", { sopClassUid: SECONDARY_CAPTURE_IMAGE_STORAGE })),
+      isRadzResult(instance("2.25.2", { sopClassUid: SopClassUid.SecondaryCaptureImageStorage })),
     ).to.equal(true);
     expect(isRadzResult(instance("2.25.3", { manufacturerModelName: "OtherAI" }))).to.equal(false);
     expect(isRadzResult(instance("2.25.4", { manufacturerModelName: undefined }))).to.equal(false);
@@ -56,7 +53,9 @@ describe("report/previous-results", () => {
     const found = findPreviousResults(
       [
         instance(current.sopInstanceUid),
-        instance(current.summarySopInstanceUid, { sopClassUid: SECONDARY_CAPTURE_IMAGE_STORAGE }),
+        instance(current.summarySopInstanceUid, {
+          sopClassUid: SopClassUid.SecondaryCaptureImageStorage,
+        }),
       ],
       current,
     );
@@ -66,7 +65,7 @@ describe("report/previous-results", () => {
   it("names the newest earlier SR as predecessor and lists every earlier object oldest first", () => {
     const oldSr = instance("2.25.10", { contentDate: "20240101", contentTime: "120000" });
     const oldSc = instance("2.25.11", {
-      sopClassUid: SECONDARY_CAPTURE_IMAGE_STORAGE,
+      sopClassUid: SopClassUid.SecondaryCaptureImageStorage,
       contentDate: "20240101",
       contentTime: "120000",
     });
@@ -83,7 +82,7 @@ describe("report/previous-results", () => {
       studyInstanceUid: STUDY_UID,
       seriesInstanceUid: "2.25.78",
       sopInstanceUid: "2.25.20",
-      sopClassUid: COMPREHENSIVE_3D_SR_SOP_CLASS_UID,
+      sopClassUid: SopClassUid.Comprehensive3DSRStorage,
     });
     expect(found.objects.map((o) => o.sopInstanceUid)).to.deep.equal([
       "2.25.10",
@@ -94,7 +93,7 @@ describe("report/previous-results", () => {
 
   it("lists an earlier summary image even without an earlier SR (no predecessor then)", () => {
     const found = findPreviousResults(
-      [instance("2.25.30", { sopClassUid: SECONDARY_CAPTURE_IMAGE_STORAGE })],
+      [instance("2.25.30", { sopClassUid: SopClassUid.SecondaryCaptureImageStorage })],
       current,
     );
     expect(found.predecessor).to.equal(null);

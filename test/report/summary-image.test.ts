@@ -18,13 +18,11 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { SopClassUid } from "../../src/dicom/index.js";
 import sharp from "sharp";
 import { decodeFrame, parseInstance } from "../../src/imaging/index.js";
 import type { LabelScore } from "../../src/model/types.js";
-import {
-  RADZ_EQUIPMENT_MODEL_NAME,
-  SECONDARY_CAPTURE_IMAGE_STORAGE,
-} from "../../src/report/codes.js";
+import { RADZ_EQUIPMENT_MODEL_NAME } from "../../src/report/codes.js";
 import { readPart10 } from "../../src/report/dcmjs.js";
 import { readSourceDataset } from "../../src/report/source-dataset.js";
 import { buildStudyReport, reportUids } from "../../src/report/structured-report.js";
@@ -179,9 +177,9 @@ describe("report/summary-image", function () {
     it("basic input (mixed present/absent, one image)", async () => {
       const built = await validate(summaryInput());
       const { meta, dataset } = readPart10(built.part10);
-      expect(meta.MediaStorageSOPClassUID).to.equal(SECONDARY_CAPTURE_IMAGE_STORAGE);
+      expect(meta.MediaStorageSOPClassUID).to.equal(SopClassUid.SecondaryCaptureImageStorage);
       expect(dataset).to.include({
-        SOPClassUID: SECONDARY_CAPTURE_IMAGE_STORAGE,
+        SOPClassUID: SopClassUid.SecondaryCaptureImageStorage,
         Modality: "SR",
         ConversionType: "WSD",
         PhotometricInterpretation: "RGB",

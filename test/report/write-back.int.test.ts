@@ -20,18 +20,12 @@ import { expect } from "chai";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { type DicomJsonObject, firstString, SopClassUid, Tag } from "../../src/dicom/index.js";
 import { join } from "node:path";
-import { firstString, Tag, type DicomJsonObject } from "../../src/dicomweb/index.js";
 import { SqliteJobStore, type Job } from "../../src/jobs/index.js";
 import { silentLogger } from "../../src/observability/index.js";
 import { JobRunner } from "../../src/pipeline/job-runner.js";
-import {
-  COMPREHENSIVE_3D_SR_SOP_CLASS_UID,
-  RADZ_EQUIPMENT_MODEL_NAME,
-  readStudyReport,
-  reportUids,
-  SECONDARY_CAPTURE_IMAGE_STORAGE,
-} from "../../src/report/index.js";
+import { RADZ_EQUIPMENT_MODEL_NAME, readStudyReport, reportUids } from "../../src/report/index.js";
 import { writeDemoBundle } from "../../src/model/index.js";
 import { generateSyntheticStudies, type SyntheticStudy } from "../../src/synthetic/index.js";
 import { dciodvfy, writeTemp } from "../helpers/dicom-tools.js";
@@ -98,8 +92,8 @@ describe("report write-back (real Orthanc)", function () {
         contentTime: firstString(i, "00080033"),
       }));
     return {
-      srs: mine.filter((i) => i.sopClassUid === COMPREHENSIVE_3D_SR_SOP_CLASS_UID),
-      summaries: mine.filter((i) => i.sopClassUid === SECONDARY_CAPTURE_IMAGE_STORAGE),
+      srs: mine.filter((i) => i.sopClassUid === SopClassUid.Comprehensive3DSRStorage),
+      summaries: mine.filter((i) => i.sopClassUid === SopClassUid.SecondaryCaptureImageStorage),
       all,
     };
   }

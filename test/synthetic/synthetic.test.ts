@@ -3,10 +3,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
+import { SopClassUid, TransferSyntaxUid } from "../../src/dicom/index.js";
 import { dcmjsData } from "../../src/synthetic/dcmjs-data.js";
 import {
-  DX_FOR_PRESENTATION_SOP_CLASS_UID,
-  EXPLICIT_VR_LITTLE_ENDIAN,
   SYNTHETIC_LABELS,
   generateSyntheticStudies,
   truthCsv,
@@ -67,8 +66,8 @@ describe("synthetic studies", () => {
     });
     expect(study!.instances).to.have.length(2);
     const { meta, ds } = readDataset(study!.instances[1]!);
-    expect(meta.TransferSyntaxUID).to.equal(EXPLICIT_VR_LITTLE_ENDIAN);
-    expect(ds.SOPClassUID).to.equal(DX_FOR_PRESENTATION_SOP_CLASS_UID);
+    expect(meta.TransferSyntaxUID).to.equal(TransferSyntaxUid.ExplicitVRLittleEndian);
+    expect(ds.SOPClassUID).to.equal(SopClassUid.DigitalXRayImageStorageForPresentation);
     expect(ds.Modality).to.equal("DX");
     expect(ds.PresentationIntentType).to.equal("FOR PRESENTATION");
     expect(ds.PhotometricInterpretation).to.equal("MONOCHROME2");

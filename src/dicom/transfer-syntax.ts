@@ -3,7 +3,7 @@
  *
  * This table says what a transfer syntax IS (name, byte order, encapsulated or
  * not). Whether imaging/ can DECODE it is a separate question answered by the
- * frame decoder registry (frame-decoder.ts): a codec plugs in there, keyed by
+ * frame decoder registry (imaging/frame-decoder.ts): a codec plugs in there, keyed by
  * the same UID, without touching this table (add a row here only for a syntax
  * the table does not know yet).
  */
