@@ -1,8 +1,8 @@
-import type { DicomJsonObject } from "../../src/dicom/index.js";
 /**
  * In-memory stand-ins for the Orthanc REST and DICOMweb calls intake makes,
  * so the sweep, backfill and re-processing check are tested without servers.
  */
+import type { DicomJsonObject } from "../../src/dicom/index.js";
 import type { QidoQuery } from "../../src/dicomweb/index.js";
 import { RadzError } from "../../src/errors.js";
 

@@ -1,5 +1,5 @@
-import { SopClassUid } from "../../src/dicom/index.js";
 import { expect } from "chai";
+import { SopClassUid } from "../../src/dicom/index.js";
 import { RadzError } from "../../src/errors.js";
 import { parseInstance } from "../../src/imaging/index.js";
 import {

@@ -1,5 +1,5 @@
-import { SopClassUid } from "../../src/dicom/index.js";
 import { expect } from "chai";
+import { SopClassUid } from "../../src/dicom/index.js";
 import { RADZ_EQUIPMENT_MODEL_NAME } from "../../src/report/codes.js";
 import {
   findPreviousResults,
