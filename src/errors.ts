@@ -55,6 +55,11 @@ export const ERROR_CATALOGUE = {
     http: 404,
     summary: "The Orthanc resource does not exist (deleted or never stored).",
   },
+  ORTHANC_RESPONSE_TOO_LARGE: {
+    cls: "permanent",
+    http: 502,
+    summary: "Orthanc's answer was larger than RadZ reads from it; the download was cancelled.",
+  },
 
   DICOMWEB_UNREACHABLE: {
     cls: "transient",
@@ -82,6 +87,11 @@ export const ERROR_CATALOGUE = {
     cls: "permanent",
     http: 413,
     summary: "A retrieved instance is larger than the configured limit.",
+  },
+  DICOMWEB_RESPONSE_TOO_LARGE: {
+    cls: "permanent",
+    http: 502,
+    summary: "A QIDO-RS or STOW-RS answer was larger than RadZ reads; the download was cancelled.",
   },
   STOW_FAILED: {
     cls: "transient",
@@ -201,6 +211,12 @@ export const ERROR_CATALOGUE = {
     summary:
       "An inference endpoint refused the request as malformed (HTTP 400); the model or bundle does not match.",
   },
+  INFERENCE_REMOTE_RESPONSE_TOO_LARGE: {
+    cls: "permanent",
+    http: 502,
+    summary:
+      "An inference endpoint's answer was larger than RadZ reads; the download was cancelled.",
+  },
 
   SR_BUILD_FAILED: {
     cls: "permanent",
@@ -269,6 +285,12 @@ export const ERROR_CATALOGUE = {
     http: 502,
     summary:
       "The notification webhook did not accept a notification (network error, timeout or non-2xx).",
+  },
+  NOTIFY_RESPONSE_TOO_LARGE: {
+    cls: "transient",
+    http: 502,
+    summary:
+      "The notification webhook's receiver answered with a body larger than RadZ reads; the attempt counts as failed.",
   },
   JOB_CRASHED: {
     cls: "permanent",

@@ -17,7 +17,10 @@
 import type https from "node:https";
 import { createRequire } from "node:module";
 import { parseRetryAfter, RadzError } from "../errors.js";
-import { badResponse, statusError, timeoutError } from "./http-errors.js";
+import { badResponse, statusError, timeoutError, tooLargeError } from "./http-errors.js";
+
+/** Largest answer read through dicomweb-client (a STOW-RS DICOM JSON response). */
+export const MAX_DWC_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 /** The part of an xhr2 XMLHttpRequest this module touches. */
 export interface XhrInstance {
@@ -28,6 +31,11 @@ export interface XhrInstance {
   /** xhr2: per-instance agents (custom CA / client certificate). */
   nodejsSet?(options: { httpsAgent?: unknown }): void;
   send(body?: unknown): void;
+  /** xhr2 fires "progress" on the instance for every chunk of the response body. */
+  addEventListener(
+    type: "progress",
+    listener: (event: { readonly loaded: number; readonly total: number }) => void,
+  ): void;
 }
 type XhrConstructor = new () => XhrInstance;
 
@@ -84,6 +92,8 @@ export interface DicomwebClientAdapterOptions {
   readonly timeoutMs: number;
   /** https.Agent carrying a custom CA / client certificate (security/OutboundHttp). */
   readonly httpsAgent?: https.Agent | undefined;
+  /** Largest response body read (default MAX_DWC_RESPONSE_BYTES). */
+  readonly maxResponseBytes?: number;
 }
 
 /** An HTTP answer: `value` is what dicomweb-client resolved with (2xx), `response` the body otherwise. */
@@ -128,6 +138,14 @@ export class DicomwebClientAdapter {
         xhr.abort();
         reject(timeoutError(what, timeoutMs));
       }, timeoutMs);
+      // The bounded reader's rule for xhr2, which buffers the whole answer itself:
+      // cancel the download once the declared or received length passes the cap.
+      const maxBytes = this.options.maxResponseBytes ?? MAX_DWC_RESPONSE_BYTES;
+      xhr.addEventListener("progress", (event) => {
+        if (event.loaded <= maxBytes && event.total <= maxBytes) return;
+        reject(tooLargeError(what, maxBytes)); // first: the abort below also fails the call
+        xhr.abort();
+      });
       refuseRedirects(xhr, () => {
         xhr.abort();
         reject(

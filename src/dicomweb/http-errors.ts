@@ -6,6 +6,7 @@
  *   5xx or 429                           -> DICOMWEB_HTTP_ERROR  (transient)
  *   other 4xx                            -> DICOMWEB_REJECTED    (permanent)
  *   unusable 2xx (truncated, bad type)   -> DICOMWEB_BAD_RESPONSE (transient)
+ *   answer past the bounded reader's cap -> DICOMWEB_RESPONSE_TOO_LARGE (permanent)
  */
 import { RadzError, type ErrorCode } from "../errors.js";
 
@@ -36,6 +37,15 @@ export function badResponse(what: string, reason: string, cause?: unknown): Radz
     "DICOMWEB_BAD_RESPONSE",
     `${what}: ${reason}`,
     cause === undefined ? undefined : { cause },
+  );
+}
+
+/** The answer passed the bounded reader's cap (security/response-body.ts); the download was cancelled. */
+export function tooLargeError(what: string, maxBytes: number): RadzError {
+  return new RadzError(
+    "DICOMWEB_RESPONSE_TOO_LARGE",
+    `${what}: the answer is larger than ${maxBytes} bytes`,
+    { details: { maxBytes } },
   );
 }
 

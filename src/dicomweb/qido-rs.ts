@@ -14,9 +14,20 @@
  * %20, which Orthanc 1.10 then fails to match.
  */
 import { parseRetryAfter, RadzError } from "../errors.js";
-import { readTextLimited, ResponseTooLargeError, type FetchLike } from "../security/index.js";
+import {
+  discardBody,
+  readTextLimited,
+  ResponseTooLargeError,
+  type FetchLike,
+} from "../security/index.js";
 import { isDicomJsonObject, type DicomJsonObject } from "../dicom/index.js";
-import { badResponse, statusError, timeoutError, unreachableError } from "./http-errors.js";
+import {
+  badResponse,
+  statusError,
+  timeoutError,
+  tooLargeError,
+  unreachableError,
+} from "./http-errors.js";
 
 export type QidoQuery = Readonly<Record<string, string>>;
 
@@ -84,17 +95,19 @@ async function search(
   } catch (err) {
     throw isTimeout(err) ? timeoutError(what, endpoint.timeoutMs) : unreachableError(what, err);
   }
+  if (res.status !== 200) {
+    await discardBody(res);
+    if (res.status === 204) return [];
+    throw statusError(what, res.status, parseRetryAfter(res.headers.get("retry-after")));
+  }
   let text: string;
   try {
     text = await readTextLimited(res, MAX_QIDO_RESPONSE_BYTES);
   } catch (err) {
     if (isTimeout(err)) throw timeoutError(what, endpoint.timeoutMs);
-    if (err instanceof ResponseTooLargeError) throw badResponse(what, err.message);
+    if (err instanceof ResponseTooLargeError) throw tooLargeError(what, MAX_QIDO_RESPONSE_BYTES);
     throw badResponse(what, "the connection closed before the whole body arrived", err);
   }
-  if (res.status === 204) return [];
-  if (res.status !== 200)
-    throw statusError(what, res.status, parseRetryAfter(res.headers.get("retry-after")));
   let body: unknown;
   try {
     body = text.trim() === "" ? [] : JSON.parse(text);

@@ -10,6 +10,7 @@
 import http, { type IncomingMessage, type OutgoingHttpHeaders } from "node:http";
 import https from "node:https";
 import { parseRetryAfter, RadzError } from "../errors.js";
+import { boundedChunks, ResponseTooLargeError } from "../security/index.js";
 import { badResponse, statusError, timeoutError, unreachableError } from "./http-errors.js";
 import { isAcceptableBoundary, parseMediaType } from "./media-type.js";
 import { joined, MultipartRelatedReader } from "./multipart.js";
@@ -29,8 +30,8 @@ export interface WadoEndpoint {
 export const ACCEPT_AS_STORED = 'multipart/related; type="application/dicom"; transfer-syntax=*';
 export const ACCEPT_DEFAULT_SYNTAX = 'multipart/related; type="application/dicom"';
 
-/** Room for multipart headers and boundaries around the instance itself. */
-const ENVELOPE_BYTES = 64 * 1024;
+/** Room around the instance itself: preamble and epilogue (64 KiB each), part headers, boundaries. */
+const ENVELOPE_BYTES = 192 * 1024;
 
 /**
  * GET {base}/studies/{study}/series/{series}/instances/{sop} -> Part-10
@@ -130,7 +131,7 @@ async function readInstance(
 ): Promise<Uint8Array> {
   const status = res.statusCode ?? 0;
   if (status !== 200) {
-    res.resume();
+    res.destroy(); // the error body is not read
     const retryAfter = res.headers["retry-after"];
     throw statusError(what, status, parseRetryAfter(retryAfter));
   }
@@ -157,7 +158,8 @@ async function readInstance(
       { maxPartBytes: maxBytes, maxParts: 1 },
       what,
     );
-    for await (const chunk of res as AsyncIterable<Buffer>) reader.write(chunk);
+    // The reader bounds the part, its headers, preamble and epilogue; the stream as a whole too.
+    for await (const chunk of bounded(res, maxBytes + ENVELOPE_BYTES, what)) reader.write(chunk);
     const parts = reader.finish(allocate);
     const part = parts[0];
     if (part === undefined) throw badResponse(what, "multipart response has no parts");
@@ -185,14 +187,19 @@ async function readLimited(
   what: string,
   allocate: (n: number) => Uint8Array,
 ): Promise<Uint8Array> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of res as AsyncIterable<Buffer>) {
-    total += chunk.length;
-    if (total > maxBytes) throw tooLarge(what, maxBytes);
-    chunks.push(chunk);
-  }
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of bounded(res, maxBytes, what)) chunks.push(chunk);
   return joined(chunks, allocate);
+}
+
+/** The body's chunks through the bounded reader (security/response-body.ts), past the cap: DICOMWEB_INSTANCE_TOO_LARGE. */
+async function* bounded(res: IncomingMessage, maxBytes: number, what: string) {
+  try {
+    yield* boundedChunks(res, maxBytes, res.headers["content-length"], () => res.destroy());
+  } catch (err) {
+    if (err instanceof ResponseTooLargeError) throw tooLarge(what, maxBytes);
+    throw err;
+  }
 }
 
 function tooLarge(what: string, maxBytes: number): RadzError {

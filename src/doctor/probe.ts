@@ -3,7 +3,7 @@
  * short body, the time taken, or the network error code. Bodies are capped
  * (doctor reads /system, /plugins, small JSON) and never logged.
  */
-import type { FetchLike } from "../security/index.js";
+import { readTextLimited, ResponseTooLargeError, type FetchLike } from "../security/index.js";
 
 export type ProbeResult =
   | {
@@ -20,6 +20,7 @@ const MAX_BODY = 1 << 20;
 
 /** The network error code (ECONNREFUSED, …), TIMEOUT, or the innermost error's message. */
 function errorCode(err: unknown): string {
+  if (err instanceof ResponseTooLargeError) return "RESPONSE_TOO_LARGE";
   let e: unknown = err;
   let message = err instanceof Error ? err.message : "ERROR";
   for (let i = 0; i < 4 && e instanceof Error; i++) {
@@ -51,11 +52,11 @@ export async function probe(fetch: FetchLike, url: string, init: ProbeInit): Pro
       signal: AbortSignal.timeout(init.timeoutMs),
     });
     const t1 = now();
-    const text = await res.text();
+    const text = await readTextLimited(res, MAX_BODY);
     return {
       kind: "answer",
       status: res.status,
-      body: text.slice(0, MAX_BODY),
+      body: text,
       ms: Math.max(0, now() - t0),
       midpoint: (t0 + t1) / 2,
     };

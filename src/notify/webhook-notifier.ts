@@ -12,6 +12,7 @@ import { randomUUID } from "node:crypto";
 import { RadzError } from "../errors.js";
 import { backoffDelay, type Job } from "../jobs/index.js";
 import type { Logger } from "../observability/index.js";
+import { DISCARD_MAX_BYTES, readBytesLimited, ResponseTooLargeError } from "../security/index.js";
 import type { NotificationLog, NotificationRecord } from "./notification-log.js";
 import {
   DELIVERY_HEADER,
@@ -227,7 +228,15 @@ export class WebhookNotifier {
         redirect: "manual",
       });
       status = res.status;
-      await res.arrayBuffer().catch(() => undefined);
+      // Only the status matters; the receiver's answer is read within a small cap (the bounded reader).
+      await readBytesLimited(res, DISCARD_MAX_BYTES).catch((err: unknown) => {
+        if (!(err instanceof ResponseTooLargeError)) return; // a body that breaks off: the status stands
+        throw new RadzError(
+          "NOTIFY_RESPONSE_TOO_LARGE",
+          `the webhook receiver answered with more than ${DISCARD_MAX_BYTES} bytes`,
+          { details: { maxBytes: DISCARD_MAX_BYTES } },
+        );
+      });
       if (res.ok) {
         const done = this.#o.log.delivered(n.id, res.status);
         this.#o.logger.info(
@@ -238,9 +247,12 @@ export class WebhookNotifier {
       }
       error = new RadzError("NOTIFY_DELIVERY_FAILED", `webhook answered HTTP ${res.status}`);
     } catch (err) {
-      error = new RadzError("NOTIFY_DELIVERY_FAILED", `webhook request failed: ${describe(err)}`, {
-        cause: err,
-      });
+      error =
+        err instanceof RadzError
+          ? err
+          : new RadzError("NOTIFY_DELIVERY_FAILED", `webhook request failed: ${describe(err)}`, {
+              cause: err,
+            });
     }
     const attempt = n.attempts + 1;
     const retryAt =

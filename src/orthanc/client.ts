@@ -16,6 +16,7 @@ import { parseRetryAfter, RadzError, type ErrorCode } from "../errors.js";
 import type { Logger } from "../observability/index.js";
 import {
   createOutboundHttp,
+  DISCARD_MAX_BYTES,
   readTextLimited,
   ResponseTooLargeError,
   type OutboundHttp,
@@ -53,8 +54,11 @@ interface RequestInit {
   readonly contentType?: string;
 }
 
-/** Largest REST answer read (a study list of a big archive fits many times over). */
-const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
+/**
+ * Largest REST answer read (the bounded reader, security/response-body.ts): a
+ * list of a million Orthanc IDs fits; a study's instances many times over.
+ */
+export const MAX_ORTHANC_RESPONSE_BYTES = 64 * 1024 * 1024;
 /** Orthanc resource IDs are SHA-1 based: hex groups joined by '-'. */
 const ORTHANC_ID = /^[0-9a-f]{8}(?:-[0-9a-f]{8}){4}$/i;
 /** Metadata names: a registered name or a numeric index (>= 1024). */
@@ -332,7 +336,7 @@ export class OrthancClient {
     }
     if (res.ok) return res;
 
-    const text = await this.readBody(res, method, path).catch(() => "");
+    const text = await this.readBody(res, method, path, DISCARD_MAX_BYTES).catch(() => "");
     const orthancError = describeOrthancError(text);
     const code = statusCode(res.status);
     const retryAfterMs = parseRetryAfter(res.headers.get("retry-after"));
@@ -355,15 +359,20 @@ export class OrthancClient {
     );
   }
 
-  private async readBody(res: Response, method: HttpMethod, path: string): Promise<string> {
+  private async readBody(
+    res: Response,
+    method: HttpMethod,
+    path: string,
+    maxBytes: number = MAX_ORTHANC_RESPONSE_BYTES,
+  ): Promise<string> {
     try {
-      return await readTextLimited(res, MAX_RESPONSE_BYTES);
+      return await readTextLimited(res, maxBytes);
     } catch (err) {
       if (err instanceof ResponseTooLargeError) {
         throw new RadzError(
-          "ORTHANC_HTTP_ERROR",
-          `Orthanc ${method} ${stripQuery(path)} answered with more than ${MAX_RESPONSE_BYTES} bytes`,
-          { details: { method, path: stripQuery(path), status: res.status } },
+          "ORTHANC_RESPONSE_TOO_LARGE",
+          `Orthanc ${method} ${stripQuery(path)} answered with more than ${maxBytes} bytes`,
+          { details: { method, path: stripQuery(path), status: res.status, maxBytes } },
         );
       }
       throw this.transportError(err, method, path);

@@ -13,6 +13,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import getPort from "get-port";
 import { RadzError } from "../errors.js";
 import type { Logger } from "../observability/index.js";
+import { discardBody } from "../security/index.js";
 import { findDicomWebPlugin, findOrthancBinary } from "./installation.js";
 
 /**
@@ -281,7 +282,7 @@ class LocalOrthancServer implements LocalOrthanc {
           headers,
           signal: AbortSignal.timeout(1000),
         });
-        await res.arrayBuffer();
+        await discardBody(res);
         if (res.ok) {
           this.opts.logger?.debug(
             { httpPort: this.httpPort, dicomPort: this.dicomPort, pid: child.pid },

@@ -29,4 +29,14 @@ export {
   type ApiRole,
   type ApiTokenEntry,
 } from "./api-tokens.js";
-export { ResponseTooLargeError, readTextLimited } from "./response-body.js";
+export {
+  DISCARD_MAX_BYTES,
+  ResponseTooLargeError,
+  boundedChunks,
+  collectLimited,
+  discardBody,
+  readBytesLimited,
+  readIncomingLimited,
+  readJsonLimited,
+  readTextLimited,
+} from "./response-body.js";

@@ -6,10 +6,18 @@
  * URL or an instance.
  */
 import { RadzError } from "../../errors.js";
-import type { FetchLike } from "../../security/index.js";
+import {
+  discardBody,
+  readBytesLimited,
+  readJsonLimited,
+  ResponseTooLargeError,
+  type FetchLike,
+} from "../../security/index.js";
 
 /** Largest preview accepted from Orthanc. */
 export const MAX_PREVIEW_BYTES = 8 * 1024 * 1024;
+/** Largest answer to POST /tools/lookup accepted (one UID: a few hundred bytes). */
+export const MAX_LOOKUP_BYTES = 1024 * 1024;
 const SOP_UID = /^[0-9]+(\.[0-9]+)*$/;
 
 export interface PreviewImage {
@@ -55,6 +63,26 @@ export function orthancPreviewSource(o: OrthancPreviewOptions): PreviewSource {
     }
     return res;
   };
+  /** Reads a body within `maxBytes` (the bounded reader); past it: ORTHANC_RESPONSE_TOO_LARGE. */
+  const bounded = async <T>(what: string, maxBytes: number, read: () => Promise<T>): Promise<T> => {
+    try {
+      return await read();
+    } catch (err) {
+      if (err instanceof ResponseTooLargeError) {
+        throw new RadzError(
+          "ORTHANC_RESPONSE_TOO_LARGE",
+          `Orthanc's answer to ${what} is larger than ${maxBytes} bytes`,
+          { details: { maxBytes } },
+        );
+      }
+      const timeout = err instanceof Error && err.name === "TimeoutError";
+      throw new RadzError(
+        timeout ? "ORTHANC_TIMEOUT" : "ORTHANC_UNREACHABLE",
+        `Orthanc's answer to ${what} broke off`,
+        { cause: err },
+      );
+    }
+  };
 
   return {
     async preview(sopInstanceUid) {
@@ -67,13 +95,18 @@ export function orthancPreviewSource(o: OrthancPreviewOptions): PreviewSource {
         accept: "application/json",
       });
       if (!lookup.ok) {
-        await lookup.arrayBuffer().catch(() => undefined);
+        await discardBody(lookup);
         throw new RadzError(
           lookup.status >= 500 ? "ORTHANC_HTTP_ERROR" : "ORTHANC_REJECTED",
           `Orthanc POST /tools/lookup answered HTTP ${lookup.status}`,
         );
       }
-      const hits: unknown = await lookup.json().catch(() => []);
+      const hits = await bounded("POST /tools/lookup", MAX_LOOKUP_BYTES, () =>
+        readJsonLimited(lookup, MAX_LOOKUP_BYTES).catch((err: unknown) => {
+          if (err instanceof SyntaxError) return [];
+          throw err;
+        }),
+      );
       const instance = Array.isArray(hits)
         ? (hits as { ID?: unknown; Type?: unknown }[]).find((h) => h.Type === "Instance")
         : undefined;
@@ -82,25 +115,19 @@ export function orthancPreviewSource(o: OrthancPreviewOptions): PreviewSource {
 
       const res = await call(`/instances/${id}/preview`, { method: "GET", accept: "image/png" });
       if (res.status === 404) {
-        await res.arrayBuffer().catch(() => undefined);
+        await discardBody(res);
         return null;
       }
       if (!res.ok) {
-        await res.arrayBuffer().catch(() => undefined);
+        await discardBody(res);
         throw new RadzError(
           res.status >= 500 ? "ORTHANC_HTTP_ERROR" : "ORTHANC_REJECTED",
           `Orthanc GET /instances/:id/preview answered HTTP ${res.status}`,
         );
       }
-      const declared = Number(res.headers.get("content-length") ?? "0");
-      if (declared > MAX_PREVIEW_BYTES) {
-        await res.body?.cancel().catch(() => undefined);
-        throw new RadzError("ORTHANC_HTTP_ERROR", "Orthanc's preview is larger than allowed");
-      }
-      const body = new Uint8Array(await res.arrayBuffer());
-      if (body.byteLength > MAX_PREVIEW_BYTES) {
-        throw new RadzError("ORTHANC_HTTP_ERROR", "Orthanc's preview is larger than allowed");
-      }
+      const body: Uint8Array = await bounded("GET /instances/:id/preview", MAX_PREVIEW_BYTES, () =>
+        readBytesLimited(res, MAX_PREVIEW_BYTES),
+      );
       const type = res.headers.get("content-type") ?? "";
       return { contentType: /^image\/(png|jpeg)$/.test(type) ? type : "image/png", body };
     },

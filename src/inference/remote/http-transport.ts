@@ -7,6 +7,7 @@
  */
 import http, { type IncomingHttpHeaders } from "node:http";
 import https from "node:https";
+import { readIncomingLimited, ResponseTooLargeError } from "../../security/index.js";
 
 export interface HttpResult {
   readonly status: number;
@@ -65,31 +66,21 @@ export function httpRequest(url: URL, o: HttpRequestOptions): Promise<HttpResult
     const headers: Record<string, string> = { ...o.headers };
     if (o.method === "POST") headers["Content-Length"] = String(length);
     const req = client.request(url, { method: o.method, headers, agent: o.agent }, (res) => {
-      const parts: Buffer[] = [];
-      let received = 0;
-      res.on("data", (c: Buffer) => {
-        received += c.length;
-        if (received > o.maxResponseBytes) {
+      // The bounded reader (security/response-body.ts): destroys the response past the cap.
+      readIncomingLimited(res, o.maxResponseBytes).then(
+        (body) => done(null, { status: res.statusCode ?? 0, headers: res.headers, body }),
+        (err: unknown) => {
           req.destroy();
-          done(new TransportError("too-large", `the response exceeds ${o.maxResponseBytes} bytes`));
-          return;
-        }
-        parts.push(c);
-      });
-      res.on("end", () =>
-        done(null, {
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          body: parts.length === 1 ? parts[0]! : Buffer.concat(parts),
-        }),
-      );
-      res.on("error", (err) =>
-        done(
-          new TransportError("network", `the response broke off: ${err.message}`, { cause: err }),
-        ),
-      );
-      res.on("aborted", () =>
-        done(new TransportError("network", "the connection closed before the response ended")),
+          done(
+            err instanceof ResponseTooLargeError
+              ? new TransportError("too-large", `the response exceeds ${o.maxResponseBytes} bytes`)
+              : new TransportError(
+                  "network",
+                  `the response broke off: ${err instanceof Error ? err.message : String(err)}`,
+                  { cause: err },
+                ),
+          );
+        },
       );
     });
     const timer = setTimeout(() => {

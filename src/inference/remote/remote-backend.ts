@@ -86,7 +86,14 @@ export class RemoteBackend implements InferenceBackend {
         "the remote inference backend needs at least one endpoint",
       );
     this.endpoints = opts.endpoints.map(
-      (e) => new Endpoint(new OipClient({ url: e.url, token: e.token })),
+      (e) =>
+        new Endpoint(
+          new OipClient({
+            url: e.url,
+            token: e.token,
+            maxResponseBytes: inferResponseCap(opts.maxBatch, opts.embeddingSize),
+          }),
+        ),
     );
     const [c, h, w] = opts.inputShape;
     this.perImage = c * h * w;
@@ -293,6 +300,14 @@ export class RemoteBackend implements InferenceBackend {
         if (signal?.aborted) throw toRadzError(signal.reason ?? err, "INFERENCE_FAILED");
         last = err;
         const v = this.verdict(err);
+        if (err instanceof TransportError && err.kind === "too-large") {
+          this.setState(ep, "down", message(err));
+          throw new RadzError(
+            "INFERENCE_REMOTE_RESPONSE_TOO_LARGE",
+            `${ep.client.display} answered with more than RadZ reads: ${err.message}`,
+            { cause: err },
+          );
+        }
         if (v === "fatal") {
           if (err instanceof OipHttpError)
             throw new RadzError(
@@ -349,4 +364,12 @@ export class RemoteBackend implements InferenceBackend {
     for (let i = 0; i < n; i++) rows.push(data.slice(i * d, (i + 1) * d));
     return rows;
   }
+}
+
+/**
+ * The most RadZ reads of an inference answer (the bounded reader): a batch of
+ * embeddings as JSON (up to 32 characters a value) plus 1 MiB for the rest.
+ */
+export function inferResponseCap(maxBatch: number, embeddingSize: number): number {
+  return maxBatch * embeddingSize * 32 + 1024 * 1024;
 }
