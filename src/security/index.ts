@@ -33,7 +33,6 @@ export {
   DISCARD_MAX_BYTES,
   ResponseTooLargeError,
   boundedChunks,
-  collectLimited,
   discardBody,
   readBytesLimited,
   readIncomingLimited,

@@ -50,7 +50,7 @@ export async function* boundedChunks(
 }
 
 /** Collects a body's chunks (boundedChunks) into one Buffer. */
-export async function collectLimited(
+async function collectLimited(
   chunks: AsyncIterable<Uint8Array>,
   maxBytes: number,
   declaredLength: string | null | undefined,
