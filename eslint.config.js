@@ -1,6 +1,7 @@
 // Type-aware lint: floating promises, exhaustive switches, type-only imports.
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
+import { layerBlocks } from "./tools/lint/layers.js";
 
 export default tseslint.config(
   {
@@ -37,4 +38,6 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-expressions": "off",
     },
   },
+  // Layers and facades (tools/lint/layers.js, docs/architecture.md "Layers"): one block per folder of src/.
+  ...layerBlocks(new URL("./src", import.meta.url).pathname),
 );

@@ -9,21 +9,29 @@ import { dicomwebUrl, type Config } from "./config/index.js";
 import { DicomWebClient } from "./dicomweb/index.js";
 import { toRadzError } from "./errors.js";
 import { studyFlaggerFromConfig, unknownTriageLabels } from "./flags/index.js";
-import { createApi } from "./http/app.js";
-import { EventBus } from "./http/events.js";
-import { linkOptionsFromConfig, orthancPreviewSource, studyLinks } from "./http/routes/index.js";
-import { createWebhookRouter } from "./http/webhook.js";
+import {
+  createApi,
+  createWebhookRouter,
+  EventBus,
+  linkOptionsFromConfig,
+  orthancPreviewSource,
+  studyLinks,
+} from "./http/index.js";
 import { initCodecs } from "./imaging/index.js";
 import {
   CHANGES_CURSOR,
-  ChangeFeed,
-  ReconciliationSweep,
-  ReprocessCheck,
-  StudyReconciler,
+  Intake,
+  type ChangeFeed,
+  type ReconciliationSweep,
+  type ReprocessCheck,
 } from "./intake/index.js";
 import { SqliteJobStore, type JobStore } from "./jobs/index.js";
-import { createBatchedModel } from "./inference/batcher.js";
-import { bindBackend, createInferenceBackend, type InferenceBackend } from "./inference/index.js";
+import {
+  bindBackend,
+  createBatchedModel,
+  createInferenceBackend,
+  type InferenceBackend,
+} from "./inference/index.js";
 import { loadModel, modelOptionsFromConfig, type ZeroShotModel } from "./model/index.js";
 import {
   observeChangeSource,
@@ -33,9 +41,12 @@ import {
 } from "./observability/index.js";
 import { notifierFromConfig } from "./notify/index.js";
 import { OrthancClient } from "./orthanc/index.js";
-import { DecodePool, defaultDecodeThreads } from "./pipeline/decode-pool.js";
-import { JobRunner } from "./pipeline/job-runner.js";
-import { createStudyProcessor } from "./pipeline/process-study.js";
+import {
+  createStudyProcessor,
+  DecodePool,
+  defaultDecodeThreads,
+  JobRunner,
+} from "./pipeline/index.js";
 import { reportUids } from "./report/index.js";
 import { outboundFromConfig, redactConfig } from "./security/index.js";
 import { RADZ_VERSION } from "./version.js";
@@ -193,7 +204,7 @@ export async function createService(
       metrics.jobSettled(job);
       events.publish({ type: "job", job });
       notify?.notifier.onSettled(job);
-      if (job.recheck) runReprocess(); // its study changed while it ran
+      intake.jobSettled(job);
     },
     // A failed attempt is only counted when the PACS answers (docs/reliability.md).
     outageProbe: () =>
@@ -202,57 +213,15 @@ export async function createService(
         () => false,
       ),
   });
-  const intakeLog = logger.child({ component: "intake" });
-  const reprocess = new ReprocessCheck({
-    policy: config.intake.reprocessOnChange,
+  const intake = new Intake({
+    config,
     store,
     orthanc,
     dicomweb,
-    selection: config.selection,
-    logger: intakeLog,
-    onRequeued: () => runner.wake(),
-  });
-  function runReprocess(): void {
-    reprocess.run().catch((err: unknown) => {
-      const e = toRadzError(err);
-      intakeLog.warn({ code: e.code, err: e.message }, "re-processing check failed");
-    });
-  }
-  const sweep = new ReconciliationSweep({
-    dicomweb,
-    reconciler: new StudyReconciler({
-      store,
-      orthanc,
-      dicomweb,
-      modalities: config.selection.modalities,
-      currentReportSeriesUid: (uid) => reportUids(uid, model.identity).seriesInstanceUid,
-    }),
-    store,
-    logger: intakeLog,
-    windowDays: config.intake.sweepWindowDays,
-    maxQueued: config.jobs.maxQueued,
-    onEnqueued: () => runner.wake(),
-  });
-  function runRequestedRescan(): void {
-    sweep.runIfRequested().catch((err: unknown) => {
-      const e = toRadzError(err);
-      intakeLog.warn(
-        { code: e.code, err: e.message },
-        "index-reset rescan failed; the sweep schedule retries it",
-      );
-    });
-  }
-  const feed = new ChangeFeed({
-    source: observeChangeSource(orthanc, metrics, (err) => toRadzError(err).code),
-    store,
-    logger: intakeLog,
-    limit: config.intake.changesLimit,
-    startFrom: config.intake.startFrom,
-    onEnqueued: () => runner.wake(),
-    recheckExisting: config.intake.reprocessOnChange !== "never",
-    onFlagged: () => runReprocess(),
-    maxQueued: config.jobs.maxQueued,
-    onIndexReset: () => runRequestedRescan(),
+    changes: observeChangeSource(orthanc, metrics, (err) => toRadzError(err).code),
+    currentReportSeriesUid: (uid) => reportUids(uid, model.identity).seriesInstanceUid,
+    logger: logger.child({ component: "intake" }),
+    wake: () => runner.wake(),
   });
   let server: Server | null = null;
   let url = "";
@@ -269,11 +238,11 @@ export async function createService(
     store,
     model,
     orthanc,
-    feed,
+    feed: intake.feed,
     runner,
     metrics,
-    sweep,
-    reprocess,
+    sweep: intake.sweep,
+    reprocess: intake.reprocess,
     get url() {
       return url;
     },
@@ -314,26 +283,12 @@ export async function createService(
             timeoutMs: config.orthanc.timeoutMs,
           }),
           notifications: notify?.log,
-          studyExists: (id) =>
-            orthanc.study(id).then(
-              () => true,
-              (err: unknown) => {
-                if (toRadzError(err).code === "ORTHANC_NOT_FOUND") return false;
-                throw err;
-              },
-            ),
+          studyExists: (id) => intake.studyExists(id),
           ui: config.ui,
         },
         preBodyRouters: [
           createWebhookRouter({
-            // Same rules as the change feed: a push for a study already done flags it for the re-processing check.
-            enqueue: (id, source) => {
-              const [r] = store.enqueueBatch([id], source, undefined, {
-                recheckExisting: config.intake.reprocessOnChange !== "never",
-              });
-              if (r && !r.created && r.job.recheck) runReprocess();
-              return r!;
-            },
+            enqueue: (id, source) => intake.push(id, source),
             wake: () => runner.wake(),
             logger: logger.child({ component: "webhook" }),
             secret: config.intake.webhookSecret,
@@ -356,29 +311,14 @@ export async function createService(
       url = `http://${config.http.host}:${addr.port}`;
       runner.start();
       notify?.notifier.start();
-      // Work a previous process left: re-processing checks and an unfinished index-reset rescan.
-      runReprocess();
-      runRequestedRescan();
-      if (config.intake.sweep) sweep.start(config.intake.sweepCron);
-      if (config.intake.poll) {
-        feed.start(config.intake.pollCron);
-        await feed.poll().catch((err: unknown) => {
-          const e = toRadzError(err);
-          logger.warn(
-            { code: e.code, err: e.message },
-            "first change-feed poll failed; will retry on schedule",
-          );
-        });
-      }
+      await intake.start();
       logger.info(
         { url, bundle: model.identity.id, ep: model.identity.executionProvider },
         "RadZ serving",
       );
     },
     async stop() {
-      await feed.stop();
-      await sweep.stop();
-      await reprocess.idle();
+      await intake.stop();
       events.close(); // ends live-update streams, which would keep the server open
       if (server) {
         const s = server;

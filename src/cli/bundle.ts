@@ -13,18 +13,21 @@ import type { Command } from "commander";
 import { RadzError, toRadzError } from "../errors.js";
 import {
   BUNDLE_MANIFEST_FILE,
+  BundleTextEncoder,
+  computeLabelEmbeddings,
   isSafeRelativePath,
   loadModel,
   mergeLabelDefinitions,
   modelOptionsFromConfig,
   parseBundleManifest,
   readBundleManifest,
+  readPrecomputedEmbeddings,
+  resolveBundleFile,
+  sha256Bytes,
+  sha256File,
   writeDemoBundle,
   type BundleManifest,
 } from "../model/index.js";
-import { resolveBundleFile, sha256Bytes, sha256File } from "../model/bundle-files.js";
-import { computeLabelEmbeddings, readPrecomputedEmbeddings } from "../model/label-embeddings.js";
-import { BundleTextEncoder } from "../model/text-encoder.js";
 import { registerExportTritonCommand } from "./bundle-export-triton.js";
 import { addCommonOptions, configFrom, loggerFor, type CommonOptions } from "./common.js";
 

@@ -20,13 +20,13 @@ import {
   readTruthCsv,
   rocPng,
   scoreStudies,
+  studyProgress,
   type CalibrationComparison,
   type EvaluationReport,
   type LabelEvaluation,
   type ScoredRun,
   type TruthTable,
 } from "../eval/index.js";
-import { studyProgress } from "../eval/progress.js";
 import { loadModel, modelOptionsFromConfig, type LoadModelOptions } from "../model/index.js";
 import type { Logger } from "../observability/index.js";
 import { RADZ_VERSION } from "../version.js";

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { loadModel, modelOptionsFromConfig } from "../model/index.js";
-import { inferFiles } from "../pipeline/infer-files.js";
+import { inferFiles } from "../pipeline/index.js";
 import { RADZ_VERSION } from "../version.js";
 import { addCommonOptions, configFrom, loggerFor, type CommonOptions } from "./common.js";
 

@@ -10,8 +10,7 @@ import { readFileSync } from "node:fs";
 import { InvalidArgumentError, Option, type Command } from "commander";
 import type { Config } from "../config/index.js";
 import { RadzError } from "../errors.js";
-import { webhookBearerToken } from "../http/webhook-auth.js";
-import { WEBHOOK_PATH } from "../http/webhook.js";
+import { WEBHOOK_PATH } from "../http/index.js";
 import { RADZ_USER_METADATA } from "../orthanc/index.js";
 import {
   applyInstall,
@@ -21,6 +20,7 @@ import {
   type HookKind,
   type InstallPlan,
 } from "../orthanc/install/index.js";
+import { webhookBearerToken } from "../security/index.js";
 import { RADZ_VERSION } from "../version.js";
 import { addCommonOptions, configFrom, type CommonOptions } from "./common.js";
 

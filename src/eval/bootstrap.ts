@@ -2,7 +2,7 @@
  * Percentile bootstrap confidence intervals, seeded so that the same data and
  * seed always give the same interval.
  */
-import { Prng } from "../synthetic/prng.js";
+import { Prng } from "../synthetic/index.js";
 import { auroc } from "./metrics.js";
 
 export interface BootstrapOptions {

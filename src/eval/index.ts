@@ -44,4 +44,5 @@ export {
   type StudyCounts,
 } from "./report.js";
 export { rocPng, rocSvg, type RocPlotOptions, type RocSeries } from "./roc-plot.js";
+export { studyProgress } from "./progress.js";
 export { scoreStudies, type ScoreStudiesOptions, type ScoredRun } from "./score-studies.js";

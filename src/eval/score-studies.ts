@@ -10,7 +10,7 @@ import path from "node:path";
 import type { Config } from "../config/index.js";
 import type { ZeroShotModel } from "../model/index.js";
 import type { Logger } from "../observability/index.js";
-import { inferFiles } from "../pipeline/infer-files.js";
+import { inferFiles } from "../pipeline/index.js";
 import type { ScoredStudy } from "./evaluate.js";
 
 export interface ScoreStudiesOptions {

@@ -14,7 +14,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import { RadzError, toRadzError } from "../errors.js";
 import type { EnqueueResult, JobSource } from "../jobs/index.js";
 import type { Logger } from "../observability/index.js";
-import { ReplayGuard, verifyWebhook, type WebhookAuthScheme } from "./webhook-auth.js";
+import { ReplayGuard, verifyWebhook, type WebhookAuthScheme } from "../security/index.js";
 
 export const WEBHOOK_PATH = "/webhook/orthanc";
 /** Bodies are tiny; anything larger is refused before it is read whole. */

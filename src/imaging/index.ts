@@ -7,6 +7,7 @@ export { parseInstance, type DicomInstance, type ParseLimits } from "./instance.
 export { decodeFrame, type DecodedImage, type DecodeFrameOptions } from "./decode-frame.js";
 export { FrameScratch } from "./frame-scratch.js";
 export { floatPixels, lookupPixels, type DisplayPixels } from "./display-pixels.js";
+export { thumbnailOf, THUMBNAIL_MAX_SIDE, type DisplayImage, type GreyImage } from "./thumbnail.js";
 export { readStoredValues, type StoredFrame } from "./stored-values.js";
 export type { FrameOptions } from "./raw-frame.js";
 export type { VoiSource } from "./grayscale.js";

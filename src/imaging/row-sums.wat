@@ -1,5 +1,5 @@
 ;; Weighted sums of image rows: the inner loops of resample.ts (both passes)
-;; and of the thumbnail (report/thumbnail.ts, through row-sums.ts sumRows).
+;; and of the thumbnail (imaging/thumbnail.ts, through row-sums.ts sumRows).
 ;;
 ;; For i < n:  acc[i] = acc[i] + w[0]*v(0, i) + w[1]*v(1, i) + ... + w[rows-1]*v(rows-1, i)
 ;; added left to right in float64, where v(k, i) is

@@ -11,6 +11,7 @@ export {
   type InferenceBackend,
 } from "./backend.js";
 export { createInferenceBackend } from "./create-backend.js";
+export { createBatchedModel } from "./batcher.js";
 export {
   RemoteBackend,
   type RemoteBackendOptions,

@@ -25,6 +25,7 @@ export {
   type ReconcilerOptions,
 } from "./reconcile.js";
 export { ReconciliationSweep, type SweepOptions, type SweepReport } from "./sweep.js";
+export { Intake, type IntakeOptions } from "./intake.js";
 export {
   backfillMarker,
   runBackfill,

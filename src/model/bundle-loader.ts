@@ -21,8 +21,8 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import * as ort from "onnxruntime-node";
 import { RadzError } from "../errors.js";
-import type { PreprocessSpec } from "../imaging/preprocess-spec.js";
-import type { Logger } from "../observability/logger.js";
+import type { PreprocessSpec } from "../imaging/index.js";
+import type { Logger } from "../observability/index.js";
 import { parseBundleManifest, type BundleLabel, type BundleManifest } from "./bundle-schema.js";
 import { verifiedBundleFile } from "./bundle-files.js";
 import {

@@ -8,7 +8,7 @@
 import { z } from "zod";
 import { RETIRED_CODING_SCHEMES, STANDARD_CODING_SCHEMES } from "../dicom/index.js";
 import { RadzError } from "../errors.js";
-import { PreprocessSpecSchema } from "../imaging/preprocess-spec.js";
+import { PreprocessSpecSchema } from "../imaging/index.js";
 import { isSafeRelativePath } from "./bundle-files.js";
 
 const RelativePath = z

@@ -5,7 +5,7 @@
  * embedding cache).
  */
 import type { Config } from "../config/index.js";
-import type { Logger } from "../observability/logger.js";
+import type { Logger } from "../observability/index.js";
 import type { LoadModelOptions } from "./bundle-loader.js";
 
 export function modelOptionsFromConfig(

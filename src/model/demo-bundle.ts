@@ -18,7 +18,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Tokenizer } from "@huggingface/tokenizers";
-import { SYNTHETIC_LABELS, type SyntheticLabel } from "../synthetic/labels.js";
+import { SYNTHETIC_LABELS, type SyntheticLabel } from "../synthetic/index.js";
 import type { BundleLabel, BundleManifest, BundleManifestInput } from "./bundle-schema.js";
 import { parseBundleManifest } from "./bundle-schema.js";
 import { sha256Bytes } from "./bundle-files.js";

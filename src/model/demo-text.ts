@@ -12,7 +12,7 @@
  * negation and normality words ("no", "without", "normal", "clear") along the
  * normal axis, function words weakly along axis 6, which images never use.
  */
-import { Prng } from "../synthetic/prng.js";
+import { Prng } from "../synthetic/index.js";
 import { GraphBuilder } from "./onnx-graph.js";
 
 export const DEMO_EMBEDDING_SIZE = 32;

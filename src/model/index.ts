@@ -11,7 +11,9 @@ export {
   type Calibration,
   type ScoringMode,
 } from "./bundle-schema.js";
-export { isSafeRelativePath } from "./bundle-files.js";
+export { isSafeRelativePath, resolveBundleFile, sha256Bytes, sha256File } from "./bundle-files.js";
+export { computeLabelEmbeddings, readPrecomputedEmbeddings } from "./label-embeddings.js";
+export { BundleTextEncoder } from "./text-encoder.js";
 export {
   BUNDLE_MANIFEST_FILE,
   loadModel,

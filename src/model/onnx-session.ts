@@ -4,7 +4,7 @@
  */
 import * as ort from "onnxruntime-node";
 import { RadzError } from "../errors.js";
-import type { Logger } from "../observability/logger.js";
+import type { Logger } from "../observability/index.js";
 
 export type ExecutionProviderName = "cuda" | "cpu";
 export type GraphOptimization = "disabled" | "basic" | "extended" | "all";

@@ -8,18 +8,16 @@
  * A receiver recomputes the HMAC over the raw body bytes it received, compares
  * in constant time, and rejects timestamps outside its tolerance (replays).
  */
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "node:crypto";
+import { signWebhook } from "../security/index.js";
 
 export const TIMESTAMP_HEADER = "X-Radz-Timestamp";
 export const SIGNATURE_HEADER = "X-Radz-Signature";
 export const EVENT_HEADER = "X-Radz-Event";
 export const DELIVERY_HEADER = "X-Radz-Delivery";
 
-/** "sha256=" + hex HMAC-SHA256(secret, `${timestamp}.${body}`). */
-export function signWebhook(secret: string, timestamp: number, body: string | Uint8Array): string {
-  const hmac = createHmac("sha256", secret).update(`${timestamp}.`).update(body);
-  return `sha256=${hmac.digest("hex")}`;
-}
+/** "sha256=" + hex HMAC-SHA256(secret, `${timestamp}.${body}`): one signing scheme for pushes in and out. */
+export { signWebhook };
 
 export interface VerifyWebhookInput {
   readonly secret: string;

@@ -3,7 +3,7 @@
  * or the mean of the calibrated probabilities; positive when it reaches the
  * label's threshold.
  */
-import type { LabelScore } from "../model/types.js";
+import type { LabelScore } from "../model/index.js";
 
 export type Aggregation = "max" | "mean";
 

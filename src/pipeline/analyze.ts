@@ -6,18 +6,21 @@
  * produce the same scores and the same SR for the same pixels.
  */
 import type { Config } from "../config/index.js";
-import { decodeFrame, preprocess, type DicomInstance } from "../imaging/index.js";
+import {
+  decodeFrame,
+  preprocess,
+  thumbnailOf,
+  type DicomInstance,
+  type GreyImage,
+} from "../imaging/index.js";
 import type { InferenceBackend } from "../inference/index.js";
-import type { ZeroShotModel } from "../model/index.js";
-import type { LabelScore } from "../model/types.js";
+import type { LabelScore, ZeroShotModel } from "../model/index.js";
 import {
   buildStudyReport,
   buildSummaryImage,
-  thumbnailOf,
   triage,
   type BuiltReport,
   type BuiltSummaryImage,
-  type GreyImage,
   type SourceImageRef,
   type TriageResult,
 } from "../report/index.js";

@@ -12,7 +12,7 @@ import {
   type DicomInstance,
   type PreprocessSpec,
 } from "../imaging/index.js";
-import { thumbnailOf, type GreyImage } from "../report/thumbnail.js";
+import { thumbnailOf, type GreyImage } from "../imaging/index.js";
 
 export interface PrepareImageRequest {
   /** The instance's Part-10 bytes (a worker receives them transferred). */

@@ -25,7 +25,7 @@
  *
  * SNOMED CT is always designated "SCT" (the "SRT" designator is retired).
  */
-import type { CodedConcept } from "../model/types.js";
+import type { CodedConcept } from "../model/index.js";
 
 export const CODES = {
   // ---- TID 1500 Measurement Report -------------------------------------------------

@@ -5,7 +5,7 @@
  * single-valued strings).
  */
 import { DCMR, VR_MAX_LENGTH } from "../dicom/index.js";
-import type { CodedConcept } from "../model/types.js";
+import type { CodedConcept } from "../model/index.js";
 import type { NaturalizedDataset } from "./dcmjs.js";
 
 export const RelationshipType = {

@@ -37,6 +37,5 @@ export {
   type SummaryPictureInput,
   type TextRenderer,
 } from "./summary-render.js";
-export { thumbnailOf, THUMBNAIL_MAX_SIDE, type DisplayImage, type GreyImage } from "./thumbnail.js";
 export { triage, TriagePriority, URGENT_TRIAGE_WEIGHT, type TriageResult } from "./triage.js";
 export { deterministicUid, isValidUid, randomUid } from "./uid.js";

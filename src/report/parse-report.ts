@@ -5,7 +5,7 @@
  */
 import { SopClassUid } from "../dicom/index.js";
 import { RadzError } from "../errors.js";
-import type { CodedConcept } from "../model/types.js";
+import type { CodedConcept } from "../model/index.js";
 import { CODES, sameCode } from "./codes.js";
 import { codeOf } from "./content-items.js";
 import { readPart10, type NaturalizedDataset } from "./dcmjs.js";

@@ -40,7 +40,7 @@ import {
   TransferSyntaxUid,
 } from "../dicom/index.js";
 import { RadzError } from "../errors.js";
-import type { CodingSchemeDeclaration, LabelScore, ModelIdentity } from "../model/types.js";
+import type { CodingSchemeDeclaration, LabelScore, ModelIdentity } from "../model/index.js";
 import { CODES, RADZ_EQUIPMENT_MODEL_NAME, TEMPLATE_IDS, UNITS } from "./codes.js";
 import {
   codeContentItem,

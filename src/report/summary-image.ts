@@ -33,7 +33,7 @@ import {
   type StudyReportInput,
 } from "./structured-report.js";
 import { renderSummaryPicture, type SummaryPicture, type TextRenderer } from "./summary-render.js";
-import type { GreyImage } from "./thumbnail.js";
+import type { GreyImage } from "../imaging/index.js";
 
 export interface SummaryImageInput extends Pick<
   StudyReportInput,

@@ -19,9 +19,9 @@
  */
 import sharp from "sharp";
 import { RadzError } from "../errors.js";
-import type { LabelScore, ModelIdentity } from "../model/types.js";
+import type { LabelScore, ModelIdentity } from "../model/index.js";
 import { BITMAP_FONT, BITMAP_GLYPHS } from "./bitmap-font.js";
-import type { GreyImage } from "./thumbnail.js";
+import type { GreyImage } from "../imaging/index.js";
 import type { TriagePriority, TriageResult } from "./triage.js";
 
 // libvips keeps the results of recent operations (up to 50 MB by default) in

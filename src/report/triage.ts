@@ -17,7 +17,7 @@
  * ])
  * // => { priority: "urgent", score: 0.91, flagged: ["pneumothorax", "cardiomegaly"] }
  */
-import type { LabelScore } from "../model/types.js";
+import type { LabelScore } from "../model/index.js";
 
 export const TriagePriority = {
   Urgent: "urgent",

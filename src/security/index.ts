@@ -39,3 +39,10 @@ export {
   readJsonLimited,
   readTextLimited,
 } from "./response-body.js";
+export {
+  ReplayGuard,
+  signWebhook,
+  verifyWebhook,
+  webhookBearerToken,
+  type WebhookAuthScheme,
+} from "./webhook-auth.js";

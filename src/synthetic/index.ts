@@ -11,3 +11,4 @@ export {
   type WrittenSyntheticStudies,
 } from "./studies.js";
 export { uid225 } from "./uids.js";
+export { Prng } from "./prng.js";

@@ -4,7 +4,7 @@ import { Writable } from "node:stream";
 import { expect } from "chai";
 import { createApi } from "../../src/http/app.js";
 import { createWebhookRouter, type WebhookOutcome } from "../../src/http/webhook.js";
-import { signWebhook, webhookBearerToken } from "../../src/http/webhook-auth.js";
+import { signWebhook, webhookBearerToken } from "../../src/security/webhook-auth.js";
 import { SqliteJobStore } from "../../src/jobs/index.js";
 import { createLogger } from "../../src/observability/index.js";
 

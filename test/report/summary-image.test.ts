@@ -37,7 +37,7 @@ import {
   thumbnailPlacement,
   type SummaryPicture,
 } from "../../src/report/summary-render.js";
-import { thumbnailOf } from "../../src/report/thumbnail.js";
+import { thumbnailOf } from "../../src/imaging/thumbnail.js";
 import { triage } from "../../src/report/triage.js";
 import { generateSyntheticStudies } from "../../src/synthetic/index.js";
 import { dciodvfy, tempDir, writeTemp } from "../helpers/dicom-tools.js";
@@ -424,7 +424,7 @@ describe("report/summary-image", function () {
       const script = `
         import { renderSummaryPicture, systemFontsRenderText } from "./src/report/summary-render.ts";
         import { triage } from "./src/report/triage.ts";
-        import { thumbnailOf } from "./src/report/thumbnail.ts";
+        import { thumbnailOf } from "./src/imaging/thumbnail.ts";
         import { floatPixels } from "./src/imaging/display-pixels.ts";
         const thumbnail = thumbnailOf({ rows: 8, columns: 8, pixels: floatPixels(new Float32Array(64).fill(0.5), 8) });
         const p = await renderSummaryPicture({ findings: [], triage: triage([]), model: ${JSON.stringify(MODEL)},

@@ -12,7 +12,7 @@ import fc from "fast-check";
 import { DicomWebClient } from "../../src/dicomweb/index.js";
 import { ERROR_CATALOGUE, RadzError } from "../../src/errors.js";
 import { createApi } from "../../src/http/app.js";
-import { signWebhook } from "../../src/http/webhook-auth.js";
+import { signWebhook } from "../../src/security/webhook-auth.js";
 import { createWebhookRouter } from "../../src/http/webhook.js";
 import { decodeFrame, parseInstance } from "../../src/imaging/index.js";
 import { SqliteJobStore } from "../../src/jobs/index.js";

@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { Writable } from "node:stream";
 import { expect } from "chai";
 import { createApi } from "../../src/http/app.js";
-import { signWebhook } from "../../src/http/webhook-auth.js";
+import { signWebhook } from "../../src/security/webhook-auth.js";
 import { createWebhookRouter } from "../../src/http/webhook.js";
 import { SqliteJobStore } from "../../src/jobs/index.js";
 import { createLogger } from "../../src/observability/index.js";

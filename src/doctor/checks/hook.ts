@@ -14,9 +14,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../../config/index.js";
-import { webhookBearerToken } from "../../http/webhook-auth.js";
 import { HOOK_FILES, installIntact, type InstallRecord } from "../../orthanc/install/index.js";
-import type { OutboundHttp } from "../../security/index.js";
+import { webhookBearerToken, type OutboundHttp } from "../../security/index.js";
 import { RADZ_VERSION } from "../../version.js";
 import { jsonOf, probe } from "../probe.js";
 import { result, type CheckResult } from "../types.js";

@@ -3,7 +3,7 @@
  *
  * OnStableStudy posts {"ChangeType":"StableStudy","ID":…} to RadZ's webhook
  * with the bearer token derived from the webhook secret (Orthanc 1.10's Lua
- * has no HMAC function; see src/http/webhook-auth.ts for the trade-off).
+ * has no HMAC function; see src/security/webhook-auth.ts for the trade-off).
  *
  * Orthanc never waits on RadZ for long: RadZ answers 202 at once; with
  * Orthanc >= 1.11.1 the request times out after 2 s (SetHttpTimeout); older

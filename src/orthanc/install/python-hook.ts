@@ -4,7 +4,7 @@
  * - StableStudy changes are queued and POSTed by one background thread, so
  *   Orthanc's change callback returns at once; each push is signed with
  *   HMAC-SHA256 over "<timestamp>.<body>" (X-Radz-Timestamp, X-Radz-Signature;
- *   see src/http/webhook-auth.ts), retried twice on network errors and 5xx.
+ *   see src/security/webhook-auth.ts), retried twice on network errors and 5xx.
  * - GET /radz/hook (an Orthanc REST route, behind Orthanc's own auth) tells
  *   `radz doctor` the hook is loaded, with its version; no secret.
  * - orthanc.ExtendOrthancExplorer adds the "AI findings" panel to the study

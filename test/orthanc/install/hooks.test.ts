@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Script } from "node:vm";
 import { expect } from "chai";
-import { ReplayGuard, verifyWebhook } from "../../../src/http/webhook-auth.js";
+import { ReplayGuard, verifyWebhook } from "../../../src/security/webhook-auth.js";
 import {
   EXPLORER_MARKER,
   explorerPanelScript,

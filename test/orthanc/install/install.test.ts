@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import { RadzError } from "../../../src/errors.js";
-import { webhookBearerToken } from "../../../src/http/webhook-auth.js";
+import { webhookBearerToken } from "../../../src/security/webhook-auth.js";
 import { RADZ_USER_METADATA } from "../../../src/orthanc/index.js";
 import {
   applyInstall,

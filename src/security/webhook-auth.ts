@@ -53,8 +53,15 @@ export interface WebhookAuthOptions {
 /** Which scheme authenticated a request. */
 export type WebhookAuthScheme = "hmac" | "bearer";
 
-/** HMAC-SHA256(secret, `${timestamp}.${body}`) as `sha256=<hex>`: the value of X-Radz-Signature. */
-export function signWebhook(secret: string, timestamp: string, body: Uint8Array | string): string {
+/**
+ * HMAC-SHA256(secret, `${timestamp}.${body}`) as `sha256=<hex>`: the value of X-Radz-Signature,
+ * on pushes from the Orthanc hook and on RadZ's own notifications (src/notify/).
+ */
+export function signWebhook(
+  secret: string,
+  timestamp: string | number,
+  body: Uint8Array | string,
+): string {
   const mac = createHmac("sha256", secret).update(`${timestamp}.`).update(body).digest("hex");
   return `${SIGNATURE_PREFIX}${mac}`;
 }

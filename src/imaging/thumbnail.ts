@@ -8,8 +8,8 @@
  * which keeps the image's mean brightness.
  */
 import { RadzError } from "../errors.js";
-import { mapPixels, rowSamples, type DisplayPixels } from "../imaging/display-pixels.js";
-import { sumRows } from "../imaging/row-sums.js";
+import { mapPixels, rowSamples, type DisplayPixels } from "./display-pixels.js";
+import { sumRows } from "./row-sums.js";
 
 /**
  * A display image as imaging/ decodes it (DecodedImage): values in [0, 1],

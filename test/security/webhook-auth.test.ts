@@ -6,7 +6,7 @@ import {
   verifyWebhook,
   webhookBearerToken,
   type WebhookAuthOptions,
-} from "../../src/http/webhook-auth.js";
+} from "../../src/security/webhook-auth.js";
 
 const SECRET = "0123456789abcdef-test-secret";
 const BODY = '{"ChangeType":"StableStudy","ID":"0a1b2c3d-0a1b2c3d-0a1b2c3d-0a1b2c3d-0a1b2c3d"}';
@@ -43,7 +43,7 @@ function refusal(fn: () => unknown): string {
   expect.fail("expected WEBHOOK_UNAUTHORIZED");
 }
 
-describe("http/webhook-auth", () => {
+describe("security/webhook-auth", () => {
   it("signs as HMAC-SHA256(secret, timestamp + '.' + body), matching Python's hmac module", () => {
     // Vectors computed with python3: hmac.new(secret, b"1700000000." + body, hashlib.sha256)
     expect(signWebhook(SECRET, String(T0), BODY)).to.equal(

@@ -1,9 +1,9 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { RadzError } from "../../src/errors.js";
-import { THUMBNAIL_MAX_SIDE, thumbnailOf } from "../../src/report/thumbnail.js";
+import { THUMBNAIL_MAX_SIDE, thumbnailOf } from "../../src/imaging/thumbnail.js";
 import { floatPixels } from "../../src/imaging/display-pixels.js";
-import { displayImage } from "./fixtures.js";
+import { displayImage } from "../report/fixtures.js";
 
 /** A display image held as floats. */
 function img(rows: number, columns: number, data: Float32Array) {
@@ -16,7 +16,7 @@ function meanOf(values: ArrayLike<number>): number {
   return sum / values.length;
 }
 
-describe("report/thumbnail", () => {
+describe("imaging/thumbnail", () => {
   it("keeps a small image's size and maps [0, 1] to 0..255", () => {
     const t = thumbnailOf(img(1, 3, Float32Array.from([0, 0.5, 1])));
     expect(t).to.deep.include({ rows: 1, columns: 3 });

@@ -1,0 +1,9 @@
+/**
+ * The pipeline's facade (docs/architecture.md, "Layers"): the job runner, the
+ * one path from images to SR that the service runs per study, and the same
+ * path over files for `radz infer` / `radz eval`.
+ */
+export { DecodePool, defaultDecodeThreads } from "./decode-pool.js";
+export { JobRunner } from "./job-runner.js";
+export { createStudyProcessor } from "./process-study.js";
+export { inferFiles } from "./infer-files.js";
