@@ -128,3 +128,52 @@ describe("tools/lint: layers and facades (no-restricted-imports)", function () {
     for (const name of NO_IO_MODULES) expect(section).to.include(`\`${name}\``);
   });
 });
+
+describe("tools/lint: DICOM vocabulary, no bare hex tag outside src/dicom/ (no-restricted-syntax)", function () {
+  this.timeout(60_000);
+  const RULE = "no-restricted-syntax";
+  const bare = [
+    'export const PIXEL_DATA = "7FE00010";',
+    'export const KEY = "x00100010";',
+    "export const T = 0x00280010;",
+    "export const T = 0x7fe00010;",
+    "export const ITEM = 0xfffee000;",
+    'export const LABEL = "(0010,0010)";',
+    "export const q = (v: string): string => `/studies?0020000D=${v}`;",
+    'export type Key = "0020000E";',
+    'export const byTag = { "00100010": "PN" };',
+    "export const k = (v: string): string => `00080060=${v}`;",
+  ];
+
+  for (const code of bare) {
+    it(`reports ${code} in src/`, async () => {
+      const messages = await lint(code, "src/intake/example.ts", RULE);
+      expect(messages).to.have.length(1);
+      expect(messages[0]).to.match(/bare hex DICOM tag/);
+    });
+  }
+
+  it("reports none of them in src/dicom/", async () => {
+    for (const code of bare) {
+      expect(await lint(code, "src/dicom/example.ts", RULE), code).to.deep.equal([]);
+    }
+  });
+
+  it("lets through what is not a tag: a coded concept's value, hash constants, decimal numbers, UIDs, dates in text", async () => {
+    const fine = [
+      'export const c = { value: "60046008", scheme: "SCT", meaning: "Pleural effusion" };',
+      'export const u = { value: "C0034375", scheme: "UMLS", meaning: "Qualitative Evaluations" };',
+      "export const GOLDEN = 0x9e3779b9;",
+      "export const SEED = 0x12345678;",
+      "export const MAX = 0xffffffff;",
+      "export const N = 12345678;",
+      'export const UID = "2.25.123456789012345678";',
+      "export const s = (d: string): string => `2.25.${d}12345678`;",
+      'export const msg = "Content Date 20240115 is in the past";',
+      "import { Tag } from '../dicom/index.js';\nexport const t = Tag.PixelData;",
+    ];
+    for (const code of fine) {
+      expect(await lint(code, "src/intake/example.ts", RULE), code).to.deep.equal([]);
+    }
+  });
+});
