@@ -247,6 +247,16 @@ export const ERROR_CATALOGUE = {
     http: 400,
     summary: "A request or command-line argument is invalid.",
   },
+  INPUT_TOO_LARGE: {
+    cls: "permanent",
+    http: 413,
+    summary: "A request body is larger than the route accepts.",
+  },
+  ROUTE_NOT_FOUND: {
+    cls: "permanent",
+    http: 404,
+    summary: "No route answers the request's method and path.",
+  },
   AUTH_REQUIRED: {
     cls: "permanent",
     http: 401,

@@ -2,11 +2,12 @@
  * The service's HTTP API (express). Routes read the job store; they never run
  * inference. Responses carry UIDs, scores and states, never patient attributes.
  */
-import express, { type NextFunction, type Request, type Response } from "express";
-import { RadzError, toRadzError } from "../errors.js";
+import express from "express";
+import { RadzError } from "../errors.js";
 import type { JobStore } from "../jobs/index.js";
 import type { Logger } from "../observability/index.js";
 import { createApiSecurity, type ApiSecurityOptions } from "./auth.js";
+import { errorResponder } from "./error-responder.js";
 import { createWorklistRouters, type WorklistRouteDeps } from "./routes/index.js";
 
 export { jobView } from "./routes/index.js";
@@ -77,22 +78,8 @@ export function createApi(deps: ApiDeps): express.Express {
   // Studies, jobs, notifications, live events, the OpenAPI document (src/http/routes).
   app.use(worklist.apiRouter);
 
-  app.use((_req, _res, next) => next(new RadzError("INPUT_INVALID", "no such route")));
-
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    const status =
-      typeof err === "object" &&
-      err !== null &&
-      "status" in err &&
-      typeof err.status === "number" &&
-      err.status < 500
-        ? err.status
-        : undefined;
-    const e = status ? new RadzError("INPUT_INVALID", "malformed request") : toRadzError(err);
-    const http = status ?? (e.message === "no such route" ? 404 : e.httpStatus);
-    if (http >= 500) deps.logger.error({ code: e.code, err: e.message }, "API error");
-    res.status(http).json({ error: { code: e.code, message: e.message } });
-  });
+  app.use((_req, _res, next) => next(new RadzError("ROUTE_NOT_FOUND", "no such route")));
+  app.use(errorResponder({ logger: deps.logger, logMessage: "API error" }));
 
   return app;
 }

@@ -221,7 +221,7 @@ export function openApiDocument(): Record<string, unknown> {
             ),
             "400": errorResponse("Malformed body."),
             "401": errorResponse("Bad or missing signature."),
-            "413": errorResponse("Body too large."),
+            "413": errorResponse("Body too large (INPUT_TOO_LARGE)."),
             "404": errorResponse("Webhook disabled (WEBHOOK_DISABLED)."),
           },
         },

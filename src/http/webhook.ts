@@ -10,10 +10,11 @@
  * Mounted before any body parser: the signature covers the raw bytes.
  * Rejections are logged with the reason and the client address, never the body.
  */
-import express, { type NextFunction, type Request, type Response, type Router } from "express";
+import express, { type Request, type Response, type Router } from "express";
 import { RadzError, toRadzError } from "../errors.js";
 import type { EnqueueResult, JobSource } from "../jobs/index.js";
 import type { Logger } from "../observability/index.js";
+import { errorResponder } from "./error-responder.js";
 import { ReplayGuard, verifyWebhook, type WebhookAuthScheme } from "../security/index.js";
 
 export const WEBHOOK_PATH = "/webhook/orthanc";
@@ -128,34 +129,16 @@ export function createWebhookRouter(deps: WebhookDeps): Router {
     },
   );
 
-  // Errors of this router (including body-parser ones) answer here, in the API's error shape.
-  router.use(WEBHOOK_PATH, (err: unknown, _req: Request, res: Response, next: NextFunction) => {
-    if (res.headersSent) return next(err);
-    const parserStatus =
-      typeof err === "object" &&
-      err !== null &&
-      "status" in err &&
-      typeof err.status === "number" &&
-      err.status >= 400 &&
-      err.status < 500
-        ? err.status
-        : undefined;
-    if (parserStatus !== undefined) {
-      deps.onOutcome?.("invalid", null);
-      res.status(parserStatus).json({
-        error: {
-          code: "INPUT_INVALID",
-          message:
-            parserStatus === 413
-              ? `webhook body larger than ${WEBHOOK_BODY_LIMIT_BYTES} bytes`
-              : "malformed request",
-        },
-      });
-      return;
-    }
-    const e = toRadzError(err);
-    if (e.httpStatus >= 500) log.error({ code: e.code, err: e.message }, "webhook error");
-    res.status(e.httpStatus).json({ error: { code: e.code, message: e.message } });
-  });
+  // Errors of this router (including body-parser ones) answer here, as the API's do.
+  router.use(
+    WEBHOOK_PATH,
+    errorResponder({
+      logger: log,
+      logMessage: "webhook error",
+      onError: (_e, from) => {
+        if (from.parser) deps.onOutcome?.("invalid", null);
+      },
+    }),
+  );
   return router;
 }

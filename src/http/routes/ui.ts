@@ -109,7 +109,7 @@ export function registerUiRoutes(router: Router, assets: UiAssets = uiAssets()):
   });
   router.get("/ui/:file", async (req: Request, res: Response) => {
     const js = await assets.module(String(req.params.file));
-    if (js === null) throw new RadzError("INPUT_INVALID", "no such route");
+    if (js === null) throw new RadzError("ROUTE_NOT_FOUND", "no such route");
     res.type("text/javascript").send(js);
   });
 }
