@@ -1,4 +1,4 @@
-/** Shared fixtures for job-runner tests: a finished-job result and a polling wait. */
+/** Shared fixtures for job-runner tests: a finished-job result. */
 import type { Job, JobResult } from "../../src/jobs/index.js";
 
 /** A minimal successful result for `job` (no findings, no SR). */
@@ -13,14 +13,4 @@ export function okResult(job: Job): JobResult {
     sr: null,
     timings: {},
   };
-}
-
-/** Resolves when `pred` holds; rejects with "timeout" after `ms`. */
-export function waitFor(pred: () => boolean, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const tick = () =>
-      pred() ? resolve() : Date.now() > end ? reject(new Error("timeout")) : setTimeout(tick, 5);
-    tick();
-  });
 }

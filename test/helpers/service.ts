@@ -37,6 +37,8 @@ export interface ServiceHarnessOptions {
 }
 
 export interface StartOptions {
+  /** Environment variables loadConfig reads (RADZ_*; default: none). */
+  readonly env?: Record<string, string>;
   /** The service's logger (default: silent). */
   readonly logger?: Logger;
   /** createService's test hooks (e.g. wrapModel). */
@@ -50,8 +52,8 @@ export interface ServiceHarness {
   readonly bundle: string;
   /** The config input: test base, then the harness's `config`, then `overrides`. */
   configInput(overrides?: ConfigInput): ConfigInput;
-  /** `configInput(overrides)` loaded and validated (no environment). */
-  config(overrides?: ConfigInput): Config;
+  /** `configInput(overrides)` loaded and validated with `env` (default: no environment). */
+  config(overrides?: ConfigInput, env?: Record<string, string>): Config;
   /** createService with `config(overrides)`, not started (stopped like a started one). */
   create(overrides?: ConfigInput, opts?: StartOptions): Promise<Service>;
   /** create, then start. */
@@ -100,12 +102,12 @@ export function useService(opts: ServiceHarnessOptions): ServiceHarness {
       };
       return mergeConfig(mergeConfig(base, opts.config ?? {}), overrides);
     },
-    config(overrides = {}) {
-      return loadConfig({ env: {}, overrides: harness.configInput(overrides) });
+    config(overrides = {}, env = {}) {
+      return loadConfig({ env, overrides: harness.configInput(overrides) });
     },
     async create(overrides = {}, startOpts = {}) {
       const service = await createService(
-        harness.config(overrides),
+        harness.config(overrides, startOpts.env),
         startOpts.logger ?? silentLogger(),
         startOpts.service,
       );

@@ -16,6 +16,7 @@ import {
   type FakeOipServerOptions,
 } from "./fake-oip-server.js";
 import { HEADER_LENGTH } from "./oip-conformance.js";
+import { waitFor } from "../helpers/wait.js";
 
 const SIZE = 6;
 const DIM = 4;
@@ -41,15 +42,6 @@ function image(v: number): Float32Array {
 function expected(v: number): number[] {
   const mean = Math.fround(v);
   return Array.from({ length: DIM }, (_, k) => Math.fround(mean * (k + 1) - k / DIM));
-}
-
-function waitFor(pred: () => boolean, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const tick = () =>
-      pred() ? resolve() : Date.now() > end ? reject(new Error("timeout")) : setTimeout(tick, 10);
-    tick();
-  });
 }
 
 describe("inference/remote backend (client side, against the fake)", function () {

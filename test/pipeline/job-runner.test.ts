@@ -3,7 +3,8 @@ import { RadzError } from "../../src/errors.js";
 import { SqliteJobStore, type JobResult } from "../../src/jobs/index.js";
 import { silentLogger } from "../../src/observability/index.js";
 import { JobRunner, type StudyProcessor } from "../../src/pipeline/job-runner.js";
-import { okResult as ok, waitFor } from "../helpers/jobs.js";
+import { okResult as ok } from "../helpers/jobs.js";
+import { waitFor } from "../helpers/wait.js";
 
 describe("pipeline/job-runner", () => {
   let store: SqliteJobStore;

@@ -20,20 +20,12 @@ import { OrthancClient } from "../../src/orthanc/index.js";
 import { JobRunner } from "../../src/pipeline/job-runner.js";
 import { createStudyProcessor, type StudyProcessorDeps } from "../../src/pipeline/process-study.js";
 import { makeTestInstance, useOrthanc } from "../helpers/orthanc.js";
+import { waitFor } from "../helpers/wait.js";
 
 type Event =
   | { kind: "wado"; study: string }
   | { kind: "inferStart"; study: string }
   | { kind: "inferEnd"; study: string };
-
-function waitFor(pred: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  return new Promise((resolve) => {
-    const tick = () =>
-      pred() ? resolve(true) : Date.now() > end ? resolve(false) : setTimeout(tick, 5);
-    tick();
-  });
-}
 
 /**
  * The model with its first inference (embedImages or scoreImages, whichever
@@ -151,7 +143,7 @@ describe("pipeline overlap (issue 11)", function () {
       store.enqueueBatch(studies, "changes");
       runner.start();
       // The first inference is held; wait for it, then for another study's fetch.
-      await waitFor(() => events.some((e) => e.kind === "inferStart"), 20_000);
+      await waitFor(() => events.some((e) => e.kind === "inferStart"), 20_000, "an inference");
       const held = events.find((e) => e.kind === "inferStart");
       expect(held, "an inference started").to.not.equal(undefined);
       const fetchedOther = await waitFor(
@@ -164,9 +156,13 @@ describe("pipeline overlap (issue 11)", function () {
               !events.some((x) => x.kind === "inferEnd" && x.study === held!.study),
           ),
         10_000,
+        "another study's fetch during the held inference",
+      ).then(
+        () => true,
+        () => false,
       );
       release();
-      await waitFor(() => store.countByState().done === 3, 30_000);
+      await waitFor(() => store.countByState().done === 3, 30_000, "three studies done");
       expect(store.countByState().done, "all three studies done").to.equal(3);
 
       const heldEnd = events.findIndex((e) => e.kind === "inferEnd" && e.study === held!.study);

@@ -7,22 +7,16 @@
  * failing sequence can be replayed (RADZ_CRASH_SEED).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import Database from "better-sqlite3";
 import { expect } from "chai";
 import { seededRandom } from "../../src/synthetic/prng.js";
 import { useOrthanc } from "../helpers/orthanc.js";
-import {
-  dicomweb,
-  sleep,
-  smallStudies,
-  srInstances,
-  testConfigInput,
-  upload,
-  waitFor,
-  workDir,
-} from "./helpers.js";
+import { useService } from "../helpers/service.js";
+import { waitFor } from "../helpers/wait.js";
+import { dicomweb, RELIABILITY_CONFIG, smallStudies, srInstances, upload } from "./helpers.js";
 
 interface JobRow {
   orthanc_study_id: string;
@@ -86,31 +80,29 @@ class ServeProcess {
 describe("reliability: crash recovery (SIGKILL x3, real Orthanc, child process)", function () {
   this.timeout(300_000);
   const orthanc = useOrthanc({ stableAgeSeconds: 1 });
-  let work: { dir: string; bundle: string };
+  // The harness gives the work dir, bundle and config; the service runs as `radz serve`.
+  const radz = useService({
+    prefix: "radz-crash-",
+    orthancUrl: () => orthanc.url,
+    config: RELIABILITY_CONFIG,
+  });
   let serve: ServeProcess | null = null;
 
-  before(async () => {
-    work = await workDir("radz-crash-");
-  });
   after(async function () {
     this.timeout(30_000);
     await serve?.stop("SIGKILL");
-    rmSync(work.dir, { recursive: true, force: true });
   });
 
   it("ends every study done with exactly one SR after three SIGKILLs at random points", async () => {
     const seed = Number(process.env.RADZ_CRASH_SEED ?? Date.now() % 100_000);
     const random = seededRandom(seed);
     console.log(`      crash test seed ${seed} (replay: RADZ_CRASH_SEED=${seed})`);
-    const configFile = join(work.dir, "radz.json");
-    const dbPath = join(work.dir, "radz.sqlite");
+    const configFile = join(radz.dir, "radz.json");
+    const dbPath = join(radz.dir, "radz.sqlite");
     writeFileSync(
       configFile,
       JSON.stringify(
-        testConfigInput(orthanc.url, work.dir, work.bundle, {
-          jobs: { concurrency: 2, maxAttempts: 6 },
-          log: { level: "info" },
-        }),
+        radz.configInput({ jobs: { concurrency: 2, maxAttempts: 6 }, log: { level: "info" } }),
       ),
     );
     const studies = smallStudies(50, seed, 160 + Math.floor(random() * 96));
@@ -143,8 +135,7 @@ describe("reliability: crash recovery (SIGKILL x3, real Orthanc, child process)"
     for (let kill = 1; kill <= 3; kill++) {
       await sleep(1_000 + random() * 3_500);
       // Prefer a moment with studies in flight (up to 3 s more), so kills land mid-pipeline.
-      const until = Date.now() + 3_000;
-      while (running() === 0 && Date.now() < until) await sleep(50);
+      await waitFor(() => running() > 0, 3_000, "a running job", 50).catch(() => undefined);
       if (running() > 0) killedWhileRunning++;
       expect(await serve.stop("SIGKILL")).to.equal(null);
       await sleep(random() * 500);

@@ -4,32 +4,39 @@
  * fault proxy; RadZ talks only to the proxy). Each test uploads its own study
  * and scripts faults on that study's URLs only, so the tests do not interfere.
  */
-import { rmSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { expect } from "chai";
 import { startFaultyPacs, type FaultRule, type FaultyPacs } from "../../mocks/index.js";
-import { createService, type Service } from "../../src/app.js";
+import type { Service } from "../../src/app.js";
 import type { ConfigInput } from "../../src/config/index.js";
 import { INDEX_RESET_CURSOR, CHANGES_CURSOR } from "../../src/intake/index.js";
 import { isTerminal, type Job } from "../../src/jobs/index.js";
-import { silentLogger } from "../../src/observability/index.js";
-import { makeTestInstance, useOrthanc } from "../helpers/orthanc.js";
+import { makeTestInstance, readPart10, useOrthanc } from "../helpers/orthanc.js";
+import { stableStudyChanges, useService } from "../helpers/service.js";
+import { waitFor } from "../helpers/wait.js";
 import {
   dicomweb,
   metricValue,
   smallStudies,
   srInstances,
-  testConfig,
+  RELIABILITY_CONFIG,
   today,
   upload,
-  waitFor,
-  workDir,
 } from "./helpers.js";
+
+/** Orthanc's study ID: SHA-1 of "PatientID|StudyInstanceUID" in five dash-separated groups. */
+function orthancStudyId(instance: Uint8Array): string {
+  const { dataset } = readPart10(instance);
+  const hex = createHash("sha1")
+    .update(`${String(dataset.PatientID)}|${String(dataset.StudyInstanceUID)}`)
+    .digest("hex");
+  return hex.match(/.{8}/g)!.join("-");
+}
 
 describe("reliability: fault classes (real Orthanc behind the fault proxy)", function () {
   this.timeout(60_000);
   const orthanc = useOrthanc({ stableAgeSeconds: 1 });
   let pacs: FaultyPacs;
-  let work: { dir: string; bundle: string };
   let service: Service | null = null;
   let seed = 100;
 
@@ -40,34 +47,40 @@ describe("reliability: fault classes (real Orthanc behind the fault proxy)", fun
     dicomweb: { timeoutMs: 4_000 },
     jobs: { maxAttempts: 4, backoffBaseMs: 100, backoffMaxMs: 400 },
   };
+  // RadZ talks only to the fault proxy; one service for the whole suite.
+  const radz = useService({
+    prefix: "radz-faults-",
+    orthancUrl: () => pacs.url,
+    config: RELIABILITY_CONFIG,
+    stopAfter: "all",
+  });
 
   before(async function () {
     this.timeout(60_000);
-    work = await workDir("radz-faults-");
     pacs = await startFaultyPacs({ target: orthanc.url });
-    service = await createService(
-      testConfig(pacs.url, work.dir, work.bundle, overrides),
-      silentLogger(),
-    );
-    await service.start();
+    service = await radz.start(overrides);
   });
   after(async function () {
     this.timeout(30_000);
-    await service?.stop();
+    await radz.stop();
     await pacs?.close();
-    rmSync(work.dir, { recursive: true, force: true });
   });
   afterEach(() => pacs.clear());
 
-  /** Uploads one small study with `rules` scripted on it ({study} in a pattern = its UID); waits until finished. */
+  /**
+   * Uploads one small study with `rules` scripted on it (given its Study
+   * Instance UID and the Orthanc ID it will get); waits until finished.
+   */
   async function runStudy(
-    rules: (uid: string) => FaultRule[],
+    rules: (uid: string, orthancId: string) => FaultRule[],
   ): Promise<{ job: Job; uid: string; states: ReturnType<FaultyPacs["script"]> }> {
     const [study] = smallStudies(1, ++seed);
     const uid = study!.studyInstanceUid;
-    const states = pacs.script(rules(uid));
+    const expectedId = orthancStudyId(study!.instances[0]!);
+    const states = pacs.script(rules(uid, expectedId));
     const ids = await upload(orthanc.url, [study!]);
     const id = ids.get(uid)!;
+    expect(id, "Orthanc's study ID").to.equal(expectedId);
     const svc = service!;
     await waitFor(
       () => isTerminal(svc.store.getByStudy(id)?.state ?? "queued"),
@@ -198,9 +211,10 @@ describe("reliability: fault classes (real Orthanc behind the fault proxy)", fun
   });
 
   it("faults on QIDO-RS, Orthanc REST and STOW-RS: retried; the re-sent SR stays one", async () => {
-    const { job, uid, states } = await runStudy((u) => [
+    const { job, uid, states } = await runStudy((u, id) => [
       { match: `GET /dicom-web/studies/${u}/instances`, fault: "http-error", times: 1 },
-      { match: "GET /studies/*", fault: "http-error", status: 500, times: 1 },
+      // This study's only: another study's late requests must not take the fault.
+      { match: `GET /studies/${id}`, fault: "http-error", status: 500, times: 1 },
       // Stored, but the answer is lost: the retry sends the same SR again.
       { match: `POST /dicom-web/studies/${u}`, fault: "truncate", times: 1 },
     ]);
@@ -222,7 +236,13 @@ describe("reliability: fault classes (real Orthanc behind the fault proxy)", fun
       { instances: [lost.bytes], studyInstanceUid: lost.studyInstanceUid },
     ]);
     const lostId = ids.get(lost.studyInstanceUid)!;
-    await new Promise((r) => setTimeout(r, 2_500)); // stable (StableAge 1 s) while the feed fails
+    // Stable in Orthanc (StableAge 1 s) while the feed fails.
+    await waitFor(
+      async () => (await stableStudyChanges(orthanc.url, lostId)) >= 1,
+      15_000,
+      "the lost study's StableStudy",
+      200,
+    );
     const cursorBefore = svc.store.getCursor(CHANGES_CURSOR)!;
     expect(cursorBefore).to.be.greaterThan(0);
     pacs.script([{ match: "GET /changes", fault: "changes-backwards", times: 1 }]);

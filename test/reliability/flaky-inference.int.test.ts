@@ -4,50 +4,41 @@
  * service's metrics (radz_job_errors_total{code="INFERENCE_FAILED"}, retries
  * in radz_jobs_settled_total{outcome="retry"}).
  */
-import { rmSync } from "node:fs";
 import { expect } from "chai";
 import { withInferenceFaults, type FaultyModel } from "../../mocks/index.js";
-import { createService, type Service } from "../../src/app.js";
 import { isTerminal } from "../../src/jobs/index.js";
-import { silentLogger } from "../../src/observability/index.js";
 import { useOrthanc } from "../helpers/orthanc.js";
+import { useService } from "../helpers/service.js";
+import { waitFor } from "../helpers/wait.js";
 import {
   dicomweb,
   metricValue,
   smallStudies,
   srInstances,
-  testConfig,
+  RELIABILITY_CONFIG,
   upload,
-  waitFor,
-  workDir,
 } from "./helpers.js";
 
 describe("reliability: flaky inference (30% of calls fail)", function () {
   this.timeout(180_000);
   const orthanc = useOrthanc({ stableAgeSeconds: 1 });
-  let work: { dir: string; bundle: string };
-  let service: Service | null = null;
-
-  before(async () => {
-    work = await workDir("radz-flaky-");
-  });
-  after(async function () {
-    this.timeout(30_000);
-    await service?.stop();
-    rmSync(work.dir, { recursive: true, force: true });
+  const radz = useService({
+    prefix: "radz-flaky-",
+    orthancUrl: () => orthanc.url,
+    config: RELIABILITY_CONFIG,
   });
 
   it("completes every study through retries and counts the failures in metrics", async () => {
     // 8 attempts: the chance that one study meets 8 failures in a row is 0.3^8 ≈ 7e-5.
-    const config = testConfig(orthanc.url, work.dir, work.bundle, {
-      jobs: { maxAttempts: 8, backoffBaseMs: 100, backoffMaxMs: 500 },
-    });
     let faulty: FaultyModel | null = null;
-    service = await createService(config, silentLogger(), {
-      wrapModel: (m) => (faulty = withInferenceFaults(m, { failureRate: 0.3, seed: 30 })),
-    });
-    await service.start();
-    const svc = service;
+    const svc = await radz.start(
+      { jobs: { maxAttempts: 8, backoffBaseMs: 100, backoffMaxMs: 500 } },
+      {
+        service: {
+          wrapModel: (m) => (faulty = withInferenceFaults(m, { failureRate: 0.3, seed: 30 })),
+        },
+      },
+    );
     const studies = smallStudies(20, 30, 128);
     const ids = [...(await upload(orthanc.url, studies)).values()];
     await waitFor(

@@ -8,7 +8,8 @@ import { RadzError } from "../../src/errors.js";
 import { SqliteJobStore, type Job, type JobResult } from "../../src/jobs/index.js";
 import { silentLogger } from "../../src/observability/index.js";
 import { JobRunner, type StudyProcessor } from "../../src/pipeline/job-runner.js";
-import { okResult as ok, waitFor } from "../helpers/jobs.js";
+import { okResult as ok } from "../helpers/jobs.js";
+import { waitFor } from "../helpers/wait.js";
 
 describe("reliability: job runner", () => {
   let store: SqliteJobStore;

@@ -4,55 +4,38 @@
  * GET /system fails), pauses without spending attempts, and resumes when
  * Orthanc answers; every study completes, each with exactly one SR.
  */
-import { rmSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import { expect } from "chai";
 import { withInferenceFaults } from "../../mocks/index.js";
-import { createService, type Service } from "../../src/app.js";
 import { isTerminal } from "../../src/jobs/index.js";
-import { silentLogger } from "../../src/observability/index.js";
 import { useOrthanc } from "../helpers/orthanc.js";
-import {
-  dicomweb,
-  sleep,
-  smallStudies,
-  srInstances,
-  testConfig,
-  upload,
-  waitFor,
-  workDir,
-} from "./helpers.js";
+import { useService } from "../helpers/service.js";
+import { waitFor } from "../helpers/wait.js";
+import { dicomweb, RELIABILITY_CONFIG, smallStudies, srInstances, upload } from "./helpers.js";
 
 const OUTAGE_MS = 30_000;
 
 describe("reliability: PACS outage (Orthanc stopped for 30 s mid-run)", function () {
   this.timeout(240_000);
   const orthanc = useOrthanc({ stableAgeSeconds: 1 });
-  let work: { dir: string; bundle: string };
-  let service: Service | null = null;
-
-  before(async () => {
-    work = await workDir("radz-outage-");
-  });
-  after(async function () {
-    this.timeout(30_000);
-    await service?.stop();
-    rmSync(work.dir, { recursive: true, force: true });
+  const radz = useService({
+    prefix: "radz-outage-",
+    orthancUrl: () => orthanc.url,
+    config: RELIABILITY_CONFIG,
   });
 
   it("pauses during the outage without spending attempts, then completes every study once", async () => {
-    const config = testConfig(orthanc.url, work.dir, work.bundle, {
+    const overrides = {
       orthanc: { timeoutMs: 2_000 },
       dicomweb: { timeoutMs: 2_000 },
       // Defaults apart from speed: 5 attempts would not survive 30 s of failures
       // without the outage pause (backoff 200 ms .. 2 s).
       jobs: { maxAttempts: 5, backoffBaseMs: 200, backoffMaxMs: 2_000 },
-    });
+    };
     // Slow inference a little so work is still queued when Orthanc goes away.
-    service = await createService(config, silentLogger(), {
-      wrapModel: (m) => withInferenceFaults(m, { latencyMs: 350 }),
+    const svc = await radz.start(overrides, {
+      service: { wrapModel: (m) => withInferenceFaults(m, { latencyMs: 350 }) },
     });
-    await service.start();
-    const svc = service;
     const studies = smallStudies(24, 7, 128);
     const ids = await upload(orthanc.url, studies);
     const orthancIds = [...ids.values()];
@@ -70,7 +53,7 @@ describe("reliability: PACS outage (Orthanc stopped for 30 s mid-run)", function
     await waitFor(() => svc.runner.pausedForOutage, 15_000, "the runner to pause");
     const doneAtOutage = svc.store.countInState("done");
     expect(doneAtOutage, "work left for after the outage").to.be.lessThan(studies.length);
-    await sleep(OUTAGE_MS - (Date.now() - downAt));
+    await sleep(OUTAGE_MS - (Date.now() - downAt)); // the outage itself, not a wait for state
     expect(svc.store.countInState("failed"), "nothing failed during the outage").to.equal(0);
     expect(svc.runner.pausedForOutage).to.equal(true);
     await orthanc.server.restart();

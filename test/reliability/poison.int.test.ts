@@ -4,23 +4,14 @@
  * video) end `failed` with their reasons at the first attempt (permanent),
  * while 20 good studies beside them complete.
  */
-import { rmSync } from "node:fs";
 import { expect } from "chai";
-import { createService, type Service } from "../../src/app.js";
 import { parseInstance } from "../../src/imaging/index.js";
 import { isTerminal } from "../../src/jobs/index.js";
-import { silentLogger } from "../../src/observability/index.js";
 import { encapsulatedFile } from "../imaging/codec-fixtures.js";
 import { makeTestInstance, useOrthanc } from "../helpers/orthanc.js";
-import {
-  dicomweb,
-  smallStudies,
-  srInstances,
-  testConfig,
-  upload,
-  waitFor,
-  workDir,
-} from "./helpers.js";
+import { useService } from "../helpers/service.js";
+import { waitFor } from "../helpers/wait.js";
+import { dicomweb, smallStudies, srInstances, RELIABILITY_CONFIG, upload } from "./helpers.js";
 
 const MPEG2 = "1.2.840.10008.1.2.4.100";
 
@@ -51,25 +42,14 @@ function corruptStudy(): { instances: Uint8Array[]; studyInstanceUid: string } {
 describe("reliability: poison studies beside good ones", function () {
   this.timeout(180_000);
   const orthanc = useOrthanc({ stableAgeSeconds: 1 });
-  let work: { dir: string; bundle: string };
-  let service: Service | null = null;
-
-  before(async () => {
-    work = await workDir("radz-poison-");
-  });
-  after(async function () {
-    this.timeout(30_000);
-    await service?.stop();
-    rmSync(work.dir, { recursive: true, force: true });
+  const radz = useService({
+    prefix: "radz-poison-",
+    orthancUrl: () => orthanc.url,
+    config: RELIABILITY_CONFIG,
   });
 
   it("fails the corrupt and the unsupported study with reasons; 20 good studies complete", async () => {
-    service = await createService(
-      testConfig(orthanc.url, work.dir, work.bundle, { jobs: { backoffBaseMs: 100 } }),
-      silentLogger(),
-    );
-    await service.start();
-    const svc = service;
+    const svc = await radz.start({ jobs: { backoffBaseMs: 100 } });
     const good = smallStudies(20, 20, 128);
     const corrupt = corruptStudy();
     const video = mpeg2Study();

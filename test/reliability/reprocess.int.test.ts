@@ -4,39 +4,25 @@
  * the study stable again, which must not re-process it; a new series with a
  * chest image must; a new CT series must not. One SR throughout.
  */
-import { rmSync } from "node:fs";
 import { expect } from "chai";
-import { createService, type Service } from "../../src/app.js";
-import { silentLogger } from "../../src/observability/index.js";
 import { readStudyReport } from "../../src/report/index.js";
 import { makeTestInstance, randomUid, useOrthanc } from "../helpers/orthanc.js";
-import { dicomweb, sleep, srInstances, testConfig, upload, waitFor, workDir } from "./helpers.js";
+import { intakeCaughtUp, stableStudyChanges, useService } from "../helpers/service.js";
+import { waitFor } from "../helpers/wait.js";
+import { dicomweb, RELIABILITY_CONFIG, srInstances, upload } from "./helpers.js";
 
 describe("reliability: re-processing a study that changed after it was done", function () {
   this.timeout(120_000);
   const orthanc = useOrthanc({ stableAgeSeconds: 1 });
-  let work: { dir: string; bundle: string };
-  let service: Service | null = null;
-
-  before(async () => {
-    work = await workDir("radz-reprocess-");
+  const radz = useService({
+    prefix: "radz-reprocess-",
+    orthancUrl: () => orthanc.url,
+    config: RELIABILITY_CONFIG,
   });
-  after(async function () {
-    this.timeout(30_000);
-    await service?.stop();
-    rmSync(work.dir, { recursive: true, force: true });
-  });
-
-  async function stableStudyCount(orthancId: string): Promise<number> {
-    const res = await fetch(`${orthanc.url}/changes?since=0&limit=10000`);
-    const body = (await res.json()) as { Changes: { ChangeType: string; ID: string }[] };
-    return body.Changes.filter((c) => c.ChangeType === "StableStudy" && c.ID === orthancId).length;
-  }
+  const stableStudyCount = (orthancId: string) => stableStudyChanges(orthanc.url, orthancId);
 
   it("ignores its own SR and unreadable additions, re-processes when a chest image arrives", async () => {
-    service = await createService(testConfig(orthanc.url, work.dir, work.bundle), silentLogger());
-    await service.start();
-    const svc = service;
+    const svc = await radz.start();
     const studyInstanceUid = randomUid();
     const patient = { patientId: "REPROC1", studyInstanceUid };
     const first = makeTestInstance({ ...patient, viewPosition: "PA" });
@@ -48,17 +34,29 @@ describe("reliability: re-processing a study that changed after it was done", fu
     expect(done.result!.images).to.deep.equal([first.sopInstanceUid]);
 
     // The SR written back makes Orthanc report the study stable a second time.
-    await waitFor(async () => (await stableStudyCount(id)) >= 2, 15_000, "the SR's StableStudy");
-    await sleep(2_500); // the feed reads it and the check runs
+    await waitFor(
+      async () => (await stableStudyCount(id)) >= 2,
+      15_000,
+      "the SR's StableStudy",
+      200,
+    );
+    await intakeCaughtUp(svc); // the feed read it and the check ran
     const after = svc.store.getByStudy(id)!;
+    expect(after.state, "not requeued").to.equal("done");
     expect(after.recheck).to.equal(false);
     expect(after.finishedAt, "not re-processed for its own SR").to.equal(done.finishedAt);
 
     // A CT series: nothing the rules read, so no re-processing.
     const ct = makeTestInstance({ ...patient, modality: "CT", bodyPartExamined: "HEAD" });
     await upload(orthanc.url, [{ instances: [ct.bytes], studyInstanceUid }]);
-    await waitFor(async () => (await stableStudyCount(id)) >= 3, 15_000, "the CT's StableStudy");
-    await sleep(2_500);
+    await waitFor(
+      async () => (await stableStudyCount(id)) >= 3,
+      15_000,
+      "the CT's StableStudy",
+      200,
+    );
+    await intakeCaughtUp(svc);
+    expect(svc.store.getByStudy(id)!.state, "not requeued").to.equal("done");
     expect(svc.store.getByStudy(id)!.finishedAt).to.equal(done.finishedAt);
 
     // A new chest series: re-processed, the new image read.

@@ -36,20 +36,13 @@ import {
   type Harness,
   type HarnessOptions,
 } from "./pipeline-harness.js";
+import { waitFor } from "../helpers/wait.js";
 
 interface ResultInstance {
   sopInstanceUid: string;
   seriesInstanceUid: string;
   sopClassUid: string;
   contentTime: string | undefined;
-}
-
-async function waitFor(pred: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe("report write-back (real Orthanc)", function () {

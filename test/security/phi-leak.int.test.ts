@@ -11,7 +11,7 @@
  * errors included, the live event stream), every error message, and the
  * bytes of the SQLite job store are scanned: no marker may appear.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import {
   createServer,
   request as httpRequest,
@@ -20,20 +20,20 @@ import {
   type ServerResponse,
 } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { expect } from "chai";
-import { createService, type Service } from "../../src/app.js";
-import { loadConfig } from "../../src/config/index.js";
+import type { Service } from "../../src/app.js";
 import { RadzError } from "../../src/errors.js";
 import { parseInstance } from "../../src/imaging/index.js";
 import { isTerminal } from "../../src/jobs/index.js";
-import { writeDemoBundle } from "../../src/model/index.js";
 import { createLogger } from "../../src/observability/index.js";
 import { OrthancClient } from "../../src/orthanc/index.js";
+import { expectRadzError } from "../helpers/errors.js";
 import { makeTestInstance, useOrthanc, type TestInstance } from "../helpers/orthanc.js";
-import { authHeaders, TEST_API_TOKENS } from "./fixtures.js";
+import { useService } from "../helpers/service.js";
+import { waitFor } from "../helpers/wait.js";
+import { authHeaders } from "./fixtures.js";
 
 const MARK = {
   name: "PHIMARK_NAME_7f3a",
@@ -161,14 +161,6 @@ async function startProxy(target: string): Promise<Proxy> {
   return proxy;
 }
 
-async function waitFor(pred: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 function findMarkers(text: string): string[] {
   return MARKERS.filter((m) => text.includes(m));
 }
@@ -180,29 +172,20 @@ describe("security: no PHI in logs, metrics, errors, API responses or job record
     username: ORTHANC_USER,
     password: ORTHANC_PASSWORD,
   });
-  let work: string;
+  const radz = useService({ prefix: "radz-phi-", orthancUrl: () => orthanc.url });
   let proxy: Proxy;
-  let service: Service | null = null;
 
   before(async function () {
     this.timeout(120_000);
-    work = mkdtempSync(join(tmpdir(), "radz-phi-"));
-    await writeDemoBundle(join(work, "bundle"));
     proxy = await startProxy(orthanc.dicomwebUrl);
   });
   after(async () => {
-    await service?.stop();
     await proxy?.close();
-    rmSync(work, { recursive: true, force: true });
   });
 
   it("Orthanc with HTTP Basic: refused without credentials, served with them", async () => {
     const anonymous = new OrthancClient({ url: orthanc.url, timeoutMs: 5_000 });
-    const err = await anonymous.system().then(
-      () => null,
-      (e: unknown) => e,
-    );
-    expect((err as RadzError).code).to.equal("ORTHANC_REJECTED");
+    await expectRadzError(anonymous.system(), "ORTHANC_REJECTED");
     const authed = new OrthancClient({
       url: orthanc.url,
       username: ORTHANC_USER,
@@ -245,27 +228,18 @@ describe("security: no PHI in logs, metrics, errors, API responses or job record
       expect(findMarkers(Buffer.from(b).toString("latin1"))).to.not.be.empty;
 
     // Secrets from files, as in production.
-    writeFileSync(join(work, "orthanc-password"), `${ORTHANC_PASSWORD}\n`);
-    const config = loadConfig({
-      env: {
-        RADZ_ORTHANC__PASSWORD_FILE: join(work, "orthanc-password"),
-        RADZ_DICOMWEB__PASSWORD_FILE: join(work, "orthanc-password"),
-      },
-      overrides: {
-        orthanc: { url: orthanc.url, username: ORTHANC_USER },
-        dicomweb: { url: `${proxy.url}`, username: ORTHANC_USER },
-        jobs: {
-          dbPath: join(work, "radz.sqlite"),
-          backoffBaseMs: 100,
-          backoffMaxMs: 400,
-          maxAttempts: 3,
-        },
-        intake: { startFrom: "beginning", pollCron: "* * * * * *" },
-        model: { bundle: join(work, "bundle") },
-        http: { port: 0, tokens: TEST_API_TOKENS },
-        log: { level: "trace" },
-      },
-    });
+    const passwordFile = join(radz.dir, "orthanc-password");
+    writeFileSync(passwordFile, `${ORTHANC_PASSWORD}\n`);
+    const env = {
+      RADZ_ORTHANC__PASSWORD_FILE: passwordFile,
+      RADZ_DICOMWEB__PASSWORD_FILE: passwordFile,
+    };
+    const overrides = {
+      orthanc: { username: ORTHANC_USER },
+      dicomweb: { url: `${proxy.url}`, username: ORTHANC_USER },
+      jobs: { backoffBaseMs: 100, backoffMaxMs: 400, maxAttempts: 3 },
+      log: { level: "trace" as const },
+    };
 
     const logChunks: string[] = [];
     const logger = createLogger({
@@ -294,10 +268,10 @@ describe("security: no PHI in logs, metrics, errors, API responses or job record
     const eventsAbort = new AbortController();
     let eventsDone: Promise<void> = Promise.resolve();
     const ids = new Map<TestInstance, string>();
+    let started: Service | undefined;
     try {
-      service = await createService(config, logger);
-      await service.start();
-      const svc = service;
+      const svc = await radz.start(overrides, { env, logger });
+      started = svc;
 
       // The live event stream, read while the studies are processed.
       eventsDone = fetch(`${svc.url}/api/events`, {
@@ -395,8 +369,7 @@ describe("security: no PHI in logs, metrics, errors, API responses or job record
       await eventsDone;
       process.stdout.write = stdoutWrite;
       process.stderr.write = stderrWrite;
-      await service?.stop();
-      service = null;
+      if (started) await radz.stop(started);
     }
 
     const logLines = logChunks
@@ -424,10 +397,10 @@ describe("security: no PHI in logs, metrics, errors, API responses or job record
     expect(logChunks.join("")).to.not.include(ORTHANC_PASSWORD);
 
     // The job store's bytes on disk (database, WAL, shared memory).
-    const dbFiles = readdirSync(work).filter((f) => f.startsWith("radz.sqlite"));
+    const dbFiles = readdirSync(radz.dir).filter((f) => f.startsWith("radz.sqlite"));
     expect(dbFiles).to.include("radz.sqlite");
     for (const f of dbFiles) {
-      const bytes = readFileSync(join(work, f));
+      const bytes = readFileSync(join(radz.dir, f));
       expect(findMarkers(bytes.toString("latin1")), `job store file ${f}`).to.deep.equal([]);
     }
 

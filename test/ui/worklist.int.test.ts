@@ -5,19 +5,15 @@
  * its link opens Orthanc Explorer, the preview shows, the keyboard works; a
  * screenshot goes to test-output/worklist.png.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { existsSync, mkdirSync } from "node:fs";
 import { expect } from "chai";
 import { chromium, type Browser, type Page } from "playwright-core";
-import { createService, type Service } from "../../src/app.js";
-import { loadConfig } from "../../src/config/index.js";
-import { writeDemoBundle } from "../../src/model/index.js";
-import { silentLogger } from "../../src/observability/index.js";
 import { OrthancClient } from "../../src/orthanc/index.js";
 import { generateSyntheticStudy, type SyntheticStudy } from "../../src/synthetic/index.js";
 import { useOrthanc } from "../helpers/orthanc.js";
-import { TEST_API_TOKENS, TEST_READ_TOKEN } from "../security/fixtures.js";
+import { useService } from "../helpers/service.js";
+import { waitFor } from "../helpers/wait.js";
+import { TEST_READ_TOKEN } from "../security/fixtures.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const CHROMIUM_ARGS = [
@@ -47,14 +43,6 @@ function studyWith(
   throw new Error(`no synthetic study with exactly ${labels.join(",")}`);
 }
 
-async function waitFor(pred: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 /** WCAG contrast ratio of two CSS rgb() colours. */
 function contrast(a: string, b: string): number {
   const lum = (c: string) => {
@@ -71,8 +59,6 @@ function contrast(a: string, b: string): number {
 describe("worklist in headless Chromium (real Orthanc)", function () {
   this.timeout(240_000);
   const orthanc = useOrthanc({ stableAgeSeconds: 1 });
-  let work: string;
-  let service: Service | null = null;
   let browser: Browser | null = null;
 
   before(function () {
@@ -82,30 +68,14 @@ describe("worklist in headless Chromium (real Orthanc)", function () {
       this.skip();
     }
   });
-  after(async () => {
+  // The browser closes before the service stops (registered first, so it runs first).
+  afterEach(async () => {
     await browser?.close();
-    await service?.stop();
-    if (work) rmSync(work, { recursive: true, force: true });
+    browser = null;
   });
+  const radz = useService({ prefix: "radz-ui-e2e-", orthancUrl: () => orthanc.url });
 
   it("shows the urgent study on top, a new study without reload, opens Orthanc Explorer and the preview", async () => {
-    work = mkdtempSync(join(tmpdir(), "radz-ui-e2e-"));
-    await writeDemoBundle(join(work, "bundle"));
-    const config = loadConfig({
-      env: {},
-      overrides: {
-        orthanc: { url: orthanc.url },
-        jobs: { dbPath: join(work, "radz.sqlite"), backoffBaseMs: 200 },
-        intake: { startFrom: "beginning", pollCron: "* * * * * *" },
-        model: { bundle: join(work, "bundle") },
-        http: { port: 0, tokens: TEST_API_TOKENS },
-        ui: {
-          viewerUrlTemplate: "https://ohif.example/viewer?StudyInstanceUIDs={studyInstanceUID}",
-          viewerName: "OHIF",
-        },
-        log: { level: "silent" },
-      },
-    });
     const routine = studyWith([]);
     const urgent = studyWith(["pneumothorax"]);
     const later = studyWith(["cardiomegaly"]);
@@ -116,9 +86,12 @@ describe("worklist in headless Chromium (real Orthanc)", function () {
       return id;
     };
 
-    service = await createService(config, silentLogger());
-    await service.start();
-    const svc = service;
+    const svc = await radz.start({
+      ui: {
+        viewerUrlTemplate: "https://ohif.example/viewer?StudyInstanceUIDs={studyInstanceUID}",
+        viewerName: "OHIF",
+      },
+    });
     // The routine study arrives first; the urgent one must still be on top.
     const routineId = await upload(routine);
     await waitFor(() => svc.store.getByStudy(routineId)?.state === "done", 90_000, "routine");

@@ -7,19 +7,15 @@
  * "AI findings" panel in headless Chromium; uninstall then leaves the
  * directory byte-identical to before.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
 import getPort from "get-port";
 import { chromium } from "playwright-core";
-import { createService, type Service } from "../../../src/app.js";
 import { orthancInstallPlan } from "../../../src/cli/orthanc.js";
-import { loadConfig, type Config } from "../../../src/config/index.js";
+import type { ConfigInput } from "../../../src/config/index.js";
 import { DicomWebClient } from "../../../src/dicomweb/index.js";
 import { isTerminal } from "../../../src/jobs/index.js";
-import { writeDemoBundle } from "../../../src/model/index.js";
-import { silentLogger } from "../../../src/observability/index.js";
 import { OrthancClient } from "../../../src/orthanc/index.js";
 import {
   applyInstall,
@@ -29,7 +25,9 @@ import {
   type HookKind,
 } from "../../../src/orthanc/install/index.js";
 import { generateSyntheticStudies } from "../../../src/synthetic/index.js";
-import { TEST_API_TOKENS } from "../../security/fixtures.js";
+import { useService, type ServiceHarness } from "../../helpers/service.js";
+import { waitFor } from "../../helpers/wait.js";
+import { authHeaders } from "../../security/fixtures.js";
 import {
   findDicomWebPlugin,
   freePorts,
@@ -43,33 +41,21 @@ const SECRET = "install-int-test-secret-0123456789abcdef";
 const CHROMIUM = "/usr/bin/chromium";
 const PYTHON_PLUGIN = "/usr/share/orthanc/plugins/libOrthancPython.so";
 
-async function waitFor(
-  pred: () => boolean | Promise<boolean>,
-  ms: number,
-  what: string,
-): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await pred())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 interface Setup {
   etc: string;
   before: ReturnType<typeof snapshotDir>;
-  config: Config;
+  /** The service's config overrides (the install plan was built from them). */
+  overrides: ConfigInput;
   orthanc: DirOrthanc;
 }
 
 /** A Debian-like config dir, `radz orthanc install` into it, Orthanc started on it. */
 async function installAndStart(
-  work: string,
+  radz: ServiceHarness,
   hook: HookKind,
-  bundle: string,
   name: string = hook,
 ): Promise<Setup> {
-  const base = join(work, name);
+  const base = join(radz.dir, name);
   const etc = join(base, "etc");
   const storage = join(base, "storage");
   mkdirSync(storage, { recursive: true });
@@ -84,53 +70,39 @@ async function installAndStart(
     stableAge: 1,
   });
   const before = snapshotDir(etc);
-  const config = loadConfig({
-    env: {},
-    overrides: {
-      orthanc: { url: `http://127.0.0.1:${httpPort}` },
-      jobs: { dbPath: join(base, "radz.sqlite"), backoffBaseMs: 200 },
-      intake: { poll: false, webhookSecret: SECRET },
-      model: { bundle },
-      http: { port: radzPort, tokens: TEST_API_TOKENS },
-      log: { level: "silent" },
-    },
-  });
+  const overrides: ConfigInput = {
+    orthanc: { url: `http://127.0.0.1:${httpPort}` },
+    jobs: { dbPath: join(base, "radz.sqlite") },
+    intake: { poll: false, webhookSecret: SECRET },
+    http: { port: radzPort },
+  };
   // The same plan `radz orthanc install --orthanc-config-dir <etc> --hook <hook>` builds.
-  applyInstall(orthancInstallPlan({ orthancConfigDir: etc, hook }, config));
+  applyInstall(orthancInstallPlan({ orthancConfigDir: etc, hook }, radz.config(overrides)));
   const orthanc = await startOrthancOnDir(etc, httpPort);
-  return { etc, before, config, orthanc };
+  return { etc, before, overrides, orthanc };
 }
 
 describe("radz orthanc install into a real Orthanc", function () {
   this.timeout(180_000);
-  let work: string;
-  let bundle: string;
+  const radz = useService({ prefix: "radz-install-int-" });
 
-  before(async function () {
-    this.timeout(120_000);
+  before(function () {
     expect(
       existsSync(PYTHON_PLUGIN),
       "Debian's orthanc-python (apt-get install orthanc-python)",
     ).to.equal(true);
-    work = mkdtempSync(join(tmpdir(), "radz-install-int-"));
-    bundle = join(work, "bundle");
-    await writeDemoBundle(bundle);
   });
-  after(() => rmSync(work, { recursive: true, force: true }));
 
   for (const hook of ["lua", "python"] as const) {
     it(`${hook} hook: a stable study reaches RadZ by push alone (polling off) and gets its SR; uninstall restores the directory byte for byte`, async () => {
-      const { etc, before, config, orthanc } = await installAndStart(work, hook, bundle);
-      let service: Service | null = null;
+      const { etc, before, overrides, orthanc } = await installAndStart(radz, hook);
       try {
-        service = await createService(config, silentLogger());
-        await service.start();
+        const svc = await radz.start(overrides);
         const client = new OrthancClient({ url: orthanc.url, timeoutMs: 10_000 });
         const [study] = generateSyntheticStudies({ count: 1, seed: 7, rows: 256, columns: 256 });
         let orthancId = "";
         for (const bytes of study!.instances)
           orthancId = (await client.uploadInstance(bytes)).parentStudy;
-        const svc = service;
         await waitFor(
           () => isTerminal(svc.store.getByStudy(orthancId)?.state ?? "queued"),
           60_000,
@@ -163,13 +135,11 @@ describe("radz orthanc install into a real Orthanc", function () {
           expect(info).to.include({ hook: "python" });
         }
         const metrics = await (
-          await fetch(`${svc.url}/metrics`, {
-            headers: { Authorization: "Bearer radz_test-read-token-00000000000000000000000000" },
-          })
+          await fetch(`${svc.url}/metrics`, { headers: authHeaders("read") })
         ).text();
         expect(metrics).to.match(/^radz_webhook_requests_total\{outcome="accepted"\} 1$/m);
       } finally {
-        await service?.stop();
+        await radz.stop(); // before its Orthanc
         await orthanc.stop();
       }
       uninstall(etc);
@@ -179,7 +149,7 @@ describe("radz orthanc install into a real Orthanc", function () {
 
   it("python hook: Orthanc Explorer's study page shows the AI findings panel (headless Chromium)", async function () {
     if (!existsSync(CHROMIUM)) this.skip();
-    const { etc, orthanc } = await installAndStart(work, "python", bundle, "explorer");
+    const { etc, orthanc } = await installAndStart(radz, "python", "explorer");
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: [
