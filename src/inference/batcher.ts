@@ -13,25 +13,42 @@
  *
  * When a run of several images fails, each image is run again on its own, so
  * one bad image (NaN output, say) fails only its own study.
+ *
+ * MicroBatcher is the one "full or timed out" queue of the project: `radz
+ * worker`'s dynamic batcher (worker/dynamic-batcher.ts) is the same queue with
+ * items of several rows (`size`), a compatibility key (`key`: only requests of
+ * the same tensor shapes share a run) and a bound on waiting items
+ * (`maxQueued`).
  */
 import { RadzError } from "../errors.js";
 import type { LabelScore, ZeroShotModel } from "../model/index.js";
 
 export interface BatchInfo {
-  /** Items in the run. */
+  /** Rows in the run (items, when each item is one row). */
   readonly size: number;
+  /** Items in the run. */
+  readonly items: number;
   /** How long the oldest item waited before the run started (ms). */
   readonly waitedMs: number;
+  /** How long each item waited before the run started (ms), in run order. */
+  readonly waits: readonly number[];
   /** Duration of the run (ms). */
   readonly runMs: number;
   readonly ok: boolean;
 }
 
 export interface MicroBatcherOptions<I, O> {
+  /** Rows in one run at most. */
   readonly maxBatch: number;
   readonly maxWaitMs: number;
   /** Runs at once (default 1). */
   readonly maxInFlight?: number;
+  /** Rows of an item (default 1); an item is never split over runs. */
+  readonly size?: (item: I) => number;
+  /** Only items with the key of the oldest waiting item share its run (default: all share). */
+  readonly key?: (item: I) => string;
+  /** Items waiting at most; a submit beyond it fails with INFERENCE_QUEUE_FULL (default: no bound). */
+  readonly maxQueued?: number;
   /** Runs one batch; returns one output per item, in order. */
   readonly run: (items: I[]) => Promise<O[]>;
   /** Called after every run (metrics, logs). */
@@ -40,6 +57,8 @@ export interface MicroBatcherOptions<I, O> {
 
 interface Waiting<I, O> {
   readonly item: I;
+  readonly size: number;
+  readonly key: string;
   readonly enqueued: number;
   readonly resolve: (o: O) => void;
   readonly reject: (err: unknown) => void;
@@ -58,7 +77,7 @@ export class MicroBatcher<I, O> {
   private inFlight = 0;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
-  private readonly idle: (() => void)[] = [];
+  private readonly idleWaiters: (() => void)[] = [];
   private batches = 0;
   private items = 0;
   private largest = 0;
@@ -79,15 +98,41 @@ export class MicroBatcher<I, O> {
     if (this.closed)
       return Promise.reject(new RadzError("INFERENCE_FAILED", "the batcher has been closed"));
     if (items.length === 0) return Promise.resolve([]);
+    const { maxBatch, maxQueued } = this.opts;
+    if (maxQueued !== undefined && this.queue.length + items.length > maxQueued) {
+      return Promise.reject(
+        new RadzError(
+          "INFERENCE_QUEUE_FULL",
+          `the queue is full (${maxQueued} waiting); retry later or elsewhere`,
+        ),
+      );
+    }
+    const sizes = items.map((item) => this.opts.size?.(item) ?? 1);
+    const oversized = sizes.find((n) => n > maxBatch);
+    if (oversized !== undefined) {
+      return Promise.reject(
+        new RadzError(
+          "INPUT_INVALID",
+          `a batch size of ${oversized} exceeds the max batch size ${maxBatch}`,
+        ),
+      );
+    }
     const now = performance.now();
     const promises = items.map(
-      (item) =>
+      (item, i) =>
         new Promise<O>((resolve, reject) => {
-          this.queue.push({ item, enqueued: now, resolve, reject });
+          const key = this.opts.key?.(item) ?? "";
+          this.queue.push({ item, size: sizes[i]!, key, enqueued: now, resolve, reject });
         }),
     );
     this.schedule();
     return Promise.all(promises);
+  }
+
+  /** Resolves once nothing is waiting or running (new items may still come). */
+  async idle(): Promise<void> {
+    if (this.queue.length === 0 && this.inFlight === 0) return;
+    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
   get stats(): BatcherStats {
@@ -109,8 +154,7 @@ export class MicroBatcher<I, O> {
     this.closed = true;
     this.clearTimer();
     while (this.queue.length > 0 && this.inFlight < this.maxInFlight) this.startRun();
-    if (this.queue.length === 0 && this.inFlight === 0) return;
-    await new Promise<void>((resolve) => this.idle.push(resolve));
+    await this.idle();
   }
 
   private clearTimer(): void {
@@ -120,11 +164,27 @@ export class MicroBatcher<I, O> {
     }
   }
 
+  /** The next run: the oldest item and the later ones of its key that fit, in order. */
+  private nextRun(): { readonly picked: number[]; readonly rows: number } {
+    const head = this.queue[0]!;
+    const picked: number[] = [];
+    let rows = 0;
+    for (let i = 0; i < this.queue.length && rows < this.opts.maxBatch; i++) {
+      const w = this.queue[i]!;
+      if (w.key === head.key && rows + w.size <= this.opts.maxBatch) {
+        picked.push(i);
+        rows += w.size;
+      }
+    }
+    return { picked, rows };
+  }
+
   private schedule(): void {
     while (this.queue.length > 0 && this.inFlight < this.maxInFlight) {
       const oldest = this.queue[0]!;
       const waited = performance.now() - oldest.enqueued;
-      if (this.closed || this.queue.length >= this.opts.maxBatch || waited >= this.opts.maxWaitMs) {
+      const full = this.nextRun().rows >= this.opts.maxBatch;
+      if (this.closed || full || waited >= this.opts.maxWaitMs) {
         this.startRun();
         continue;
       }
@@ -149,26 +209,30 @@ export class MicroBatcher<I, O> {
 
   private startRun(): void {
     this.clearTimer();
-    const batch = this.queue.splice(0, this.opts.maxBatch);
-    if (batch.length === 0) return;
+    if (this.queue.length === 0) return;
+    const { picked, rows } = this.nextRun();
+    const batch = picked.map((i) => this.queue[i]!);
+    for (let k = picked.length - 1; k >= 0; k--) this.queue.splice(picked[k]!, 1);
     this.inFlight++;
     const started = performance.now();
-    const waitedMs = started - batch[0]!.enqueued;
+    const waits = batch.map((w) => started - w.enqueued);
     void this.execute(batch).then((ok) => {
       this.inFlight--;
       this.batches++;
       this.items += batch.length;
-      this.largest = Math.max(this.largest, batch.length);
-      this.sizes[batch.length] = (this.sizes[batch.length] ?? 0) + 1;
+      this.largest = Math.max(this.largest, rows);
+      this.sizes[rows] = (this.sizes[rows] ?? 0) + 1;
       this.opts.onBatch?.({
-        size: batch.length,
-        waitedMs,
+        size: rows,
+        items: batch.length,
+        waitedMs: waits[0]!,
+        waits,
         runMs: performance.now() - started,
         ok,
       });
       this.schedule();
       if (this.queue.length === 0 && this.inFlight === 0) {
-        for (const resolve of this.idle.splice(0)) resolve();
+        for (const resolve of this.idleWaiters.splice(0)) resolve();
       }
     });
   }

@@ -5,8 +5,12 @@
  * `maxBatch` rows. A batch runs as soon as it is full, or when its oldest
  * request has waited `maxQueueDelayMs`; while one batch runs the next one
  * gathers. One run at a time per model (a GPU serialises them anyway).
+ *
+ * The queue is the listener's MicroBatcher (../batcher.ts) with requests of
+ * several rows, keyed by their tensor shapes; this file only merges the
+ * requests' tensors into one run and gives each its rows back.
  */
-import { RadzError } from "../../errors.js";
+import { MicroBatcher, type BatchInfo } from "../batcher.js";
 import { allocateTensorData, type OipTensor } from "../oip/datatypes.js";
 
 export interface BatchObservation {
@@ -30,15 +34,6 @@ export interface DynamicBatcherOptions {
     batch: number,
   ) => Promise<Map<string, OipTensor>>;
   readonly observe?: (o: BatchObservation) => void;
-}
-
-interface Pending {
-  readonly inputs: ReadonlyMap<string, OipTensor>;
-  readonly rows: number;
-  readonly signature: string;
-  readonly arrived: number;
-  readonly resolve: (out: Map<string, OipTensor>) => void;
-  readonly reject: (err: unknown) => void;
 }
 
 function signature(inputs: ReadonlyMap<string, OipTensor>): string {
@@ -69,136 +64,80 @@ function sliceRows(t: OipTensor, start: number, rows: number, batch: number): Oi
   return { ...t, shape: [rows, ...t.shape.slice(1)], data };
 }
 
-export class DynamicBatcher {
-  private readonly queue: Pending[] = [];
-  private running = false;
-  private timer: NodeJS.Timeout | undefined;
-  private idleWaiters: (() => void)[] = [];
+interface Request {
+  readonly inputs: ReadonlyMap<string, OipTensor>;
+  readonly rows: number;
+}
 
-  constructor(private readonly opts: DynamicBatcherOptions) {
-    if (opts.maxBatch < 1) throw new RadzError("CONFIG_INVALID", "maxBatch must be at least 1");
+export class DynamicBatcher {
+  private readonly batcher: MicroBatcher<Request, Map<string, OipTensor>>;
+
+  constructor(opts: DynamicBatcherOptions) {
+    this.batcher = new MicroBatcher<Request, Map<string, OipTensor>>({
+      maxBatch: opts.maxBatch,
+      maxWaitMs: opts.maxQueueDelayMs,
+      maxQueued: opts.maxQueueSize,
+      size: (r) => r.rows,
+      key: (r) => signature(r.inputs),
+      run: (requests) => runMerged(requests, opts.execute),
+      ...(opts.observe
+        ? {
+            onBatch: (b: BatchInfo) =>
+              opts.observe!({
+                batchSize: b.size,
+                requests: b.items,
+                queueMs: b.waits,
+                computeMs: b.runMs,
+                ok: b.ok,
+              }),
+          }
+        : {}),
+    });
   }
 
   /** Requests waiting (not yet running). */
   get depth(): number {
-    return this.queue.length;
+    return this.batcher.pending;
   }
 
   /** Queues one request of `rows` rows (dimension 0 of every input). */
-  submit(inputs: ReadonlyMap<string, OipTensor>, rows: number): Promise<Map<string, OipTensor>> {
-    if (rows > this.opts.maxBatch)
-      return Promise.reject(
-        new RadzError(
-          "INPUT_INVALID",
-          `the request's batch size ${rows} exceeds the model's max batch size ${this.opts.maxBatch}`,
-        ),
-      );
-    if (this.queue.length >= this.opts.maxQueueSize)
-      return Promise.reject(
-        new RadzError(
-          "INFERENCE_QUEUE_FULL",
-          `the worker's queue is full (${this.opts.maxQueueSize} requests); retry later or elsewhere`,
-        ),
-      );
-    return new Promise((resolve, reject) => {
-      this.queue.push({
-        inputs,
-        rows,
-        signature: signature(inputs),
-        arrived: performance.now(),
-        resolve,
-        reject,
-      });
-      this.pump();
-    });
+  async submit(
+    inputs: ReadonlyMap<string, OipTensor>,
+    rows: number,
+  ): Promise<Map<string, OipTensor>> {
+    const [out] = await this.batcher.submit([{ inputs, rows }]);
+    return out!;
   }
 
   /** Resolves once nothing is queued or running. */
-  async drain(): Promise<void> {
-    if (!this.running && this.queue.length === 0) return;
-    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  drain(): Promise<void> {
+    return this.batcher.idle();
   }
+}
 
-  private pump(): void {
-    if (this.running) return;
-    const head = this.queue[0];
-    if (!head) {
-      const waiters = this.idleWaiters;
-      this.idleWaiters = [];
-      for (const w of waiters) w();
-      return;
-    }
-    let rows = 0;
-    for (const p of this.queue) {
-      if (p.signature === head.signature && rows + p.rows <= this.opts.maxBatch) rows += p.rows;
-    }
-    const waited = performance.now() - head.arrived;
-    if (rows >= this.opts.maxBatch || waited >= this.opts.maxQueueDelayMs) {
-      if (this.timer) clearTimeout(this.timer);
-      this.timer = undefined;
-      this.runBatch(head.signature);
-    } else if (!this.timer) {
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        this.pump();
-      }, this.opts.maxQueueDelayMs - waited);
-    }
+/** Concatenates the requests' inputs along dimension 0, runs them once, and gives each its rows. */
+async function runMerged(
+  requests: readonly Request[],
+  execute: DynamicBatcherOptions["execute"],
+): Promise<Map<string, OipTensor>[]> {
+  let rows = 0;
+  for (const r of requests) rows += r.rows;
+  const inputs = new Map<string, OipTensor>();
+  for (const name of requests[0]!.inputs.keys()) {
+    inputs.set(
+      name,
+      concat(
+        requests.map((r) => r.inputs.get(name)!),
+        rows,
+      ),
+    );
   }
-
-  private runBatch(sig: string): void {
-    const taken: Pending[] = [];
-    let rows = 0;
-    for (let i = 0; i < this.queue.length;) {
-      const p = this.queue[i]!;
-      if (p.signature === sig && rows + p.rows <= this.opts.maxBatch) {
-        taken.push(p);
-        rows += p.rows;
-        this.queue.splice(i, 1);
-      } else {
-        i++;
-      }
-    }
-    this.running = true;
-    const started = performance.now();
-    const queueMs = taken.map((p) => started - p.arrived);
-    const inputs = new Map<string, OipTensor>();
-    for (const name of taken[0]!.inputs.keys()) {
-      inputs.set(
-        name,
-        concat(
-          taken.map((p) => p.inputs.get(name)!),
-          rows,
-        ),
-      );
-    }
-    const finish = (ok: boolean) => {
-      this.opts.observe?.({
-        batchSize: rows,
-        requests: taken.length,
-        queueMs,
-        computeMs: performance.now() - started,
-        ok,
-      });
-      this.running = false;
-      this.pump();
-    };
-    Promise.resolve()
-      .then(() => this.opts.execute(inputs, rows))
-      .then(
-        (outputs) => {
-          let start = 0;
-          for (const p of taken) {
-            const mine = new Map<string, OipTensor>();
-            for (const [name, t] of outputs) mine.set(name, sliceRows(t, start, p.rows, rows));
-            start += p.rows;
-            p.resolve(mine);
-          }
-          finish(true);
-        },
-        (err: unknown) => {
-          for (const p of taken) p.reject(err);
-          finish(false);
-        },
-      );
-  }
+  const outputs = await execute(inputs, rows);
+  let start = 0;
+  return requests.map((r) => {
+    const mine = new Map<string, OipTensor>();
+    for (const [name, t] of outputs) mine.set(name, sliceRows(t, start, r.rows, rows));
+    start += r.rows;
+    return mine;
+  });
 }
