@@ -12,7 +12,6 @@ export { LONG_VRS, UNDEFINED_LENGTH, VR_MAX_LENGTH } from "./vr.js";
 export { SopClassUid, sopClassName } from "./sop-class.js";
 export {
   TransferSyntaxUid,
-  TRANSFER_SYNTAXES,
   describeTransferSyntax,
   transferSyntaxInfo,
   transferSyntaxName,

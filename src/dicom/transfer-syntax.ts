@@ -77,7 +77,7 @@ function row(
 
 const T = TransferSyntaxUid;
 
-export const TRANSFER_SYNTAXES: ReadonlyMap<string, TransferSyntaxInfo> = new Map([
+const TRANSFER_SYNTAXES: ReadonlyMap<string, TransferSyntaxInfo> = new Map([
   row(T.ImplicitVRLittleEndian, "Implicit VR Little Endian", false),
   row(T.ExplicitVRLittleEndian, "Explicit VR Little Endian", false),
   row(
