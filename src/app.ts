@@ -3,8 +3,6 @@
  * pairs each start with a stop (in reverse order). No part imports this file
  * and no part keeps a global singleton.
  */
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { dicomwebUrl, type Config } from "./config/index.js";
 import { DicomWebClient } from "./dicomweb/index.js";
 import { toRadzError } from "./errors.js";
@@ -48,7 +46,12 @@ import {
   JobRunner,
 } from "./pipeline/index.js";
 import { reportUids } from "./report/index.js";
-import { outboundFromConfig, redactConfig } from "./security/index.js";
+import {
+  listenWithLimits,
+  outboundFromConfig,
+  redactConfig,
+  type LimitedListener,
+} from "./security/index.js";
 import { RADZ_VERSION } from "./version.js";
 
 export interface Service {
@@ -223,7 +226,7 @@ export async function createService(
     logger: logger.child({ component: "intake" }),
     wake: () => runner.wake(),
   });
-  let server: Server | null = null;
+  let listener: LimitedListener | null = null;
   let url = "";
   let modelOpen = true;
   const readiness = new ReadinessProbe({
@@ -303,12 +306,14 @@ export async function createService(
           executionProvider: model.identity.executionProvider,
         }),
       });
-      server = await new Promise<Server>((resolve, reject) => {
-        const s = app.listen(config.http.port, config.http.host, () => resolve(s));
-        s.once("error", reject);
-      });
-      const addr = server.address() as AddressInfo;
-      url = `http://${config.http.host}:${addr.port}`;
+      // Idle and header timeouts, a connection cap, descriptors kept (security/listener-limits.ts).
+      listener = await listenWithLimits(
+        app,
+        config.http,
+        config.http,
+        logger.child({ component: "http" }),
+      );
+      url = listener.url;
       runner.start();
       notify?.notifier.start();
       await intake.start();
@@ -320,11 +325,7 @@ export async function createService(
     async stop() {
       await intake.stop();
       events.close(); // ends live-update streams, which would keep the server open
-      if (server) {
-        const s = server;
-        await new Promise<void>((resolve) => s.close(() => resolve()));
-        s.closeAllConnections();
-      }
+      await listener?.close();
       await runner.stop(config.jobs.shutdownDeadlineMs);
       await decodePool.close();
       await notify?.notifier.stop();

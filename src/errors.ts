@@ -267,6 +267,12 @@ export const ERROR_CATALOGUE = {
     http: 403,
     summary: "The token is valid but its role may not do this (admin routes need role admin).",
   },
+  SERVER_BUSY: {
+    cls: "transient",
+    http: 503,
+    summary:
+      "The listener's connection cap is reached and every open connection has a request in flight.",
+  },
   AUTH_RATE_LIMITED: {
     cls: "transient",
     http: 429,

@@ -106,6 +106,7 @@ export function registerWorkerCommand(program: Command): void {
       maxRequestBytes: w.maxRequestBytes,
       tokens: w.tokens,
       allowUnauthenticated: w.allowUnauthenticated,
+      limits: w,
       serveTextEncoder: opts.text !== false,
       embeddingCacheDir: config.model.embeddingCacheDir,
       logger,

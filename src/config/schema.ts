@@ -15,6 +15,59 @@ const httpUrl = z
   .refine((v) => /^https?:$/.test(new URL(v).protocol), "must be an http or https URL");
 
 /** An Orthanc user metadata name. */
+/** Listener limits (security/listener-limits.ts): the same fields for the API (http.*) and radz worker (worker.*). */
+interface ListenerDefaults {
+  readonly maxConnections: number;
+  readonly idleTimeoutMs: number;
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+}
+const API_LISTENER: ListenerDefaults = {
+  maxConnections: 1024,
+  idleTimeoutMs: 120_000,
+  headersTimeoutMs: 20_000,
+  requestTimeoutMs: 60_000,
+  keepAliveTimeoutMs: 5_000,
+};
+const WORKER_LISTENER: ListenerDefaults = {
+  maxConnections: 1024,
+  idleTimeoutMs: 120_000,
+  headersTimeoutMs: 20_000,
+  // Large batches of images may take a while to upload on slow links.
+  requestTimeoutMs: 300_000,
+  // RadZ's inference client keeps connections open between batches.
+  keepAliveTimeoutMs: 65_000,
+};
+function listenerLimitFields(d: ListenerDefaults, who: string) {
+  const ms = z.number().int().min(100).max(3_600_000);
+  return {
+    maxConnections: z
+      .number()
+      .int()
+      .min(16)
+      .max(1_000_000)
+      .default(d.maxConnections)
+      .describe(
+        `Most open connections to ${who}. At the cap a new connection replaces the longest-idle one (no request in flight); only when all are busy is it refused with HTTP 503. Lowered at start to keep 256 file descriptors free under the process's open-files limit for Orthanc calls and the change feed.`,
+      ),
+    idleTimeoutMs: ms
+      .default(d.idleTimeoutMs)
+      .describe(
+        `A connection to ${who} on which no byte moves either way for this long is closed, one that never sent a byte included. Keep it above the longest silent request (the preview waits up to 2 × orthanc.timeoutMs).`,
+      ),
+    headersTimeoutMs: ms
+      .default(d.headersTimeoutMs)
+      .describe("A request head must be complete this long after its first byte (HTTP 408 after)."),
+    requestTimeoutMs: ms
+      .default(d.requestTimeoutMs)
+      .describe("A whole request, head and body, must arrive within this time (HTTP 408 after)."),
+    keepAliveTimeoutMs: ms
+      .default(d.keepAliveTimeoutMs)
+      .describe("How long a keep-alive connection waits for its next request."),
+  };
+}
+
 const metadataName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, "A-Z a-z 0-9 _, 1-64");
 
 function isViewerTemplate(v: string): boolean {
@@ -617,6 +670,7 @@ export const ConfigSchema = z
           .positive()
           .default(512 * 1024 * 1024)
           .describe("Largest request body accepted (HTTP 413 above)."),
+        ...listenerLimitFields(WORKER_LISTENER, "`radz worker`"),
       })
       .strict()
       .default({
@@ -628,6 +682,7 @@ export const ConfigSchema = z
         maxQueueDelayMs: 5,
         maxQueueSize: 256,
         maxRequestBytes: 512 * 1024 * 1024,
+        ...WORKER_LISTENER,
       }),
     report: z
       .object({
@@ -879,6 +934,7 @@ export const ConfigSchema = z
           .describe(
             "Mark the session cookie Secure even when the request is plain HTTP (set when a TLS proxy is in front without trustProxy).",
           ),
+        ...listenerLimitFields(API_LISTENER, "the API"),
       })
       .strict()
       .default({
@@ -891,6 +947,7 @@ export const ConfigSchema = z
         authFailureMax: 20,
         sessionMaxAgeSeconds: 8 * 3600,
         secureCookies: false,
+        ...API_LISTENER,
       }),
     log: z
       .object({

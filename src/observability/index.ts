@@ -15,3 +15,4 @@ export {
   type SettledJobLike,
 } from "./metrics.js";
 export { ReadinessProbe, type ReadinessOptions, type ReadinessReport } from "./readiness.js";
+export { LogTally, type LogTallyOptions } from "./log-tally.js";

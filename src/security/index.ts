@@ -46,3 +46,12 @@ export {
   webhookBearerToken,
   type WebhookAuthScheme,
 } from "./webhook-auth.js";
+export {
+  RESERVED_DESCRIPTORS,
+  connectionCap,
+  listenWithLimits,
+  openFilesLimit,
+  type ConnectionStats,
+  type LimitedListener,
+  type ListenerLimits,
+} from "./listener-limits.js";

@@ -50,6 +50,13 @@ export function startTestWorker(
     maxRequestBytes: 64 * 1024 * 1024,
     tokens: [{ name: "test", sha256: TEST_TOKEN_SHA256 }],
     allowUnauthenticated: false,
+    limits: {
+      maxConnections: 1024,
+      idleTimeoutMs: 120_000,
+      headersTimeoutMs: 20_000,
+      requestTimeoutMs: 300_000,
+      keepAliveTimeoutMs: 65_000,
+    },
     embeddingCacheDir: bundle.cacheDir,
     logger: silentLogger(),
     ...overrides,

@@ -4,6 +4,7 @@
  * --require-gpu failing fast on a machine without CUDA.
  */
 import { spawnSync } from "node:child_process";
+import net from "node:net";
 import { createRequire } from "node:module";
 import { expect } from "chai";
 import type { RadzError } from "../../src/errors.js";
@@ -119,6 +120,38 @@ describe("inference/radz worker", function () {
       expect(((await r.json()) as { error: string }).error).to.match(/limit/);
     } finally {
       await small.stop();
+    }
+  });
+
+  it("closes a connection that never sends a byte after worker.idleTimeoutMs; caps connections", async () => {
+    const limited = await startTestWorker(bundle, {
+      serveTextEncoder: false,
+      limits: {
+        maxConnections: 16,
+        idleTimeoutMs: 500,
+        headersTimeoutMs: 500,
+        requestTimeoutMs: 1_000,
+        keepAliveTimeoutMs: 500,
+      },
+    });
+    const { port } = new URL(limited.url);
+    const sockets = Array.from({ length: 24 }, () => {
+      const s = net.connect(Number(port), "127.0.0.1");
+      const state = { closedAt: 0 };
+      s.on("error", () => undefined);
+      s.on("close", () => (state.closedAt = Date.now()));
+      return state;
+    });
+    const opened = Date.now();
+    try {
+      const live = await fetch(`${limited.url}/v2/health/live`);
+      expect(live.status).to.equal(200); // past the cap of 16: an idle one made room
+      const end = Date.now() + 3_000;
+      while (sockets.some((s) => s.closedAt === 0) && Date.now() < end)
+        await new Promise((r) => setTimeout(r, 20));
+      expect(sockets.every((s) => s.closedAt > 0 && s.closedAt - opened < 1_500)).to.equal(true);
+    } finally {
+      await limited.stop();
     }
   });
 

@@ -3,11 +3,14 @@
  * execution providers), serves its encoders over the Open Inference Protocol
  * and returns a handle whose stop() drains in-flight requests first.
  */
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { RadzError } from "../../errors.js";
 import { loadModel, type ExecutionProviderName, type ZeroShotModel } from "../../model/index.js";
 import type { Logger } from "../../observability/index.js";
+import {
+  listenWithLimits,
+  type LimitedListener,
+  type ListenerLimits,
+} from "../../security/index.js";
 import type { WorkerTokenEntry } from "./auth.js";
 import { createWorkerMetrics, type WorkerMetrics } from "./metrics.js";
 import { servedImageModel, servedTextModel, type ServedModel } from "./served-model.js";
@@ -27,6 +30,8 @@ export interface StartWorkerOptions {
   readonly maxRequestBytes: number;
   readonly tokens: readonly WorkerTokenEntry[];
   readonly allowUnauthenticated: boolean;
+  /** Idle/header timeouts and the connection cap (worker.* listener fields; security/listener-limits.ts). */
+  readonly limits: ListenerLimits;
   /** Also serve the text encoder as "<bundle id>-text" when the bundle has one. */
   readonly serveTextEncoder?: boolean;
   readonly embeddingCacheDir?: string;
@@ -84,23 +89,15 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     metrics,
     logger,
   });
-  let server: Server;
+  let listener: LimitedListener;
   try {
-    server = await new Promise<Server>((resolve, reject) => {
-      const s = worker.app.listen(opts.port, opts.host, () => resolve(s));
-      s.once("error", reject);
-    });
+    listener = await listenWithLimits(worker.app, opts, opts.limits, logger);
   } catch (err) {
     await Promise.all(served.map((m) => m.close()));
     await model.close();
     throw err;
   }
-  // Large batches of images may take a while to upload on slow links.
-  server.requestTimeout = 300_000;
-  server.keepAliveTimeout = 65_000;
-  const addr = server.address() as AddressInfo;
-  const host = opts.host.includes(":") ? `[${opts.host}]` : opts.host;
-  const url = `http://${host}:${addr.port}`;
+  const url = listener.url;
   worker.setReady(true);
   logger.info(
     {
@@ -122,12 +119,11 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     stop() {
       stopping ??= (async () => {
         worker.setReady(false);
+        const server = listener.server;
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         await worker.drain();
-        server.closeIdleConnections();
         // Give responses written by the drained requests a moment to flush.
-        await new Promise((r) => setTimeout(r, 50));
-        server.closeAllConnections();
+        await listener.close(50);
         await closed;
         await Promise.all(served.map((m) => m.close()));
         await model.close();
