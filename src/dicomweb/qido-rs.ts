@@ -89,7 +89,10 @@ async function search(
   let res: Response;
   try {
     res = await (endpoint.fetch ?? fetch)(url, {
-      headers: { ...endpoint.headers, Accept: "application/dicom+json, application/json;q=0.9" },
+      // One media type: the Orthanc DICOMweb plugin compares the whole Accept
+      // value with the types it knows, and logs any list (even with q-values)
+      // as an error ("Unsupported return MIME type") before answering JSON.
+      headers: { ...endpoint.headers, Accept: "application/dicom+json" },
       signal: AbortSignal.timeout(endpoint.timeoutMs),
     });
   } catch (err) {

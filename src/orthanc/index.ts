@@ -6,7 +6,13 @@ export {
   type LocalOrthanc,
   type StartLocalOrthancOptions,
 } from "./local-server.js";
-export { findOrthancBinary, findDicomWebPlugin, ORTHANC_INSTALL_HINT } from "./installation.js";
+export {
+  chrootPrefix,
+  findOrthancBinary,
+  findOrthancBinaryIn,
+  findDicomWebPlugin,
+  ORTHANC_INSTALL_HINT,
+} from "./installation.js";
 export {
   isVersionAtLeast,
   parseOrthancVersion,

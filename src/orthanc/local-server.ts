@@ -6,15 +6,29 @@
  * kills it if Node dies, even by SIGKILL) and an exit handler kills it as well.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { accessSync, constants, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import {
+  accessSync,
+  constants,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join, relative, resolve, sep } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import getPort from "get-port";
 import { RadzError } from "../errors.js";
 import type { Logger } from "../observability/index.js";
 import { discardBody } from "../security/index.js";
-import { findDicomWebPlugin, findOrthancBinary } from "./installation.js";
+import {
+  chrootPrefix,
+  findDicomWebPlugin,
+  findOrthancBinary,
+  findOrthancBinaryIn,
+  isUnder,
+} from "./installation.js";
 
 /**
  * User metadata registered in the local Orthanc's configuration, so that
@@ -57,6 +71,15 @@ export interface StartLocalOrthancOptions {
   readonly dicomWebPluginPath?: string;
   /** Orthanc "Name" (default "RADZ-LOCAL"). */
   readonly name?: string;
+  /**
+   * Run Orthanc chrooted in this root file system (`chroot rootDir Orthanc …`),
+   * e.g. the Debian 13 tree with Orthanc 1.12 that tools/orthanc-trixie.sh
+   * builds. The binary and the DICOMweb plugin are looked up inside it and the
+   * work directory (configuration, temp storage) is made inside it. Paths in
+   * the other options are host paths: `storageDir` and `plugins` must lie
+   * inside the tree, Lua scripts outside it are copied in. Needs root.
+   */
+  readonly rootDir?: string;
 }
 
 export interface LocalOrthanc {
@@ -81,27 +104,42 @@ export interface LocalOrthanc {
   kill(signal?: NodeJS.Signals): void;
   /** Stops the process gracefully (SIGTERM) and starts it again on the same ports and storage. */
   restart(): Promise<void>;
+  /**
+   * Orthanc's output (stdout and stderr), line by line, since the first start
+   * and across restarts; the latest 100 000 lines. Tests read it to check what
+   * Orthanc logged about RadZ's requests (`log.length` marks a starting point).
+   */
+  readonly log: readonly string[];
 }
 
 const READY_POLL_MS = 100;
 const TAIL_LINES = 40;
+const LOG_LINES = 100_000;
 const MAX_PORT_ATTEMPTS = 3;
 const SETPRIV = ["/usr/bin/setpriv", "/bin/setpriv"];
 
 export async function startLocalOrthanc(
   opts: StartLocalOrthancOptions = {},
 ): Promise<LocalOrthanc> {
-  const binary = findOrthancBinary(opts.orthancBinary);
+  const root = opts.rootDir === undefined ? undefined : resolve(opts.rootDir);
+  const binary =
+    root === undefined ? findOrthancBinary(opts.orthancBinary) : findOrthancBinaryIn(root);
   const dicomWeb = opts.dicomWeb ?? true;
   const plugins = [
-    ...(dicomWeb ? [findDicomWebPlugin(opts.dicomWebPluginPath)] : []),
-    ...(opts.plugins ?? []),
+    ...(dicomWeb ? [findDicomWebPlugin(opts.dicomWebPluginPath, root)] : []),
+    ...(opts.plugins ?? []).map((p) => (root === undefined ? p : insideRoot(root, p))),
   ];
 
-  const workDir = mkdtempSync(join(tmpdir(), "radz-orthanc-"));
+  let workDir: string;
+  if (root === undefined) {
+    workDir = mkdtempSync(join(tmpdir(), "radz-orthanc-"));
+  } else {
+    mkdirSync(join(root, "tmp"), { recursive: true });
+    workDir = mkdtempSync(join(root, "tmp", "radz-orthanc-"));
+  }
   const storageDir = opts.storageDir ?? join(workDir, "storage");
   mkdirSync(storageDir, { recursive: true });
-  const server = new LocalOrthancServer(binary, plugins, workDir, storageDir, opts);
+  const server = new LocalOrthancServer(binary, plugins, workDir, storageDir, opts, root);
   try {
     await server.startFresh();
   } catch (err) {
@@ -116,6 +154,7 @@ class LocalOrthancServer implements LocalOrthanc {
   dicomPort = 0;
   readonly configPath: string;
   readonly #tail: string[] = [];
+  readonly #log: string[] = [];
   #child: ChildProcess | null = null;
   #exited: Promise<void> = Promise.resolve();
   #stopping: Promise<void> | null = null;
@@ -127,6 +166,7 @@ class LocalOrthancServer implements LocalOrthanc {
     private readonly workDir: string,
     readonly storageDir: string,
     private readonly opts: StartLocalOrthancOptions,
+    private readonly root?: string,
   ) {
     this.configPath = join(workDir, "orthanc.json");
     // Last line of defence when the test runner or CLI exits without stop().
@@ -143,6 +183,27 @@ class LocalOrthancServer implements LocalOrthanc {
 
   get dicomwebUrl(): string {
     return `${this.url}/dicom-web`;
+  }
+
+  get log(): readonly string[] {
+    return this.#log;
+  }
+
+  /** A host path as Orthanc sees it (inside the root file system when chrooted). */
+  #inside(hostPath: string): string {
+    return this.root === undefined ? hostPath : insideRoot(this.root, hostPath);
+  }
+
+  /** Lua scripts as Orthanc sees them; when chrooted, ones outside the tree are copied in. */
+  #luaScripts(): string[] {
+    const root = this.root;
+    if (root === undefined) return [...(this.opts.luaScripts ?? [])];
+    return (this.opts.luaScripts ?? []).map((script, i) => {
+      if (isUnder(root, script)) return insideRoot(root, script);
+      const copy = join(this.workDir, `lua-${i}-${basename(script)}`);
+      copyFileSync(script, copy);
+      return insideRoot(root, copy);
+    });
   }
 
   get process(): ChildProcess {
@@ -199,8 +260,8 @@ class LocalOrthancServer implements LocalOrthanc {
     const auth = opts.username !== undefined;
     const base: Record<string, unknown> = {
       Name: opts.name ?? "RADZ-LOCAL",
-      StorageDirectory: this.storageDir,
-      IndexDirectory: this.storageDir,
+      StorageDirectory: this.#inside(this.storageDir),
+      IndexDirectory: this.#inside(this.storageDir),
       HttpPort: this.httpPort,
       DicomPort: this.dicomPort,
       DicomAet: "RADZLOCAL",
@@ -211,7 +272,7 @@ class LocalOrthancServer implements LocalOrthanc {
       RegisteredUsers: auth ? { [opts.username ?? ""]: opts.password ?? "" } : {},
       StableAge: opts.stableAgeSeconds ?? 2,
       Plugins: [...this.plugins],
-      LuaScripts: [...(opts.luaScripts ?? [])],
+      LuaScripts: this.#luaScripts(),
       UserMetadata: { ...(opts.userMetadata ?? RADZ_USER_METADATA) },
       SaveJobs: false,
       ConcurrentJobs: 1,
@@ -237,12 +298,15 @@ class LocalOrthancServer implements LocalOrthanc {
     this.#writeConfig();
     this.#tail.length = 0;
     const setpriv = SETPRIV.find(isExecutable);
-    const args = ["--no-jobs", this.configPath];
-    const child = setpriv
-      ? spawn(setpriv, ["--pdeathsig", "KILL", "--", this.binary, ...args], {
-          stdio: ["ignore", "pipe", "pipe"],
-        })
-      : spawn(this.binary, args, { stdio: ["ignore", "pipe", "pipe"] });
+    // chroot execs Orthanc: the process (and its pid) is Orthanc's either way.
+    const command = [
+      ...(this.root === undefined ? [] : chrootPrefix(this.root)),
+      this.binary,
+      "--no-jobs",
+      this.#inside(this.configPath),
+    ];
+    const [file, ...args] = setpriv ? [setpriv, "--pdeathsig", "KILL", "--", ...command] : command;
+    const child = spawn(file!, args, { stdio: ["ignore", "pipe", "pipe"] });
     this.#child = child;
     const state: { exitInfo: string | null } = { exitInfo: null };
     this.#exited = new Promise<void>((resolve) => {
@@ -255,15 +319,24 @@ class LocalOrthancServer implements LocalOrthanc {
         resolve();
       });
     });
-    const keepTail = (chunk: Buffer): void => {
-      for (const line of chunk.toString("utf8").split("\n")) {
-        if (line.trim() === "") continue;
-        this.#tail.push(line);
-        if (this.#tail.length > TAIL_LINES) this.#tail.shift();
-      }
+    const keepLine = (line: string): void => {
+      if (line.trim() === "") return;
+      this.#tail.push(line);
+      if (this.#tail.length > TAIL_LINES) this.#tail.shift();
+      this.#log.push(line);
+      if (this.#log.length > LOG_LINES) this.#log.splice(0, this.#log.length - LOG_LINES);
     };
-    child.stdout?.on("data", keepTail);
-    child.stderr?.on("data", keepTail);
+    // Whole lines only: a chunk may end inside one.
+    const lineReader = (): ((chunk: Buffer) => void) => {
+      let rest = "";
+      return (chunk) => {
+        const lines = (rest + chunk.toString("utf8")).split("\n");
+        rest = lines.pop() ?? "";
+        lines.forEach(keepLine);
+      };
+    };
+    child.stdout?.on("data", lineReader());
+    child.stderr?.on("data", lineReader());
 
     const deadline = Date.now() + (this.opts.startTimeoutMs ?? 30_000);
     const headers: Record<string, string> = {};
@@ -336,6 +409,13 @@ function isExecutable(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The path inside `root` of a host path under it ("/…"). */
+function insideRoot(root: string, hostPath: string): string {
+  if (!isUnder(root, hostPath))
+    throw new RadzError("INPUT_INVALID", `${hostPath} is not inside the Orthanc root ${root}`);
+  return `/${relative(root, resolve(hostPath)).split(sep).join("/")}`;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

@@ -2,27 +2,19 @@
  * Flags in a real Orthanc 1.10 (no labels: study user metadata), through the
  * whole service: a study with an urgent synthetic finding gets the metadata
  * flag; re-processing it after the finding is gone (a triage.labels threshold
- * override) removes the flag.
+ * override) removes the flag. The same through the labels API on 1.12:
+ * labels.int.test.ts.
  */
 import { expect } from "chai";
 import { DEFAULT_METADATA_NAMES, StudyFlagger } from "../../src/flags/index.js";
 import { silentLogger } from "../../src/observability/index.js";
 import { OrthancClient } from "../../src/orthanc/index.js";
-import { generateSyntheticStudy, type SyntheticStudy } from "../../src/synthetic/index.js";
 import { expectRadzError } from "../helpers/errors.js";
 import { makeTestInstance, useOrthanc } from "../helpers/orthanc.js";
 import { useService } from "../helpers/service.js";
 import { waitFor } from "../helpers/wait.js";
 import { authHeaders } from "../security/fixtures.js";
-
-/** The first synthetic study whose only drawn finding is a pneumothorax. */
-export function pneumothoraxOnlyStudy(seed: number, size = 256): SyntheticStudy {
-  for (let i = 0; i < 200; i++) {
-    const s = generateSyntheticStudy({ count: 1, seed, rows: size, columns: size }, i);
-    if (s.labels.length === 1 && s.labels[0] === "pneumothorax") return s;
-  }
-  throw new Error("no pneumothorax-only study among the first 200");
-}
+import { pneumothoraxOnlyStudy } from "./fixtures.js";
 
 describe("flags in Orthanc 1.10 (study user metadata)", function () {
   this.timeout(180_000);

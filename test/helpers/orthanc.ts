@@ -1,7 +1,12 @@
 /**
  * Shared test helpers for code that talks HTTP to Orthanc / DICOMweb:
  *
- *   useOrthanc(opts)      mocha hooks: a fresh local Orthanc per suite (before/after)
+ *   useOrthanc(opts)      mocha hooks: a fresh local Orthanc per suite (before/after);
+ *                         `version: "1.12"` runs Debian 13's Orthanc 1.12 (chroot)
+ *   ORTHANC_VERSIONS      the versions suites that matter on both run against
+ *   orthancRoot(ctx, v)   the root file system for a version (undefined: the host's)
+ *   orthancErrorLines(log)           error-level lines of Orthanc's log
+ *   orthancStorageReadWarnings(log)  1.12's W001 lines (tags read from storage)
  *   makeTestInstance(o)   a minimal valid DX Part-10 image (dcmjs), random UIDs
  *   readPart10(bytes)     parse Part-10 bytes back into { meta, dataset } (naturalized)
  *
@@ -9,7 +14,10 @@
  * deliberately tiny (64x64, 16-bit) so HTTP tests stay fast.
  */
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import {
   startLocalOrthanc,
   type LocalOrthanc,
@@ -36,30 +44,101 @@ interface Dcmjs {
 }
 const dcmjs = createRequire(import.meta.url)("dcmjs") as Dcmjs;
 
+/**
+ * The Orthanc versions tests run against: "1.10" is the host's (Debian 12:
+ * Orthanc 1.10.1, DICOMweb 1.7), "1.12" Debian 13's (Orthanc 1.12.7, DICOMweb
+ * 1.20) in the root file system tools/orthanc-trixie.sh builds.
+ */
+export type OrthancVersion = "1.10" | "1.12";
+export const ORTHANC_VERSIONS: readonly OrthancVersion[] = ["1.10", "1.12"];
+
+const REPO_ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
+
+/** Where the Debian 13 tree is: $RADZ_ORTHANC_1_12_ROOT, else <repo>/.radz/orthanc-1.12. */
+export function orthanc112RootPath(): string {
+  return resolve(process.env.RADZ_ORTHANC_1_12_ROOT ?? join(REPO_ROOT, ".radz", "orthanc-1.12"));
+}
+
+/**
+ * The root file system to chroot Orthanc `version` in (undefined: the host's
+ * own Orthanc). Without the Debian 13 tree, the test says so and is skipped —
+ * except under CI=true, where it fails: CI builds the tree first (.ci/run).
+ */
+export function orthancRoot(ctx: Mocha.Context, version: OrthancVersion): string | undefined {
+  if (version === "1.10") return undefined;
+  const root = orthanc112RootPath();
+  if (existsSync(join(root, ".radz-complete"))) return root;
+  const why = `Orthanc 1.12: no Debian 13 tree at ${root}; build it with tools/orthanc-trixie.sh`;
+  if (process.env.CI === "true") throw new Error(why);
+  console.warn(`    skipped: ${why}`);
+  ctx.skip();
+}
+
+export interface UseOrthancOptions extends StartLocalOrthancOptions {
+  /** Which Orthanc (default "1.10", the host's). */
+  readonly version?: OrthancVersion;
+}
+
 /** Fields are filled in by the `before` hook; read them inside tests/hooks only. */
 export interface OrthancFixture {
   server: LocalOrthanc;
   url: string;
   dicomwebUrl: string;
+  /** The running Orthanc's version, from GET /system ("1.10.1", "1.12.7"). */
+  version: string;
 }
 
 /**
  * Starts a local Orthanc in `before` and stops it in `after`. Call at the top
  * of a `describe`. The returned object's fields are set once `before` ran.
  */
-export function useOrthanc(opts: StartLocalOrthancOptions = {}): OrthancFixture {
+export function useOrthanc(opts: UseOrthancOptions = {}): OrthancFixture {
   const fixture = {} as OrthancFixture;
   before(async function () {
     this.timeout(60_000);
-    fixture.server = await startLocalOrthanc(opts);
+    const { version = "1.10", ...start } = opts;
+    const rootDir = orthancRoot(this, version);
+    fixture.server = await startLocalOrthanc(rootDir === undefined ? start : { ...start, rootDir });
     fixture.url = fixture.server.url;
     fixture.dicomwebUrl = fixture.server.dicomwebUrl;
+    const headers: Record<string, string> =
+      opts.username === undefined
+        ? {}
+        : {
+            Authorization: `Basic ${Buffer.from(`${opts.username}:${opts.password ?? ""}`).toString("base64")}`,
+          };
+    fixture.version = await checkOrthancVersion(fixture.url, version, headers);
   });
   after(async function () {
     this.timeout(30_000);
     await fixture.server?.stop();
   });
   return fixture;
+}
+
+/** Orthanc's version at `url` (GET /system); throws unless it is `version`.x. */
+export async function checkOrthancVersion(
+  url: string,
+  version: OrthancVersion,
+  headers: Record<string, string> = {},
+): Promise<string> {
+  const system = (await (await fetch(`${url}/system`, { headers })).json()) as { Version: string };
+  if (!system.Version.startsWith(`${version}.`))
+    throw new Error(`asked for Orthanc ${version}, ${url} runs ${system.Version}`);
+  return system.Version;
+}
+
+/** Error-level lines (glog "E…") of an Orthanc log: what an admin reads as trouble. */
+export function orthancErrorLines(log: readonly string[]): string[] {
+  return log.filter((line) => /^E\d{4} /.test(line));
+}
+
+/**
+ * Orthanc 1.12's W001 warnings: a query that made Orthanc read DICOM files
+ * from storage because it asked for attributes Orthanc does not index.
+ */
+export function orthancStorageReadWarnings(log: readonly string[]): string[] {
+  return log.filter((line) => /\bW001:/.test(line));
 }
 
 /** A random UID under the UUID-derived root 2.25 (PS3.5 B.2). */

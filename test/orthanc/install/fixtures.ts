@@ -17,7 +17,12 @@ import {
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import getPort from "get-port";
-import { findDicomWebPlugin, findOrthancBinary } from "../../../src/orthanc/index.js";
+import {
+  chrootPrefix,
+  findDicomWebPlugin,
+  findOrthancBinary,
+  findOrthancBinaryIn,
+} from "../../../src/orthanc/index.js";
 
 export interface ConfigDirOptions {
   httpPort?: number;
@@ -167,20 +172,25 @@ export async function freePorts(): Promise<{ httpPort: number; dicomPort: number
   return { httpPort, dicomPort };
 }
 
-/** Starts `Orthanc <dir>` (as Debian's service does) and waits for GET /system. */
+/**
+ * Starts `Orthanc <dir>` (as Debian's service does) and waits for GET /system.
+ * With `rootDir` (the Debian 13 tree for Orthanc 1.12), Orthanc runs chrooted
+ * in it; `dir` and every path its configuration names must then lie under
+ * `rootDir` (host paths there are valid inside: see chrootPrefix).
+ */
 export async function startOrthancOnDir(
   dir: string,
   httpPort: number,
   auth?: { username: string; password: string },
+  rootDir?: string,
 ): Promise<DirOrthanc> {
-  const binary = findOrthancBinary();
+  const command =
+    rootDir === undefined
+      ? [findOrthancBinary(), dir]
+      : [...chrootPrefix(rootDir), findOrthancBinaryIn(rootDir), dir];
   const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync(p));
-  const args = [dir];
-  const child: ChildProcess = setpriv
-    ? spawn(setpriv, ["--pdeathsig", "KILL", "--", binary, ...args], {
-        stdio: ["ignore", "pipe", "pipe"],
-      })
-    : spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const [file, ...args] = setpriv ? [setpriv, "--pdeathsig", "KILL", "--", ...command] : command;
+  const child: ChildProcess = spawn(file!, args, { stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   const keep = (c: Buffer) => {
     output = (output + c.toString("utf8")).slice(-20_000);
