@@ -16,13 +16,19 @@ import { writeDemoBundle } from "../model/index.js";
 import { createLogger } from "../observability/index.js";
 import { OrthancClient, startLocalOrthanc } from "../orthanc/index.js";
 import { generateApiToken, hashApiToken } from "../security/index.js";
-import { generateSyntheticStudies, writeSyntheticStudies } from "../synthetic/index.js";
+import {
+  SYNTHETIC_SITES,
+  generateSyntheticStudies,
+  writeSyntheticStudies,
+  type SyntheticSite,
+} from "../synthetic/index.js";
 
 interface DemoOptions {
   generate?: string;
   count: number;
   seed: number;
   size: number;
+  site: SyntheticSite;
   timeout: number;
   logLevel: string;
   serve?: boolean;
@@ -50,6 +56,19 @@ export function registerDemoCommand(program: Command): void {
     .option("-n, --count <n>", "number of studies", intArg, 6)
     .option("--seed <n>", "random seed (same seed, same studies)", intArg, 1)
     .option("--size <px>", "image rows and columns", intArg, 512)
+    .option(
+      "--site <name>",
+      `synthetic site: ${SYNTHETIC_SITES.join(" or ")} (another detector, subtler and overlapping findings; docs/models.md)`,
+      (v: string): SyntheticSite => {
+        if (!(SYNTHETIC_SITES as readonly string[]).includes(v))
+          throw new RadzError(
+            "INPUT_INVALID",
+            `--site must be one of ${SYNTHETIC_SITES.join(", ")}`,
+          );
+        return v as SyntheticSite;
+      },
+      "default",
+    )
     .option("--timeout <s>", "give up after this many seconds", intArg, 180)
     .option("--log-level <level>", "service log level (stderr)", "warn")
     .option(
@@ -64,6 +83,7 @@ export function registerDemoCommand(program: Command): void {
           seed: opts.seed,
           rows: opts.size,
           columns: opts.size,
+          site: opts.site,
         });
         process.stdout.write(
           `${out.studies} studies, ${out.files.length} files, truth in ${out.truthCsv}\n`,
@@ -117,6 +137,7 @@ async function runDemo(opts: DemoOptions): Promise<number> {
         seed: opts.seed,
         rows: opts.size,
         columns: opts.size,
+        site: opts.site,
       });
       const client = new OrthancClient({ url: orthanc.url, timeoutMs: 30_000 });
       const orthancIds = new Map<string, string>();

@@ -38,6 +38,10 @@ export interface DxImageAttributes extends DxPatientStudy {
   readonly windowWidth: number;
   /** Stored values, rows x columns, MONOCHROME2. */
   readonly pixels: Uint16Array;
+  /** DX Detector ID (default "SYNTH-1"). */
+  readonly detectorId?: string;
+  /** Whether the pixels carry burned-in text or markers (default false). */
+  readonly burnedInAnnotation?: boolean;
 }
 
 /** Decimal string (DS) of at most 16 characters. */
@@ -107,7 +111,7 @@ export function writeDxForPresentation(a: DxImageAttributes): Uint8Array {
     AcquisitionDate: a.studyDate,
     AcquisitionTime: a.studyTime,
     ImageType: ["ORIGINAL", "PRIMARY"],
-    BurnedInAnnotation: "NO",
+    BurnedInAnnotation: a.burnedInAnnotation ? "YES" : "NO",
     LossyImageCompression: "00",
     PixelIntensityRelationship: "LIN",
     PixelIntensityRelationshipSign: 1,
@@ -132,7 +136,7 @@ export function writeDxForPresentation(a: DxImageAttributes): Uint8Array {
     // DX Detector
     DetectorType: "SCINTILLATOR",
     DetectorConfiguration: "AREA",
-    DetectorID: "SYNTH-1",
+    DetectorID: a.detectorId ?? "SYNTH-1",
     ImagerPixelSpacing: [spacing, spacing],
     PixelSpacing: [spacing, spacing],
     PixelSpacingCalibrationType: "GEOMETRY",

@@ -10,5 +10,6 @@ export {
   type SyntheticStudyOptions,
   type WrittenSyntheticStudies,
 } from "./studies.js";
+export { SYNTHETIC_SITES, type SyntheticSite } from "./sites.js";
 export { uid225 } from "./uids.js";
 export { Prng } from "./prng.js";

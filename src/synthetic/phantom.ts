@@ -64,6 +64,24 @@ export interface StudyFindings {
   readonly nodule?: NoduleParams;
 }
 
+/**
+ * How a detector turns attenuation into stored values, beyond the default's
+ * linear response (src/synthetic/sites.ts): a power-law exposure/contrast
+ * curve applied to the attenuation before gain and noise, and an optional
+ * burned-in lead marker (a bright block letter) drawn after.
+ */
+export interface DetectorResponse {
+  /** Attenuation a in 0..1 becomes a^gamma (gamma < 1 lifts the dark end and flattens contrast). */
+  readonly gamma: number;
+  /** A burned-in marker: top-left corner and height in anatomy units, letter "L" or "R". */
+  readonly marker?: {
+    readonly x: number;
+    readonly y: number;
+    readonly height: number;
+    readonly letter: "L" | "R";
+  };
+}
+
 /** Per-image acquisition variation. */
 export interface ImageJitter {
   readonly shiftX: number;
@@ -220,8 +238,10 @@ export function renderChestPhantom(
   jitter: ImageJitter,
   rows: number,
   columns: number,
+  detector?: DetectorResponse,
 ): Uint16Array {
   const out = new Uint16Array(rows * columns);
+  const gamma = detector?.gamma ?? 1;
   const unit = Math.max(rows, columns) / 2;
   const invScale = 1 / jitter.scale;
   const maxStored = (1 << BITS_STORED) - 1;
@@ -308,6 +328,7 @@ export function renderChestPhantom(
         const cy = ya - (-0.62 + 0.25 * t);
         if (t > 0.08 && t < 0.62 && cy > -0.022 && cy < 0.022) a += 0.1;
       }
+      if (gamma !== 1) a = a > 0 ? a ** gamma : 0;
       ns ^= ns << 13;
       ns ^= ns >>> 17;
       ns ^= ns << 5;
@@ -330,5 +351,43 @@ export function renderChestPhantom(
       out[rowBase + c] = Math.round(v);
     }
   }
+  if (detector?.marker) burnInMarker(out, rows, columns, detector.marker, maxStored);
   return out;
+}
+
+/** Block-letter strokes on a 3 x 5 grid (column, row, width, height). */
+const MARKER_STROKES: Record<"L" | "R", readonly (readonly [number, number, number, number])[]> = {
+  L: [
+    [0, 0, 1, 5],
+    [0, 4, 3, 1],
+  ],
+  R: [
+    [0, 0, 1, 5],
+    [0, 0, 3, 1],
+    [2, 0, 1, 3],
+    [0, 2, 3, 1],
+    [1, 3, 1, 1],
+    [2, 4, 1, 1],
+  ],
+};
+
+/** Draws a lead marker letter at full brightness (a burned-in annotation). */
+function burnInMarker(
+  out: Uint16Array,
+  rows: number,
+  columns: number,
+  marker: NonNullable<DetectorResponse["marker"]>,
+  value: number,
+): void {
+  const unit = Math.max(rows, columns) / 2;
+  const cell = (marker.height / 5) * unit;
+  const left = (marker.x * unit + columns / 2) | 0;
+  const top = (marker.y * unit + rows / 2) | 0;
+  for (const [cx, cy, w, h] of MARKER_STROKES[marker.letter]) {
+    const r0 = Math.max(0, Math.round(top + cy * cell));
+    const r1 = Math.min(rows, Math.round(top + (cy + h) * cell));
+    const c0 = Math.max(0, Math.round(left + cx * cell));
+    const c1 = Math.min(columns, Math.round(left + (cx + w) * cell));
+    for (let r = r0; r < r1; r++) out.fill(value, r * columns + c0, r * columns + c1);
+  }
 }

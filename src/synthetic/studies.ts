@@ -12,10 +12,9 @@ import {
   FIELD_WIDTH_MM,
   STORED_OFFSET,
   STORED_RANGE,
-  drawImageJitter,
-  drawStudyFindings,
   renderChestPhantom,
 } from "./phantom.js";
+import { SITE_PROFILES, SYNTHETIC_SITES, type SyntheticSite } from "./sites.js";
 import { writeDxForPresentation, type DxPatientStudy } from "./dx-image.js";
 import { uid225 } from "./uids.js";
 
@@ -30,6 +29,8 @@ export interface SyntheticStudyOptions {
   readonly imagesPerStudy?: 1 | 2 | 3;
   /** Probability that each finding is present, independently. Default 0.35. */
   readonly findingRate?: number;
+  /** Where the studies come from (src/synthetic/sites.ts). Default "default". */
+  readonly site?: SyntheticSite;
 }
 
 export interface SyntheticStudy {
@@ -63,6 +64,8 @@ function checkOptions(o: SyntheticStudyOptions): void {
   }
   const rate = o.findingRate ?? DEFAULT_FINDING_RATE;
   if (!(rate >= 0 && rate <= 1)) throw new RangeError("findingRate must be in [0, 1]");
+  if (o.site !== undefined && !SYNTHETIC_SITES.includes(o.site))
+    throw new RangeError(`site must be one of ${SYNTHETIC_SITES.join(", ")}`);
 }
 
 /** Generates one study; `index` is its position in the set (0-based). */
@@ -75,9 +78,10 @@ export function generateSyntheticStudy(
   const images = options.imagesPerStudy ?? 1;
   const rate = options.findingRate ?? DEFAULT_FINDING_RATE;
   const seed = options.seed;
+  const site = SITE_PROFILES[options.site ?? "default"];
 
-  const studyRng = new Prng(seed, index, 1);
-  const findings = drawStudyFindings(studyRng, rate);
+  const studyRng = new Prng(seed, index, site.studyStream);
+  const findings = site.drawFindings(studyRng, rate);
   const caseNo = index + 1;
   // Dates: a fixed epoch plus a seeded offset, so they look plausible and stay stable.
   const day = new Date(Date.UTC(2024, 0, 1) + studyRng.int(0, 364) * 86_400_000);
@@ -90,22 +94,22 @@ export function generateSyntheticStudy(
     patientBirthDate: `${birthYear}${pad(studyRng.int(1, 12), 2)}${pad(studyRng.int(1, 28), 2)}`,
     patientSex: studyRng.chance(0.5) ? "F" : "M",
     accessionNumber: `SYNACC${pad(caseNo, 6)}`,
-    studyInstanceUid: uid225("radz-synthetic", seed, index, "study"),
+    studyInstanceUid: uid225(site.uidRoot, seed, index, "study"),
     studyDate,
     studyTime,
     studyId: pad(caseNo, 4),
     referringPhysicianName: "SYNTHETIC^REFERRER",
   };
-  const seriesInstanceUid = uid225("radz-synthetic", seed, index, "series");
-  const frameOfReferenceUid = uid225("radz-synthetic", seed, index, "frame-of-reference");
+  const seriesInstanceUid = uid225(site.uidRoot, seed, index, "series");
+  const frameOfReferenceUid = uid225(site.uidRoot, seed, index, "frame-of-reference");
   const pixelSpacingMm = FIELD_WIDTH_MM / Math.max(rows, columns);
 
   const sopInstanceUids: string[] = [];
   const instances: Uint8Array[] = [];
   for (let i = 0; i < images; i++) {
-    const jitter = drawImageJitter(new Prng(seed, index, 100 + i));
-    const pixels = renderChestPhantom(findings, jitter, rows, columns);
-    const sopInstanceUid = uid225("radz-synthetic", seed, index, "instance", i);
+    const { jitter, detector } = site.drawImage(new Prng(seed, index, site.imageStream + i));
+    const pixels = renderChestPhantom(findings, jitter, rows, columns, detector);
+    const sopInstanceUid = uid225(site.uidRoot, seed, index, "instance", i);
     sopInstanceUids.push(sopInstanceUid);
     instances.push(
       writeDxForPresentation({
@@ -122,6 +126,8 @@ export function generateSyntheticStudy(
         windowCenter: STORED_OFFSET + STORED_RANGE / 2,
         windowWidth: STORED_RANGE,
         pixels,
+        detectorId: site.detectorId,
+        burnedInAnnotation: site.burnedInAnnotation,
       }),
     );
   }
