@@ -7,6 +7,7 @@ import { expect } from "chai";
 import getPort from "get-port";
 import { DicomWebClient } from "../../src/dicomweb/index.js";
 import { expectRadzError } from "../helpers/errors.js";
+import { waitFor } from "../helpers/wait.js";
 import { startFakeServer, type FakeServer } from "../helpers/http.js";
 import { makeTestInstance } from "../helpers/orthanc.js";
 
@@ -218,8 +219,7 @@ describe("dicomweb/wado-rs retrieveInstance (fake server)", () => {
       "DICOMWEB_INSTANCE_TOO_LARGE",
     );
     expect(e.transient).to.equal(false);
-    await new Promise((r) => setTimeout(r, 100));
-    expect(serverSawClose).to.equal(true);
+    await waitFor(() => serverSawClose, 2_000, "the server to see the connection close");
     expect(written).to.be.below(64 * 1024 * 1024);
   });
 

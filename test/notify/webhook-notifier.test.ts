@@ -13,6 +13,7 @@ import {
 import { loadConfig } from "../../src/config/index.js";
 import { silentLogger } from "../../src/observability/index.js";
 import { startFakeServer, type FakeServer } from "../helpers/http.js";
+import { waitFor } from "../helpers/wait.js";
 import { STUDY_IDS, completeNext, result, startApi } from "../http/routes/helpers.js";
 
 const SECRET = "notify-test-secret-0123456789";
@@ -71,14 +72,6 @@ describe("notify/webhook-notifier", function () {
     return notifier;
   }
 
-  async function until(pred: () => boolean, what: string): Promise<void> {
-    const end = Date.now() + 10_000;
-    while (!pred()) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  }
-
   it("POSTs a signed JSON body that a receiver verifies, and records the delivery", async () => {
     let verified = false;
     receiver = await startFakeServer((req, res, body) => {
@@ -96,7 +89,7 @@ describe("notify/webhook-notifier", function () {
     const job = urgentJob();
     const created = n.onSettled(job);
     expect(created?.state).to.equal("pending");
-    await until(() => attempts.length === 1, "delivery");
+    await waitFor(() => attempts.length === 1, 10_000, "delivery");
     expect(verified).to.equal(true);
     expect(attempts[0]).to.include({ state: "delivered", attempts: 1, lastStatus: 204 });
 
@@ -138,7 +131,11 @@ describe("notify/webhook-notifier", function () {
     });
     const attempts: NotificationRecord[] = [];
     start(receiver.url, attempts, 5).onSettled(urgentJob());
-    await until(() => attempts.some((a) => a.state === "delivered"), "delivery after retries");
+    await waitFor(
+      () => attempts.some((a) => a.state === "delivered"),
+      10_000,
+      "delivery after retries",
+    );
     expect(attempts.map((a) => a.state)).to.deep.equal(["pending", "pending", "delivered"]);
     expect(attempts[0]?.lastError?.code).to.equal("NOTIFY_DELIVERY_FAILED");
     expect(attempts[0]?.lastStatus).to.equal(503);
@@ -155,7 +152,11 @@ describe("notify/webhook-notifier", function () {
     const attempts: NotificationRecord[] = [];
     const job = urgentJob();
     start(url, attempts, 3).onSettled(job);
-    await until(() => attempts.some((a) => a.state === "failed"), "the notification to fail");
+    await waitFor(
+      () => attempts.some((a) => a.state === "failed"),
+      10_000,
+      "the notification to fail",
+    );
     expect(attempts.map((a) => a.attempts)).to.deep.equal([1, 2, 3]);
     const failed = attempts[2]!;
     expect(failed.lastStatus).to.equal(null);
@@ -202,7 +203,7 @@ describe("notify/webhook-notifier", function () {
     receiver = await startFakeServer((_q, res) => res.end());
     const attempts: NotificationRecord[] = [];
     start(receiver.url, attempts);
-    await until(() => attempts.length === 1, "the resumed delivery");
+    await waitFor(() => attempts.length === 1, 10_000, "the resumed delivery");
     expect(attempts[0]?.state).to.equal("delivered");
   });
 

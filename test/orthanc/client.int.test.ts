@@ -1,7 +1,7 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import { expect } from "chai";
 import getPort from "get-port";
 import { expectRadzError } from "../helpers/errors.js";
+import { waitFor } from "../helpers/wait.js";
 import { OrthancClient, type OrthancChange } from "../../src/orthanc/index.js";
 import { makeTestInstance, useOrthanc } from "../helpers/orthanc.js";
 
@@ -59,16 +59,19 @@ describe("orthanc/client (real Orthanc 1.10)", function () {
 
     let stable: OrthancChange | undefined;
     let cursor = before;
-    const deadline = Date.now() + 15_000;
-    while (!stable && Date.now() < deadline) {
-      const page = await client.changes(cursor, 100);
-      stable = page.changes.find(
-        (c) => c.changeType === "StableStudy" && c.resourceId === up.parentStudy,
-      );
-      cursor = page.last;
-      if (!stable) await sleep(250);
-    }
-    expect(stable, "no StableStudy change within 15 s").to.not.equal(undefined);
+    await waitFor(
+      async () => {
+        const page = await client.changes(cursor, 100);
+        stable = page.changes.find(
+          (c) => c.changeType === "StableStudy" && c.resourceId === up.parentStudy,
+        );
+        cursor = page.last;
+        return stable !== undefined;
+      },
+      15_000,
+      "the StableStudy change",
+      250,
+    );
     expect(stable?.resourceType).to.equal("Study");
     expect(stable?.seq).to.be.above(before);
     expect(stable?.date).to.match(/^\d{8}T\d{6}$/);

@@ -2,12 +2,12 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { expect } from "chai";
 import { RadzError } from "../../src/errors.js";
 import { OrthancClient, startLocalOrthanc } from "../../src/orthanc/index.js";
 import { makeTestInstance } from "../helpers/orthanc.js";
+import { waitFor } from "../helpers/wait.js";
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -18,15 +18,6 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-async function waitUntil(cond: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (cond()) return true;
-    await sleep(50);
-  }
-  return cond();
 }
 
 describe("orthanc/local-server (real Orthanc)", function () {
@@ -145,10 +136,7 @@ describe("orthanc/local-server (real Orthanc)", function () {
     const { pid, storageDir } = JSON.parse(line) as { pid: number; storageDir: string };
     expect(alive(pid)).to.equal(true);
     child.kill("SIGKILL");
-    expect(
-      await waitUntil(() => !alive(pid), 5000),
-      "Orthanc still running after its parent died",
-    ).to.equal(true);
+    await waitFor(() => !alive(pid), 5_000, "Orthanc to exit after its parent died", 50);
     rmSync(dirname(storageDir), { recursive: true, force: true });
   });
 });

@@ -39,6 +39,10 @@ describe("reliability: job runner", () => {
     }));
 
   it("waits at least the server's Retry-After before the next attempt", async () => {
+    // The injected clock (store and runner): the retry is due at exactly +400 ms.
+    let clock = 1_000_000;
+    store.close();
+    store = new SqliteJobStore({ path: ":memory:", now: () => clock });
     store.enqueue("a", "changes");
     const settled: Job[] = [];
     let calls = 0;
@@ -50,18 +54,27 @@ describe("reliability: job runner", () => {
           });
         return ok(job);
       },
-      { onSettled: (j) => settled.push(j) },
+      { onSettled: (j) => settled.push(j), now: () => clock },
     );
-    const t0 = Date.now();
     r.start();
-    await waitFor(() => store.getByStudy("a")?.state === "done");
-    expect(Date.now() - t0).to.be.at.least(390);
+    await waitFor(() => settled.length === 1, 5_000, "the first attempt to settle");
     const retry = settled[0]!;
     expect(retry.state).to.equal("queued");
-    expect(retry.notBefore - retry.updatedAt).to.be.within(380, 450);
+    expect(retry.notBefore - retry.updatedAt).to.equal(400);
+    clock += 399;
+    r.wake(); // claims synchronously when the job is due
+    expect(store.getByStudy("a")?.state, "not due 1 ms early").to.equal("queued");
+    expect(calls).to.equal(1);
+    clock += 1;
+    r.wake();
+    await waitFor(() => store.getByStudy("a")?.state === "done", 5_000, "the retry");
+    expect(calls).to.equal(2);
   });
 
   it("caps a huge Retry-After at maxRetryAfterMs", async () => {
+    const clock = 1_000_000;
+    store.close();
+    store = new SqliteJobStore({ path: ":memory:", now: () => clock });
     store.enqueue("a", "changes");
     const settled: Job[] = [];
     const r = make(
@@ -70,11 +83,11 @@ describe("reliability: job runner", () => {
           details: { status: 503, retryAfterMs: 86_400_000 },
         });
       },
-      { onSettled: (j) => settled.push(j), maxRetryAfterMs: 250 },
+      { onSettled: (j) => settled.push(j), maxRetryAfterMs: 250, now: () => clock },
     );
     r.start();
-    await waitFor(() => settled.length === 1);
-    expect(settled[0]!.notBefore - settled[0]!.updatedAt).to.be.within(190, 260);
+    await waitFor(() => settled.length === 1, 5_000, "the first attempt to settle");
+    expect(settled[0]!.notBefore - settled[0]!.updatedAt).to.equal(250);
   });
 
   it("does not count attempts while the PACS is down, pauses, and resumes when it answers", async () => {
@@ -102,7 +115,7 @@ describe("reliability: job runner", () => {
     );
     r.start();
     await waitFor(() => r.pausedForOutage);
-    await new Promise((res) => setTimeout(res, 300));
+    await waitFor(() => probes >= 3, 5_000, "three outage probes");
     // Paused: only the attempts in flight when the outage began ran, no spinning.
     expect(callsWhileDown).to.be.at.most(2);
     expect(probes).to.be.at.least(3);
@@ -158,8 +171,10 @@ describe("reliability: job runner", () => {
     try {
       let release!: () => void;
       const gate = new Promise<void>((res) => (release = res));
+      let late = 0;
       const r = make(async (job) => {
         await gate; // ignores the signal on purpose
+        late++;
         return ok(job);
       });
       r.start();
@@ -169,7 +184,7 @@ describe("reliability: job runner", () => {
       expect(Date.now() - t0).to.be.below(2_500);
       expect(store.countInState("queued")).to.equal(2);
       release();
-      await new Promise((res) => setTimeout(res, 50));
+      await waitFor(() => late === 2, 5_000, "the two late results");
       // The late results were refused (queued -> done is not a transition) without a crash.
       expect(store.countInState("queued")).to.equal(2);
       expect(unhandled).to.deep.equal([]);

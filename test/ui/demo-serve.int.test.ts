@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { expect } from "chai";
+import { waitFor } from "../helpers/wait.js";
 
 describe("radz demo --serve", function () {
   this.timeout(180_000);
@@ -25,12 +26,15 @@ describe("radz demo --serve", function () {
     const exited = new Promise<number | null>((resolve) =>
       proc.once("exit", (code) => resolve(code)),
     );
-    const deadline = Date.now() + 150_000;
-    while (!/^Worklist: (\S+)$/m.test(out)) {
-      if (Date.now() > deadline || proc.exitCode !== null)
-        throw new Error(`no worklist URL:\n${out}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    await waitFor(
+      () => {
+        if (proc.exitCode !== null) throw new Error(`radz demo exited:\n${out}`);
+        return /^Worklist: (\S+)$/m.test(out);
+      },
+      150_000,
+      `the worklist URL (output so far:\n${out})`,
+      100,
+    );
     const url = new URL(/^Worklist: (\S+)$/m.exec(out)![1]!);
     const token = /^#login=(.+)$/.exec(url.hash)?.[1];
     expect(token, "a login token in the fragment").to.match(/^radz_[A-Za-z0-9_-]+$/);
@@ -52,8 +56,7 @@ describe("radz demo --serve", function () {
     expect(studies.studies.map((s) => s.state)).to.deep.equal(["done", "done"]);
 
     proc.kill("SIGINT");
-    expect(await exited).to.equal(0);
-    await new Promise((r) => setTimeout(r, 200));
+    expect(await exited).to.equal(0); // the process is gone, and its listening socket with it
     const stillUp = await fetch(new URL("/healthz", url)).then(
       () => true,
       () => false,

@@ -10,6 +10,7 @@ import {
   startApi,
   type RunningApi,
 } from "./helpers.js";
+import { waitFor } from "../../helpers/wait.js";
 
 const [S0, S1, S2] = STUDY_IDS;
 
@@ -125,11 +126,7 @@ describe("http/routes/events (Server-Sent Events)", () => {
       await readUntil(/: ping/);
       controller.abort();
       await reader.cancel().catch(() => undefined);
-      const deadline = Date.now() + 2_000;
-      while (bus.listenerCount > 0 && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      expect(bus.listenerCount).to.equal(0);
+      await waitFor(() => bus.listenerCount === 0, 2_000, "the stream's listener to go");
     } finally {
       await api.close();
       store.close();

@@ -15,7 +15,6 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import getPort from "get-port";
 import {
   chrootPrefix,
@@ -23,6 +22,7 @@ import {
   findOrthancBinary,
   findOrthancBinaryIn,
 } from "../../../src/orthanc/index.js";
+import { waitFor } from "../../helpers/wait.js";
 
 export interface ConfigDirOptions {
   httpPort?: number;
@@ -217,20 +217,23 @@ export async function startOrthancOnDir(
     if (!exited) child.kill("SIGKILL");
     await exit;
   };
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
+  const answers = async (): Promise<boolean> => {
     if (exited) throw new Error(`Orthanc exited at start-up:\n${output}`);
     try {
       const res = await fetch(`${url}/system`, { headers, signal: AbortSignal.timeout(1000) });
       await res.arrayBuffer();
-      if (res.ok) return { url, httpPort, log: () => output, stop };
+      return res.ok;
     } catch {
-      // not yet
+      return false; // not yet
     }
-    await sleep(100);
+  };
+  try {
+    await waitFor(answers, 30_000, "Orthanc to answer GET /system", 100);
+  } catch (err) {
+    await stop();
+    throw new Error(`${(err as Error).message}:\n${output}`, { cause: err });
   }
-  await stop();
-  throw new Error(`Orthanc did not start within 30 s:\n${output}`);
+  return { url, httpPort, log: () => output, stop };
 }
 
 export { findDicomWebPlugin };
