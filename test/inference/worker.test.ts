@@ -9,6 +9,7 @@ import { createRequire } from "node:module";
 import { expect } from "chai";
 import type { RadzError } from "../../src/errors.js";
 import type { RunningWorker } from "../../src/inference/index.js";
+import { waitFor } from "../helpers/wait.js";
 import { TEST_TOKEN, startTestWorker, tempDemoBundle, type TempBundle } from "./helpers.js";
 import { binaryBody, leBytes } from "./oip-conformance.js";
 
@@ -192,7 +193,14 @@ describe("inference/radz worker", function () {
         body,
       }),
     );
-    await new Promise((r) => setTimeout(r, 400));
+    // All three are queued (the worker's own gauge) before stop() begins.
+    const depth = async () =>
+      Number(
+        /^radz_worker_queue_depth\{model="radz-demo-synthetic-image"\} (\d+)$/m.exec(
+          await (await fetch(`${w.url}/metrics`, { headers: auth })).text(),
+        )?.[1] ?? 0,
+      );
+    await waitFor(async () => (await depth()) === 3, 5_000, "three queued requests", 20);
     await w.stop();
     expect((await Promise.all(pending)).map((r) => r.status)).to.deep.equal([200, 200, 200]);
     try {
