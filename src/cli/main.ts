@@ -12,6 +12,7 @@ import { registerDemoCommand } from "./demo.js";
 import { registerImageCommand } from "./image.js";
 import { registerDoctorCommand } from "./doctor.js";
 import { registerEvalCommand } from "./eval.js";
+import { registerFeedbackCommands } from "./feedback.js";
 import { registerInferCommand } from "./infer.js";
 import { registerOrthancCommands } from "./orthanc.js";
 import { registerServeCommand } from "./serve.js";
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerBundleCommands(program);
   registerEvalCommand(program);
   registerCalibrateCommand(program);
+  registerFeedbackCommands(program);
   registerTokenCommands(program);
   registerWorkerCommand(program);
   registerDoctorCommand(program);

@@ -12,3 +12,11 @@ export type {
 } from "./types.js";
 export { SqliteJobStore, type SqliteJobStoreOptions } from "./sqlite-store.js";
 export { backoffDelay } from "./backoff.js";
+export {
+  FEEDBACK_VERDICTS,
+  studyFeedbackKey,
+  type FeedbackEntry,
+  type FeedbackFilter,
+  type FeedbackInput,
+  type FeedbackVerdict,
+} from "./feedback.js";

@@ -7,6 +7,14 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { RadzError } from "../errors.js";
+import {
+  studyFeedbackKey,
+  type FeedbackEntry,
+  type FeedbackFilter,
+  type FeedbackInput,
+  type FeedbackSource,
+  type FeedbackVerdict,
+} from "./feedback.js";
 import { JobState, canTransition } from "./states.js";
 import type {
   EnqueueOptions,
@@ -68,6 +76,18 @@ const MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX notifications_state_next ON notifications(state, next_attempt_at, id);
    CREATE INDEX notifications_study ON notifications(orthanc_study_id, id);`,
+  // v4 (issue 21): radiologist feedback per (study, label), append-only (src/jobs/feedback.ts).
+  `CREATE TABLE feedback (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     study_key TEXT NOT NULL,
+     job_id INTEGER,
+     label TEXT NOT NULL,
+     verdict TEXT NOT NULL CHECK (verdict IN ('present', 'absent')),
+     author TEXT NOT NULL,
+     source TEXT NOT NULL,
+     created_at INTEGER NOT NULL
+   );
+   CREATE INDEX feedback_study_label ON feedback(study_key, label, id);`,
 ];
 
 interface JobRow {
@@ -434,6 +454,74 @@ export class SqliteJobStore implements JobStore {
         "INSERT INTO cursors (name, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET value=excluded.value, updated_at=excluded.updated_at",
       )
       .run(name, value, this.now());
+  }
+
+  /** Appends feedback entries in one transaction; returns how many were stored. */
+  addFeedback(
+    entries: readonly FeedbackInput[],
+    who: { author: string; source: FeedbackSource },
+  ): number {
+    const now = this.now();
+    const jobOf = this.db.prepare(
+      "SELECT id FROM jobs WHERE study_uid = ? ORDER BY id DESC LIMIT 1",
+    );
+    const insert = this.db.prepare(
+      `INSERT INTO feedback (study_key, job_id, label, verdict, author, source, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    );
+    return this.db.transaction(() => {
+      for (const e of entries) {
+        const job = jobOf.get(e.studyInstanceUid) as { id: number } | undefined;
+        insert.run(
+          studyFeedbackKey(e.studyInstanceUid),
+          job?.id ?? null,
+          e.label,
+          e.verdict,
+          who.author,
+          who.source,
+          now,
+        );
+      }
+      return entries.length;
+    })();
+  }
+
+  /** Feedback, newest first: by default only the current (latest) verdict per (study, label). */
+  listFeedback(filter: FeedbackFilter = {}): FeedbackEntry[] {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (filter.label !== undefined) {
+      where.push("f.label = ?");
+      args.push(filter.label);
+    }
+    if (filter.current ?? true)
+      where.push(
+        "f.id = (SELECT MAX(g.id) FROM feedback g WHERE g.study_key = f.study_key AND g.label = f.label)",
+      );
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM feedback f ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY f.id DESC LIMIT ?`,
+      )
+      .all(...args, filter.limit ?? -1) as {
+      id: number;
+      study_key: string;
+      job_id: number | null;
+      label: string;
+      verdict: FeedbackVerdict;
+      author: string;
+      source: FeedbackSource;
+      created_at: number;
+    }[];
+    return rows.map((r) => ({
+      id: r.id,
+      studyKey: r.study_key,
+      jobId: r.job_id,
+      label: r.label,
+      verdict: r.verdict,
+      author: r.author,
+      source: r.source,
+      createdAt: r.created_at,
+    }));
   }
 
   close(): void {
