@@ -915,19 +915,25 @@ export const ConfigSchema = z
           .int()
           .positive()
           .default(15 * 60_000)
-          .describe("Window over which failed authentications are counted per client address."),
+          .describe(
+            "Window over which failed authentications are counted (per client address, connecting peer and credential).",
+          ),
         authFailureMax: z
           .number()
           .int()
           .positive()
           .default(20)
-          .describe("Failed authentications per address and window before it gets HTTP 429."),
+          .describe(
+            "Failed authentications per key and window before HTTP 429: an address's failing requests, or every request with a guessed-at credential. A valid token is never refused for its address's failures.",
+          ),
         sessionMaxAgeSeconds: z
           .number()
           .int()
           .positive()
           .default(8 * 3600)
-          .describe("Lifetime of the browser session cookie set by POST /api/session."),
+          .describe(
+            "Lifetime of a browser session (POST /api/session): the session ends on the server after this long, whatever the cookie says.",
+          ),
         secureCookies: z
           .boolean()
           .default(false)

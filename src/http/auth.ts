@@ -2,18 +2,25 @@
  * Access control for the service's HTTP API and UI.
  *
  *  - Every route below the gate needs an API token, sent as
- *    `Authorization: Bearer <token>` or, for the browser UI, in the HttpOnly
- *    SameSite=Strict session cookie that `POST /api/session` sets. Only
- *    /healthz (and routes with their own authentication, such as the HMAC
- *    webhook) are mounted above the gate.
+ *    `Authorization: Bearer <token>`, or, for the browser UI, a session: an
+ *    opaque session ID in the HttpOnly SameSite=Strict cookie that
+ *    `POST /api/session` sets in exchange for a token (security/sessions.ts;
+ *    the token itself never goes into a cookie). Only /healthz (and routes
+ *    with their own authentication, such as the HMAC webhook) are mounted
+ *    above the gate.
+ *  - A request authenticated by the cookie that changes something (any
+ *    method but GET/HEAD/OPTIONS) must carry this service's own Origin (or
+ *    Sec-Fetch-Site: same-origin): 403 otherwise (CSRF, sibling subdomains).
  *  - Tokens are stored hashed (http.tokens[].sha256) and compared in constant
  *    time (security/api-tokens.ts). No tokens configured = every gated route
  *    answers 401.
  *  - Roles: `read` may use GET/HEAD; every other method needs `admin`, so a
  *    route added later is admin-only unless it is a GET. `requireRole("admin")`
  *    protects admin GET routes (e.g. configuration).
- *  - Failed authentications are rate-limited per client address; only
- *    failures count.
+ *  - Failed authentications are limited per client address, connecting peer
+ *    and credential (security/failure-limiter.ts); only failures count, and
+ *    a valid token is never refused for another client's failures. 401/429
+ *    audit lines are written in aggregate (observability/log-tally.ts).
  *  - Security headers (helmet) with a strict CSP, no CORS unless
  *    http.corsOrigins lists origins, `Cache-Control: no-store`.
  *  - Admin actions and authentication failures are audit-logged (audit.ts).
@@ -25,13 +32,17 @@ import express, {
   type Response,
   type Router,
 } from "express";
-import { ipKeyGenerator, rateLimit } from "express-rate-limit";
+import { ipKeyGenerator } from "express-rate-limit";
 import helmet from "helmet";
 import { RadzError } from "../errors.js";
-import type { Logger } from "../observability/index.js";
+import { LogTally, type Logger } from "../observability/index.js";
 import {
   ApiTokenTable,
+  FailureLimiter,
+  hashApiToken,
   MAX_TOKEN_LENGTH,
+  SessionStore,
+  tokenKey,
   roleAllows,
   type ApiPrincipal,
   type ApiRole,
@@ -58,18 +69,25 @@ export interface ApiSecurityOptions {
 export interface ApiSecurity {
   /** Sets trust proxy and mounts the security headers, CORS and no-store (first, before any route). */
   install(app: express.Express): void;
-  /** POST /api/session (log in: token in the JSON body, cookie back), DELETE /api/session (log out). */
+  /**
+   * POST /api/session (log in: token in the JSON body, a session ID in the cookie back),
+   * GET /api/session (whose credential is this), DELETE /api/session (log out: the session ends).
+   */
   readonly session: Router;
   /** Rate limit + authentication + admin-for-non-GET + audit: mount once; every route after it is protected. */
   readonly gate: RequestHandler[];
   /** The token table (tests, doctor). */
   readonly tokens: ApiTokenTable;
+  /** Browser sessions (opaque IDs in the cookie). */
+  readonly sessions: SessionStore;
 }
 
 export const SESSION_COOKIE = "radz_session";
 export const SESSION_PATH = "/api/session";
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 const PRINCIPAL = "radzPrincipal";
+/** How the request authenticated: "bearer" or "cookie". */
+const VIA = "radzVia";
 
 /** The authenticated principal of a request (set by the gate), or undefined. */
 export function principalOf(res: Response): ApiPrincipal | undefined {
@@ -118,18 +136,58 @@ export function readCookie(header: string | undefined, name: string): string | u
   return undefined;
 }
 
-type Presented = { token: string; via: "bearer" | "cookie" } | { token: null; malformed: boolean };
+type Presented =
+  { credential: string; via: "bearer" | "cookie" } | { credential: null; malformed: boolean };
 
-/** The token a request presents: the Authorization header wins over the cookie. */
-function presentedToken(req: Request): Presented {
+/** The credential a request presents: a bearer token, else the session ID in the cookie. */
+function presentedCredential(req: Request): Presented {
   const authorization = req.headers.authorization;
   if (authorization !== undefined) {
     const m = /^Bearer +([^\s]+) *$/i.exec(authorization);
-    return m?.[1] === undefined ? { token: null, malformed: true } : { token: m[1], via: "bearer" };
+    return m?.[1] === undefined
+      ? { credential: null, malformed: true }
+      : { credential: m[1], via: "bearer" };
   }
   const cookie = readCookie(req.headers.cookie, SESSION_COOKIE);
-  if (cookie !== undefined && cookie !== "") return { token: cookie, via: "cookie" };
-  return { token: null, malformed: false };
+  if (cookie !== undefined && cookie !== "") return { credential: cookie, via: "cookie" };
+  return { credential: null, malformed: false };
+}
+
+/**
+ * Is this request from the service's own pages? Origin (sent by browsers on
+ * every POST/PUT/PATCH/DELETE) must name this service's host (and https when
+ * the request came over https); without Origin, Sec-Fetch-Site must say
+ * same-origin. A request with neither is not from a browser page of ours.
+ */
+export function sameOrigin(req: Request): boolean {
+  const origin = req.headers.origin;
+  if (origin !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(origin);
+    } catch {
+      return false; // "null" (sandboxed frames, file:) included
+    }
+    if (req.secure && url.protocol !== "https:") return false;
+    // Express 5: the Host header, or X-Forwarded-Host when the proxy is trusted; with its port.
+    const host = req.host;
+    return host !== undefined && url.host === stripDefaultPort(host, url.protocol);
+  }
+  return req.headers["sec-fetch-site"] === "same-origin";
+}
+
+function stripDefaultPort(host: string, protocol: string): string {
+  if (protocol === "http:" && host.endsWith(":80")) return host.slice(0, -3);
+  if (protocol === "https:" && host.endsWith(":443")) return host.slice(0, -4);
+  return host;
+}
+
+function crossSiteRefused(): RadzError {
+  return new RadzError(
+    "AUTH_FORBIDDEN",
+    "cross-site request refused: a request authenticated by the session cookie that changes something must come from this service's own page (Origin)",
+    { details: { reason: "origin" } },
+  );
 }
 
 function contentSecurityPolicy() {
@@ -178,81 +236,107 @@ function cors(origins: readonly string[]): RequestHandler {
 export function createApiSecurity(options: ApiSecurityOptions, logger: Logger): ApiSecurity {
   const tokens = new ApiTokenTable(options.tokens);
   const maxAgeSeconds = options.sessionMaxAgeSeconds ?? 8 * 3600;
+  const sessions = new SessionStore({ maxAgeSeconds, tokenValid: (sha) => tokens.has(sha) });
 
-  // Failed authentications per client address. Only failures are counted
-  // (a request is never counted just for being in flight, so long-lived
-  // streams and busy clients behind one address do not use up the budget);
-  // once an address has `max` failures in the window, every request from it
-  // gets 429 until the window passes — a right guess included.
+  // Failed authentications (security/failure-limiter.ts): counted per client
+  // address, per connecting peer and per presented credential; a valid token
+  // or session is never refused for failures counted against its address.
   const max = options.authFailureMax ?? 20;
-  const keyOf = (req: Request): string =>
-    ipKeyGenerator(req.ip ?? req.socket.remoteAddress ?? "unknown", 56);
+  const limiter = new FailureLimiter({ max, windowMs: options.authFailureWindowMs ?? 15 * 60_000 });
+  const addressKeys = (req: Request): string[] => {
+    const peer = req.socket.remoteAddress ?? "unknown";
+    const client = ipKeyGenerator(req.ip ?? peer, 56);
+    const peerKey = ipKeyGenerator(peer, 56);
+    return peerKey === client ? [`addr:${client}`] : [`addr:${client}`, `peer:${peerKey}`];
+  };
+  // Refusals are logged in aggregate: the first of each reason per minute, then counts.
+  const failedLog = new LogTally({
+    logger,
+    message: "audit auth.failed",
+    fields: { audit: true, event: "auth.failed" },
+  });
+  const limitedLog = new LogTally({
+    logger,
+    message: "audit auth.rate_limited",
+    fields: { audit: true, event: "auth.rate_limited" },
+  });
   const tooMany = (
     req: Request,
     res: Response,
     next: NextFunction,
-    resetTime: Date | undefined,
+    until: number,
+    what: "address" | "credential",
   ): void => {
-    const seconds =
-      resetTime === undefined
-        ? 60
-        : Math.max(1, Math.ceil((resetTime.getTime() - Date.now()) / 1000));
+    const seconds = Math.max(1, Math.ceil((until - Date.now()) / 1000));
     res.setHeader("Retry-After", String(seconds));
-    writeAudit(logger, auditEventFor(req, "auth.rate_limited", undefined, 429));
+    limitedLog.count(what, {
+      at: new Date().toISOString(),
+      ...auditEventFor(req, "auth.rate_limited", undefined, 429, what),
+    });
     next(
       new RadzError(
         "AUTH_RATE_LIMITED",
-        "too many failed authentications from this address; retry later",
+        what === "address"
+          ? "too many failed authentications from this address; retry later"
+          : "too many failed attempts with this credential; retry later",
         { details: { retryAfterMs: seconds * 1000 } },
       ),
     );
   };
-  const failureCounter = rateLimit({
-    windowMs: options.authFailureWindowMs ?? 15 * 60_000,
-    limit: max,
-    keyGenerator: keyOf,
-    standardHeaders: false,
-    legacyHeaders: false,
-    validate: false,
-    handler: (req, res, next) =>
-      tooMany(
-        req,
-        res,
-        next,
-        (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime,
-      ),
-  });
-  /** 429 for an address that already used up its failures. */
-  const refuseBlocked: RequestHandler = async (req, res, next) => {
-    const hits = await failureCounter.getKey(keyOf(req));
-    if (hits !== undefined && hits.totalHits >= max) tooMany(req, res, next, hits.resetTime);
-    else next();
+  /** 429 when this credential's own brake is on (guesses at one token, from anywhere). */
+  const braked = (req: Request, res: Response, next: NextFunction, credential: string): boolean => {
+    const until = limiter.limitedUntil([tokenKey(credential)]);
+    if (until === null) return false;
+    tooMany(req, res, next, until, "credential");
+    return true;
   };
-  /** Counts one failure, then answers 401 (or 429 when that was one too many). */
+  /** Counts one failure; answers 401, or 429 when the address already used up its failures. */
   const failAuthentication = (
     req: Request,
     res: Response,
     next: NextFunction,
     reason: "missing" | "invalid",
+    credential: string | null,
   ): void => {
-    writeAudit(logger, auditEventFor(req, "auth.failed", undefined, 401, reason));
-    void failureCounter(req, res, () => next(authRequired(res, reason)));
+    const keys = addressKeys(req);
+    const until = limiter.limitedUntil(keys);
+    limiter.fail(credential === null ? keys : [...keys, tokenKey(credential)]);
+    if (until !== null) {
+      tooMany(req, res, next, until, "address");
+      return;
+    }
+    failedLog.count(reason, {
+      at: new Date().toISOString(),
+      ...auditEventFor(req, "auth.failed", undefined, 401, reason),
+    });
+    next(authRequired(res, reason));
   };
 
   // Named: tests find the gate in the router stack by this name.
   const authenticate: RequestHandler = function radzAuthenticate(req, res, next) {
-    const presented = presentedToken(req);
-    if (presented.token === null) {
-      failAuthentication(req, res, next, presented.malformed ? "invalid" : "missing");
+    const presented = presentedCredential(req);
+    if (presented.credential === null) {
+      failAuthentication(req, res, next, presented.malformed ? "invalid" : "missing", null);
       return;
     }
-    const principal = tokens.verify(presented.token);
+    if (braked(req, res, next, presented.credential)) return;
+    const principal =
+      presented.via === "bearer"
+        ? tokens.verify(presented.credential)
+        : sessions.get(presented.credential);
     if (principal === null) {
-      failAuthentication(req, res, next, "invalid");
+      failAuthentication(req, res, next, "invalid", presented.credential);
       return;
     }
     res.locals[PRINCIPAL] = principal;
+    res.locals[VIA] = presented.via;
     next();
+  };
+
+  // Cookie-authenticated requests that change something must come from our own page (CSRF).
+  const sameOriginForCookies: RequestHandler = (req, res, next) => {
+    if (SAFE_METHODS.has(req.method) || res.locals[VIA] !== "cookie" || sameOrigin(req)) next();
+    else next(crossSiteRefused());
   };
 
   const adminForUnsafeMethods: RequestHandler = (req, res, next) => {
@@ -263,10 +347,27 @@ export function createApiSecurity(options: ApiSecurityOptions, logger: Logger): 
     requireRole("admin")(req, res, next);
   };
 
+  const cookieOptions = (req: Request) => ({
+    httpOnly: true,
+    sameSite: "strict" as const,
+    secure: options.secureCookies === true || req.secure,
+    path: "/",
+  });
+  /** Login and logout come from our page, or from a client that is not a browser page (no Origin). */
+  const notCrossSite: RequestHandler = (req, _res, next) => {
+    const site = req.headers["sec-fetch-site"];
+    const crossSite =
+      req.headers.origin !== undefined
+        ? !sameOrigin(req)
+        : site !== undefined && site !== "same-origin" && site !== "none";
+    if (crossSite) next(crossSiteRefused());
+    else next();
+  };
+
   const session = express.Router();
   session.post(
     SESSION_PATH,
-    refuseBlocked,
+    notCrossSite,
     express.json({ limit: "4kb" }),
     (req: Request, res: Response, next: NextFunction) => {
       const body: unknown = req.body;
@@ -281,46 +382,49 @@ export function createApiSecurity(options: ApiSecurityOptions, logger: Logger): 
         next(new RadzError("INPUT_INVALID", 'body must be JSON {"token": "<API token>"}'));
         return;
       }
+      if (braked(req, res, next, token)) return;
       const principal = tokens.verify(token);
       if (principal === null) {
-        failAuthentication(req, res, next, "invalid");
+        failAuthentication(req, res, next, "invalid", token);
         return;
       }
-      res.cookie(SESSION_COOKIE, token, {
-        httpOnly: true,
-        sameSite: "strict",
-        secure: options.secureCookies === true || req.secure,
-        path: "/",
+      // The cookie holds an opaque session ID, never the token (security/sessions.ts).
+      const created = sessions.create(principal, hashApiToken(token));
+      const previous = readCookie(req.headers.cookie, SESSION_COOKIE);
+      if (previous !== undefined) sessions.revoke(previous);
+      res.cookie(SESSION_COOKIE, created.id, {
+        ...cookieOptions(req),
         maxAge: maxAgeSeconds * 1000,
       });
       writeAudit(logger, auditEventFor(req, "session.login", principal, 200));
       res.json({
         name: principal.name,
         role: principal.role,
-        expiresAt: new Date(Date.now() + maxAgeSeconds * 1000).toISOString(),
+        expiresAt: new Date(created.expiresAt).toISOString(),
       });
     },
   );
-  session.delete(SESSION_PATH, (req: Request, res: Response) => {
-    const presented = presentedToken(req);
-    const principal =
-      presented.token === null ? undefined : (tokens.verify(presented.token) ?? undefined);
-    res.clearCookie(SESSION_COOKIE, {
-      httpOnly: true,
-      sameSite: "strict",
-      secure: options.secureCookies === true || req.secure,
-      path: "/",
-    });
-    writeAudit(logger, auditEventFor(req, "session.logout", principal, 204));
+  // Who a credential belongs to (the login link shows it before logging in). Authenticated.
+  session.get(SESSION_PATH, authenticate, (_req: Request, res: Response) => {
+    const principal = principalOf(res)!;
+    res.json({ name: principal.name, role: principal.role, via: res.locals[VIA] as string });
+  });
+  session.delete(SESSION_PATH, notCrossSite, (req: Request, res: Response) => {
+    const id = readCookie(req.headers.cookie, SESSION_COOKIE);
+    const principal = id === undefined ? null : sessions.get(id);
+    if (id !== undefined) sessions.revoke(id);
+    res.clearCookie(SESSION_COOKIE, cookieOptions(req));
+    writeAudit(logger, auditEventFor(req, "session.logout", principal ?? undefined, 204));
     res.status(204).end();
   });
 
   return {
     tokens,
+    sessions,
     session,
     gate: [
-      refuseBlocked,
       authenticate,
+      sameOriginForCookies,
       auditAdminActions(logger, principalOf),
       adminForUnsafeMethods,
     ],

@@ -184,7 +184,8 @@ export function openApiDocument(): Record<string, unknown> {
       "/api/session": {
         post: {
           ...publicOp,
-          summary: "Log in the browser: trade an API token for an HttpOnly session cookie",
+          summary:
+            "Log in the browser: trade an API token for a session (an opaque ID in an HttpOnly cookie)",
           requestBody: {
             required: true,
             content: { "application/json": { schema: object({ token: str }) } },
@@ -196,13 +197,31 @@ export function openApiDocument(): Record<string, unknown> {
             ),
             "400": errorResponse("Body is not {token}."),
             "401": errorResponse("Invalid token."),
+            "403": errorResponse("Cross-site request (Origin of another site) (AUTH_FORBIDDEN)."),
             "429": errorResponse("Too many failed attempts."),
+          },
+        },
+        get: {
+          summary: "Whose token or session this is (the login link shows it before logging in)",
+          responses: {
+            "200": json(
+              "The credential's holder.",
+              object({
+                name: str,
+                role: { enum: ["read", "admin"] },
+                via: { enum: ["bearer", "cookie"] },
+              }),
+            ),
+            "401": errorResponse("No valid token or session (AUTH_REQUIRED)."),
           },
         },
         delete: {
           ...publicOp,
-          summary: "Log out (clears the cookie)",
-          responses: { "204": { description: "Logged out." } },
+          summary: "Log out: the session ends on the server and the cookie is cleared",
+          responses: {
+            "204": { description: "Logged out." },
+            "403": errorResponse("Cross-site request (AUTH_FORBIDDEN)."),
+          },
         },
       },
       "/webhook/orthanc": {
@@ -398,7 +417,13 @@ export function openApiDocument(): Record<string, unknown> {
           scheme: "bearer",
           description: "An API token (radz token create).",
         },
-        sessionCookie: { type: "apiKey", in: "cookie", name: "radz_session" },
+        sessionCookie: {
+          type: "apiKey",
+          in: "cookie",
+          name: "radz_session",
+          description:
+            "An opaque session ID set by POST /api/session (never the token). Requests other than GET/HEAD authenticated by it need this service's Origin (or Sec-Fetch-Site: same-origin).",
+        },
       },
       schemas: {
         Error: object({

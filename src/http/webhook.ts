@@ -8,12 +8,13 @@
  * The polling feed stays on and catches any push that was lost.
  *
  * Mounted before any body parser: the signature covers the raw bytes.
- * Rejections are logged with the reason and the client address, never the body.
+ * Rejections are logged with the reason and the client address, never the
+ * body; unauthenticated ones in aggregate (observability/log-tally.ts).
  */
 import express, { type Request, type Response, type Router } from "express";
 import { RadzError, toRadzError } from "../errors.js";
 import type { EnqueueResult, JobSource } from "../jobs/index.js";
-import type { Logger } from "../observability/index.js";
+import { LogTally, type Logger } from "../observability/index.js";
 import { errorResponder } from "./error-responder.js";
 import { ReplayGuard, verifyWebhook, type WebhookAuthScheme } from "../security/index.js";
 
@@ -77,6 +78,8 @@ export function createWebhookRouter(deps: WebhookDeps): Router {
   const router = express.Router();
   const replayGuard = new ReplayGuard();
   const log = deps.logger;
+  // Unauthenticated refusals are logged in aggregate: the first per reason and minute, then counts.
+  const refusals = new LogTally({ logger: log, message: "webhook push refused" });
 
   router.post(
     WEBHOOK_PATH,
@@ -106,7 +109,8 @@ export function createWebhookRouter(deps: WebhookDeps): Router {
       } catch (err) {
         const e = toRadzError(err);
         deps.onOutcome?.("unauthorized", null);
-        log.warn({ code: e.code, reason: e.details?.reason, remote }, "webhook push refused");
+        const reason = e.details?.reason;
+        refusals.count(typeof reason === "string" ? reason : e.code, { code: e.code, remote });
         throw e;
       }
       let push: PushBody;

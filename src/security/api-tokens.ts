@@ -72,4 +72,12 @@ export class ApiTokenTable {
     }
     return found;
   }
+
+  /** Is a token with this hex SHA-256 configured? (sessions check their token on every use) */
+  has(sha256: string): boolean {
+    const digest = Buffer.from(sha256, "hex");
+    return this.#entries.some(
+      (e) => e.digest.length === digest.length && timingSafeEqual(e.digest, digest),
+    );
+  }
 }

@@ -55,3 +55,5 @@ export {
   type LimitedListener,
   type ListenerLimits,
 } from "./listener-limits.js";
+export { FailureLimiter, tokenKey, type FailureLimiterOptions } from "./failure-limiter.js";
+export { SESSION_ID_PREFIX, SessionStore, type SessionStoreOptions } from "./sessions.js";

@@ -55,6 +55,10 @@ const ui = {
   login: el("login"),
   loginForm: el("login-form"),
   loginError: el("login-error"),
+  loginLink: el("login-link"),
+  loginLinkText: el("login-link-text"),
+  loginLinkAccept: el("login-link-accept"),
+  loginLinkCancel: el("login-link-cancel"),
   token: el("token") as UiInput,
   main: el("main"),
   priority: el("f-priority") as UiInput,
@@ -114,6 +118,43 @@ async function logIn(token: string): Promise<boolean> {
     res.status === 429 ? "Too many attempts; wait and try again." : "That token is not valid.",
   );
   return false;
+}
+
+/** Whose token a login link carries (GET /api/session with it as a bearer token; no cookie is set). */
+async function whoseToken(token: string): Promise<{ name: string; role: string } | null> {
+  const res = await fetch("/api/session", {
+    headers: { Authorization: `Bearer ${token}`, Accept: "application/json" },
+    credentials: "omit",
+  }).catch(() => null);
+  if (res === null || !res.ok) return null;
+  return (await res.json()) as { name: string; role: string };
+}
+
+/**
+ * A "#login=<token>" link never logs the browser in by itself: the page says
+ * whose token it carries and waits for a click, so a link sent by someone
+ * else cannot put this browser under their token unseen.
+ */
+async function confirmLoginLink(token: string): Promise<"accept" | "cancel" | "invalid"> {
+  const who = await whoseToken(token);
+  if (who === null) {
+    showLogin("The login link's token is not valid.");
+    return "invalid";
+  }
+  const role = who.role === "admin" ? "administrator" : "read-only";
+  ui.main.hidden = true;
+  ui.login.hidden = true;
+  ui.loginLinkText.textContent = `This link logs you in as “${who.name}” (${role}). Log in as “${who.name}”?`;
+  ui.loginLinkAccept.textContent = `Log in as ${who.name}`;
+  ui.loginLink.hidden = false;
+  setLive("Not logged in");
+  ui.loginLinkAccept.focus();
+  const choice = await new Promise<"accept" | "cancel">((resolve) => {
+    ui.loginLinkAccept.addEventListener("click", () => resolve("accept"));
+    ui.loginLinkCancel.addEventListener("click", () => resolve("cancel"));
+  });
+  ui.loginLink.hidden = true;
+  return choice;
 }
 
 ui.loginForm.addEventListener("submit", (event) => {
@@ -383,9 +424,12 @@ async function start(): Promise<void> {
   writeFilters(state.filters);
   const token = loginTokenFromHash(g.location.hash);
   if (token !== null) {
-    // One-time login link (radz demo --serve): trade the token for the cookie, drop it from the URL.
+    // One-time login link (radz demo --serve): drop the token from the URL, show whose it is,
+    // and trade it for a session only when the user clicks.
     g.history.replaceState(null, "", `${g.location.pathname}${g.location.search}`);
-    if (!(await logIn(token))) return;
+    const choice = await confirmLoginLink(token);
+    if (choice === "invalid") return;
+    if (choice === "accept" && !(await logIn(token))) return;
   }
   await load();
 }

@@ -32,6 +32,7 @@ const STUDY = "0a1b2c3d-0a1b2c3d-0a1b2c3d-0a1b2c3d-0a1b2c3d";
 const PUBLIC_ROUTES = new Set([
   "GET /healthz",
   "POST /api/session",
+  "GET /api/session", // authenticates itself (the login link shows whose token it carries)
   "DELETE /api/session",
   "POST /webhook/orthanc", // its own HMAC authentication
   // The worklist page shell and its static files (no data; it logs in via /api/session).
@@ -308,6 +309,103 @@ describe("http/auth: the API's access control", function () {
     expect(malformed.status).to.equal(400);
   });
 
+  it("puts an opaque session ID in the cookie, never the token; logout revokes it", async () => {
+    const login = async (token: string) => {
+      const res = await fetch(`${base}/api/session`, {
+        method: "POST",
+        headers: { "content-type": "application/json", Origin: base },
+        body: JSON.stringify({ token }),
+      });
+      expect(res.status).to.equal(200);
+      const cookie = res.headers.get("set-cookie") ?? "";
+      for (const t of [TEST_ADMIN_TOKEN, TEST_READ_TOKEN]) expect(cookie).to.not.include(t);
+      expect(cookie).to.match(new RegExp(`^${SESSION_COOKIE}=rzs_[A-Za-z0-9_-]{43};`));
+      return cookie.split(";")[0]!;
+    };
+    const pair = await login(TEST_READ_TOKEN);
+    const id = pair.split("=")[1]!;
+    // The session ID is not a token, and a token in the cookie is not a session.
+    expect(
+      await statusOf(`${base}/api/studies`, { headers: { Authorization: `Bearer ${id}` } }),
+    ).to.equal(401);
+    expect(
+      await statusOf(`${base}/api/studies`, {
+        headers: { Cookie: `${SESSION_COOKIE}=${TEST_READ_TOKEN}` },
+      }),
+    ).to.equal(401);
+    // Whose session is it (what the login link shows before logging in).
+    const who = await fetch(`${base}/api/session`, { headers: { Cookie: pair } });
+    expect(await who.json()).to.deep.equal({ name: "test-reader", role: "read", via: "cookie" });
+
+    expect(await statusOf(`${base}/api/studies`, { headers: { Cookie: pair } })).to.equal(200);
+    const out = await fetch(`${base}/api/session`, {
+      method: "DELETE",
+      headers: { Cookie: pair, Origin: base },
+    });
+    expect(out.status).to.equal(204);
+    // The old cookie, replayed after logout, is refused.
+    expect(await statusOf(`${base}/api/studies`, { headers: { Cookie: pair } })).to.equal(401);
+    expect(await statusOf(`${base}/api/session`, { headers: { Cookie: pair } })).to.equal(401);
+  });
+
+  it("refuses cross-site unsafe requests with a valid session (403), allows the same origin", async () => {
+    const login = await fetch(`${base}/api/session`, {
+      method: "POST",
+      headers: { "content-type": "application/json", Origin: base },
+      body: JSON.stringify({ token: TEST_ADMIN_TOKEN }),
+    });
+    const pair = (login.headers.get("set-cookie") ?? "").split(";")[0]!;
+    const url = `${base}/api/studies/${STUDY}/reprocess`;
+    const attempts: [string, Record<string, string>][] = [
+      ["text/plain from evil", { Origin: "https://evil.example", "content-type": "text/plain" }],
+      [
+        "form from a sibling subdomain",
+        {
+          Origin: "https://radz.hospital.example.evil.example",
+          "content-type": "application/x-www-form-urlencoded",
+        },
+      ],
+      ["Origin null", { Origin: "null", "content-type": "text/plain" }],
+      ["cross-site fetch metadata", { "Sec-Fetch-Site": "cross-site" }],
+      ["same-site, other origin", { "Sec-Fetch-Site": "same-site" }],
+      ["neither Origin nor Sec-Fetch-Site", {}],
+    ];
+    for (const [what, headers] of attempts) {
+      const res = await fetch(url, {
+        method: "POST",
+        headers: { Cookie: pair, ...headers },
+        body: "{}",
+      });
+      expect(res.status, what).to.equal(403);
+      expect(((await res.json()) as { error: { code: string } }).error.code).to.equal(
+        "AUTH_FORBIDDEN",
+      );
+    }
+    // Cross-site login (someone else's token into this browser) is refused too.
+    const crossLogin = await fetch(`${base}/api/session`, {
+      method: "POST",
+      headers: { "content-type": "application/json", Origin: "https://evil.example" },
+      body: JSON.stringify({ token: TEST_READ_TOKEN }),
+    });
+    expect(crossLogin.status).to.equal(403);
+    expect(crossLogin.headers.get("set-cookie")).to.equal(null);
+    // From the service's own page: accepted.
+    const sameSite: Record<string, string>[] = [
+      { Origin: base },
+      { "Sec-Fetch-Site": "same-origin" },
+    ];
+    for (const headers of sameSite) {
+      const res = await fetch(url, {
+        method: "POST",
+        headers: { Cookie: pair, "content-type": "application/json", ...headers },
+        body: "{}",
+      });
+      expect(res.status, JSON.stringify(headers)).to.equal(202);
+    }
+    // A bearer token is not a browser credential: no Origin needed.
+    expect(await statusOf(url, { method: "POST", headers: authHeaders("admin") })).to.equal(202);
+  });
+
   it("marks the session cookie Secure when configured (TLS proxy in front)", async () => {
     const a = await listen(
       createApi(deps({ security: { ...TEST_API_SECURITY, secureCookies: true } })),
@@ -325,7 +423,7 @@ describe("http/auth: the API's access control", function () {
     }
   });
 
-  it("rate-limits failed authentications per address: only failures count, then 429 for everything", async () => {
+  it("limits failed authentications per address (429), without locking out a valid token there", async () => {
     const a = await listen(
       createApi(deps({ security: { ...TEST_API_SECURITY, authFailureMax: 3 } })),
     );
@@ -344,8 +442,13 @@ describe("http/auth: the API's access control", function () {
           200,
         );
       }
+      // Another client at the same address fails, with a different guess each time.
       for (let i = 0; i < 3; i++) {
-        expect(await statusOf(`${a.base}/api/studies`)).to.equal(401);
+        expect(
+          await statusOf(`${a.base}/api/studies`, {
+            headers: { Authorization: `Bearer radz_guess${i}xxxxxxxxxxxxxxxx` },
+          }),
+        ).to.equal(401);
       }
       const limited = await fetch(`${a.base}/api/studies`, {
         headers: { Authorization: "Bearer radz_guess" },
@@ -355,20 +458,87 @@ describe("http/auth: the API's access control", function () {
       expect(((await limited.json()) as { error: { code: string } }).error.code).to.equal(
         "AUTH_RATE_LIMITED",
       );
-      // A right guess now gains nothing: the address is blocked, login included.
+      expect(await statusOf(`${a.base}/api/studies`)).to.equal(429); // no token at all
+      // A client there with a valid token is not locked out: bearer, login and session.
       expect(await statusOf(`${a.base}/api/studies`, { headers: authHeaders("admin") })).to.equal(
-        429,
+        200,
       );
-      expect(
-        await statusOf(`${a.base}/api/session`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ token: TEST_ADMIN_TOKEN }),
-        }),
-      ).to.equal(429);
+      const login = await fetch(`${a.base}/api/session`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ token: TEST_READ_TOKEN }),
+      });
+      expect(login.status).to.equal(200);
+      const pair = (login.headers.get("set-cookie") ?? "").split(";")[0]!;
+      expect(await statusOf(`${a.base}/api/studies`, { headers: { Cookie: pair } })).to.equal(200);
       // Liveness is never limited.
       expect(await statusOf(`${a.base}/healthz`)).to.equal(200);
       streams.abort();
+    } finally {
+      a.server.closeAllConnections();
+      a.server.close();
+    }
+  });
+
+  it("brakes guesses at one token from anywhere: its own key, a right guess included", async () => {
+    const a = await listen(
+      createApi(
+        deps({ security: { ...TEST_API_SECURITY, authFailureMax: 3, trustProxy: "loopback" } }),
+      ),
+    );
+    try {
+      // Guesses that share the admin token's first characters, each from a "new" address.
+      const head = TEST_ADMIN_TOKEN.slice(0, 15);
+      for (let i = 0; i < 3; i++) {
+        expect(
+          await statusOf(`${a.base}/api/studies`, {
+            headers: {
+              Authorization: `Bearer ${head}wrong${i}`,
+              "X-Forwarded-For": `203.0.113.${i + 1}`,
+            },
+          }),
+        ).to.equal(401);
+      }
+      expect(
+        await statusOf(`${a.base}/api/studies`, {
+          headers: authHeaders("admin", { "X-Forwarded-For": "198.51.100.7" }),
+        }),
+      ).to.equal(429);
+      // Another token is untouched.
+      expect(await statusOf(`${a.base}/api/studies`, { headers: authHeaders("read") })).to.equal(
+        200,
+      );
+    } finally {
+      a.server.closeAllConnections();
+      a.server.close();
+    }
+  });
+
+  it("counts the connecting peer too: a rotating X-Forwarded-For does not evade the limit", async () => {
+    const a = await listen(
+      createApi(
+        deps({ security: { ...TEST_API_SECURITY, authFailureMax: 3, trustProxy: "loopback" } }),
+      ),
+    );
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        statuses.push(
+          await statusOf(`${a.base}/api/studies`, {
+            headers: {
+              Authorization: `Bearer radz_${i}guess${"x".repeat(20)}`,
+              "X-Forwarded-For": `203.0.113.${i + 1}`,
+            },
+          }),
+        );
+      }
+      expect(statuses).to.deep.equal([401, 401, 401, 429, 429, 429]);
+      // The valid token behind the same proxy still works.
+      expect(
+        await statusOf(`${a.base}/api/studies`, {
+          headers: authHeaders("read", { "X-Forwarded-For": "203.0.113.9" }),
+        }),
+      ).to.equal(200);
     } finally {
       a.server.closeAllConnections();
       a.server.close();
@@ -454,6 +624,11 @@ describe("http/auth: the API's access control", function () {
   });
 
   it("audit-logs admin actions, denials and failed logins (who, what, when) without tokens", async () => {
+    // Its own app: failed authentications are logged once per reason and interval.
+    const own = captureLogger();
+    const a = await listen(createApi(deps({ logger: own.logger })));
+    const base = a.base;
+    const log = own;
     const before = log.lines().length;
     await statusOf(`${base}/api/studies/${STUDY}/reprocess?note=x`, {
       method: "POST",
@@ -487,6 +662,8 @@ describe("http/auth: the API's access control", function () {
     for (const secret of [TEST_ADMIN_TOKEN, TEST_READ_TOKEN, "radz_wrong1", "note=x"]) {
       expect(all).to.not.include(secret);
     }
+    a.server.closeAllConnections();
+    a.server.close();
   });
 
   it("answers 401 on every route when no token is configured", async () => {

@@ -112,6 +112,33 @@ describe("security: webhook authentication and SSRF", () => {
     expect((await post(body, good)).status, "replay").to.equal(401);
   });
 
+  it("logs refusals in aggregate: 500 bad-signature pushes and 300 refused API calls add a few lines", async () => {
+    const before = logs.length;
+    const body = push("11111111-22222222-33333333-44444444-77777777");
+    const bad = { ...signed(body), "X-Radz-Signature": `sha256=${"0".repeat(64)}` };
+    const statuses = new Map<number, number>();
+    const count = (s: number) => statuses.set(s, (statuses.get(s) ?? 0) + 1);
+    for (let i = 0; i < 50; i++) {
+      await Promise.all(
+        Array.from({ length: 10 }, async () => count((await post(body, bad)).status)),
+      );
+    }
+    for (let i = 0; i < 30; i++) {
+      await Promise.all(
+        Array.from({ length: 10 }, async (_, j) => {
+          const res = await fetch(`${base}/api/studies`, {
+            headers: { Authorization: `Bearer radz_flood${i}x${j}` },
+          });
+          count(res.status);
+        }),
+      );
+    }
+    expect((statuses.get(401) ?? 0) + (statuses.get(429) ?? 0)).to.equal(800);
+    const added = logs.slice(before).join("").split("\n").filter(Boolean);
+    // First refusal of each kind at once (webhook, 401, 429); the counts come in the minute's summary.
+    expect(added.length, added.join("\n")).to.be.at.most(5);
+  });
+
   it("refuses a URL or a path in place of the ID, fetches nothing, and logs no payload", async () => {
     const before = store.list().length;
     const hostile = [

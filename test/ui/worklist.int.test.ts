@@ -112,8 +112,18 @@ describe("worklist in headless Chromium (real Orthanc)", function () {
     });
 
     // The one-time login link (what `radz demo --serve` prints): token in the fragment.
+    // It does not log in by itself: the page names the token's holder and waits for a click.
     await page.goto(`${svc.url}/#login=${TEST_READ_TOKEN}`);
+    await page.waitForSelector("#login-link:not([hidden])");
+    expect(await page.locator("#login-link-text").textContent()).to.contain("“test-reader”");
+    expect(await page.locator("#rows tr[data-id]").count()).to.equal(0);
+    expect((await context.cookies()).map((c) => c.name)).to.not.include("radz_session");
+    await page.click("#login-link-accept");
     await page.waitForSelector("#rows tr[data-id]");
+    const cookies = await context.cookies();
+    const session = cookies.find((c) => c.name === "radz_session");
+    expect(session?.value).to.match(/^rzs_/);
+    expect(JSON.stringify(cookies)).to.not.include(TEST_READ_TOKEN);
     expect(new URL(page.url()).hash, "token removed from the URL").to.equal("");
     await page.waitForSelector("#live.on");
 

@@ -213,6 +213,8 @@ describe("http/openapi: the document matches the real responses of every route",
       body: JSON.stringify({ token: "radz_nope-nope-nope" }),
     });
     await check("POST", "/api/session", 400, { token: null, body: JSON.stringify({}) });
+    await check("GET", "/api/session", 200);
+    await check("GET", "/api/session", 401, { token: null });
     await check("DELETE", "/api/session", 204, { token: null });
     await check("POST", "/webhook/orthanc", 404, { token: null, body: "{}" });
   });
