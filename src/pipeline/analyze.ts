@@ -146,6 +146,8 @@ export interface ReportObjects {
 export interface BuildReportOptions {
   /** The earlier RadZ SR this one replaces (Predecessor Documents Sequence). */
   readonly predecessor?: SourceImageRef | null;
+  /** Content Date/Time of both objects (default: now). */
+  readonly contentDateTime?: Date;
 }
 
 /** Builds the SR and (when configured) the summary image, with one content date/time. */
@@ -173,7 +175,7 @@ export async function buildReport(
       number: config.report.seriesNumber,
       description: `${config.report.seriesDescription} ${model.identity.name}`.slice(0, 64),
     },
-    contentDateTime: new Date(),
+    contentDateTime: options.contentDateTime ?? new Date(),
   };
   const sr = clock.time("srBuild", () =>
     buildStudyReport({

@@ -35,6 +35,8 @@ export interface StudyProcessorDeps {
   flags?: Pick<StudyFlagger, "apply">;
   /** Decodes and preprocesses images on worker threads (decode-pool.ts); absent: on this thread. */
   decodePool?: Pick<DecodePool, "prepare" | "allocate">;
+  /** The clock for the results' Content Date/Time (default: the system clock). */
+  now?: () => Date;
 }
 
 export function jobResult(
@@ -117,7 +119,7 @@ export function createStudyProcessor(deps: StudyProcessorDeps): StudyProcessor {
       config,
       deps.softwareVersion,
       clock,
-      { predecessor: earlier.predecessor },
+      { predecessor: earlier.predecessor, ...(deps.now ? { contentDateTime: deps.now() } : {}) },
     );
     signal.throwIfAborted();
     const objects = summary ? [report, summary] : [report];

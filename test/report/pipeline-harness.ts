@@ -19,6 +19,8 @@ export interface HarnessOptions {
   readonly dbPath: string;
   readonly previousResults?: "keep" | "delete";
   readonly summaryImage?: boolean;
+  /** The processor's clock for the results' Content Date/Time (default: the system clock). */
+  readonly now?: () => Date;
 }
 
 export interface Harness {
@@ -72,6 +74,7 @@ export async function createHarness(o: HarnessOptions): Promise<Harness> {
         config,
         logger,
         softwareVersion: "0.0.0-test",
+        ...(o.now ? { now: o.now } : {}),
       }),
     close: () => model.close(),
   };

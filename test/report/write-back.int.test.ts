@@ -120,7 +120,9 @@ describe("report write-back (real Orthanc)", function () {
   it("stores SR + summary in the source study (same patient, one new series); twice → still one of each", async () => {
     const study = studies[0]!;
     const id = orthancIds.get(study.studyInstanceUid)!;
-    const h = await harness("a");
+    // The processor's injected clock: the re-run's objects carry a later Content Time.
+    let clock = new Date("2026-01-01T12:00:00Z");
+    const h = await harness("a", { now: () => clock });
     const store = new SqliteJobStore({ path: h.config.jobs.dbPath });
     try {
       const first = await processOnce(store, h.processor(), id);
@@ -157,7 +159,7 @@ describe("report write-back (real Orthanc)", function () {
         expect(iod.errors, `${what}: ${iod.output}`).to.deep.equal([]);
       }
 
-      await new Promise((r) => setTimeout(r, 1_100)); // a later Content Time for the re-run
+      clock = new Date(clock.getTime() + 60_000); // a later Content Time for the re-run
       const second = await processOnce(store, h.processor(), id);
       expect(second.state).to.equal("done");
       expect(second.result?.sr?.sopInstanceUid).to.equal(uids.sopInstanceUid);
