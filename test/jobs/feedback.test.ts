@@ -16,7 +16,7 @@ describe("jobs: feedback", () => {
     const db = path.join(dir, "radz.sqlite");
     let t = 1000;
     const store = new SqliteJobStore({ path: db, now: () => t });
-    const { job } = store.enqueue("orthanc-1", "poll");
+    const { job } = store.enqueue("orthanc-1", "changes");
     store.setStudyInstanceUid(job.id, "1.2.3");
     expect(
       store.addFeedback(
