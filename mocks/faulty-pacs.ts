@@ -29,7 +29,7 @@
  *                        upstream's last sequence number at that moment)
  *   delay                the real answer, `delayMs` (default 200) late (latency)
  *
- * The proxy is plain HTTP and fronts any server: `startFaultProxy` in front
+ * The proxy is plain HTTP and fronts any server: `startFaultyPacs` in front
  * of a `radz worker` is the mock inference node (latency and failures on
  * POST /v2/models/{model}/infer), see mocks/inference.ts.
  *
@@ -62,19 +62,6 @@ export type FaultKind =
   | "wrong-content-type"
   | "changes-backwards"
   | "delay";
-
-export const FAULT_KINDS: readonly FaultKind[] = [
-  "http-error",
-  "rate-limit",
-  "timeout",
-  "slow",
-  "truncate",
-  "malformed-multipart",
-  "reset",
-  "wrong-content-type",
-  "changes-backwards",
-  "delay",
-];
 
 export interface FaultRule {
   /** "GET /dicom-web/studies/*\/series/*\/instances/*", "* /changes", "POST /dicom-web/studies/**". */
@@ -164,10 +151,6 @@ interface Armed {
   readonly path: RegExp;
   readonly withQuery: boolean;
 }
-
-/** A fault proxy in front of any HTTP server (`dicomwebUrl` is then meaningless). */
-export const startFaultProxy = (options: FaultyPacsOptions): Promise<FaultyPacs> =>
-  startFaultyPacs(options);
 
 export async function startFaultyPacs(options: FaultyPacsOptions): Promise<FaultyPacs> {
   const target = new URL(options.target);

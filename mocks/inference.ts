@@ -7,7 +7,7 @@
  * service as createService(config, logger, { wrapModel }).
  *
  * Over the network: a real `radz worker` (src/inference startWorker) behind
- * `startFaultProxy` (faulty-pacs.ts) is a mock inference node: script
+ * `startFaultyPacs` (faulty-pacs.ts) is a mock inference node: script
  * `{ match: "POST /v2/models/*\/infer", fault: "http-error", probability: 0.3 }`
  * or `{ ..., fault: "delay", delayMs: 500 }`.
  */

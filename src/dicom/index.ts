@@ -16,7 +16,6 @@ export {
   transferSyntaxInfo,
   transferSyntaxName,
   type ByteOrder,
-  type TransferSyntaxInfo,
 } from "./transfer-syntax.js";
 export {
   firstNumber,
@@ -25,7 +24,6 @@ export {
   sequenceItems,
   strings,
   values,
-  type DicomJsonElement,
   type DicomJsonObject,
 } from "./json.js";
 export { DCMR, RETIRED_CODING_SCHEMES, STANDARD_CODING_SCHEMES } from "./coding-schemes.js";

@@ -38,8 +38,6 @@ export interface FlagMetadataNames {
   readonly result: string;
 }
 
-export const DEFAULT_LABEL_PREFIX = "ai-";
-
 export const DEFAULT_METADATA_NAMES: FlagMetadataNames = Object.freeze({
   priority: "RadzPriority",
   findings: "RadzFindings",

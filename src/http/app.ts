@@ -10,8 +10,6 @@ import { createApiSecurity, type ApiSecurityOptions } from "./auth.js";
 import { errorResponder } from "./error-responder.js";
 import { createWorklistRouters, type WorklistRouteDeps } from "./routes/index.js";
 
-export { jobView } from "./routes/index.js";
-
 export interface ApiDeps {
   store: JobStore;
   logger: Logger;

@@ -23,7 +23,7 @@ import type { DecodedFrameBytes, FrameDecoder, FrameRequest } from "./frame-requ
 import { nativeFrameBytes } from "./pixel-module.js";
 import { tagLabel, TransferSyntaxUid, describeTransferSyntax } from "../dicom/index.js";
 
-export type { DecodedFrameBytes, FrameDecoder, FrameRequest } from "./frame-request.js";
+export type { FrameDecoder } from "./frame-request.js";
 
 export class FrameDecoderRegistry {
   private readonly decoders: ReadonlyMap<string, FrameDecoder>;

@@ -10,16 +10,11 @@
  * that needs a WebAssembly codec (every other compressed syntax, RLE and JPEG
  * Lossless included) fails with INTERNAL ("call initCodecs()").
  */
-import { ensureWasmCodecs, wasmCodecs } from "./codec-modules.js";
+import { ensureWasmCodecs } from "./codec-modules.js";
 import { DEFAULT_FRAME_DECODERS, type FrameDecoderRegistry } from "./frame-decoder.js";
 
 /** Loads the codecs (once per process or worker thread); returns the default registry. */
 export async function initCodecs(): Promise<FrameDecoderRegistry> {
   await ensureWasmCodecs();
   return DEFAULT_FRAME_DECODERS;
-}
-
-/** Whether initCodecs() has completed in this process / thread. */
-export function codecsReady(): boolean {
-  return wasmCodecs() !== undefined;
 }

@@ -41,4 +41,3 @@ export const PreprocessSpecSchema = z
   });
 
 export type PreprocessSpec = z.output<typeof PreprocessSpecSchema>;
-export type PreprocessSpecInput = z.input<typeof PreprocessSpecSchema>;

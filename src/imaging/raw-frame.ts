@@ -149,13 +149,6 @@ export function storedValueTable(
   return table;
 }
 
-/** The range of stored values Bits Stored / Pixel Representation can express. */
-export function storedRange(pixel: PixelModule): { min: number; max: number } {
-  return pixel.pixelRepresentation === 1
-    ? { min: -(2 ** (pixel.bitsStored - 1)), max: 2 ** (pixel.bitsStored - 1) - 1 }
-    : { min: 0, max: 2 ** pixel.bitsStored - 1 };
-}
-
 function lookup16(table: Float32Array, words: Uint16Array, out: Float32Array): void {
   for (let i = 0; i < out.length; i++) out[i] = table[words[i] as number] as number;
 }

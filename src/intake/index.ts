@@ -2,34 +2,16 @@ export {
   ChangeFeed,
   CHANGES_CURSOR,
   INDEX_RESET_CURSOR,
-  type ChangeFeedOptions,
   type ChangeSource,
   type FeedChange,
 } from "./change-feed.js";
-export {
-  ReprocessCheck,
-  decideReprocess,
-  type ReprocessCheckOptions,
-  type ReprocessDecision,
-  type ReprocessPolicy,
-  type ReprocessReport,
-} from "./reprocess.js";
-export {
-  StudyReconciler,
-  daysBetween,
-  dicomDate,
-  parseDay,
-  searchStudiesByDate,
-  type FoundStudy,
-  type ReconcileOutcome,
-  type ReconcilerOptions,
-} from "./reconcile.js";
-export { ReconciliationSweep, type SweepOptions, type SweepReport } from "./sweep.js";
-export { Intake, type IntakeOptions } from "./intake.js";
+export { ReprocessCheck, decideReprocess } from "./reprocess.js";
+export { StudyReconciler, daysBetween, dicomDate, parseDay } from "./reconcile.js";
+export { ReconciliationSweep } from "./sweep.js";
+export { Intake } from "./intake.js";
 export {
   backfillMarker,
   runBackfill,
-  type BackfillOptions,
   type BackfillProgress,
   type BackfillReport,
 } from "./backfill.js";
@@ -38,9 +20,5 @@ export {
   candidateFromDicomJson,
   candidateFromInstance,
   QIDO_INCLUDE_FIELDS,
-  RejectionCode,
   type ImageCandidate,
-  type SelectionRules,
-  type SelectionResult,
-  type Rejection,
 } from "./selection.js";

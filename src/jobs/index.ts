@@ -1,16 +1,6 @@
-export { JobState, JOB_STATES, TRANSITIONS, canTransition, isTerminal } from "./states.js";
-export type {
-  Job,
-  JobError,
-  JobFilter,
-  JobResult,
-  JobSource,
-  JobStore,
-  EnqueueResult,
-  EnqueueOptions,
-  RetryOptions,
-} from "./types.js";
-export { SqliteJobStore, type SqliteJobStoreOptions } from "./sqlite-store.js";
+export { JobState, JOB_STATES, canTransition, isTerminal } from "./states.js";
+export type { Job, JobFilter, JobResult, JobSource, JobStore, EnqueueResult } from "./types.js";
+export { SqliteJobStore } from "./sqlite-store.js";
 export { backoffDelay } from "./backoff.js";
 export {
   FEEDBACK_VERDICTS,

@@ -413,7 +413,6 @@ export type BundleManifest = z.output<typeof BundleManifestSchema>;
 export type BundleManifestInput = z.input<typeof BundleManifestSchema>;
 export type BundleLabel = BundleManifest["labels"][number];
 export type Calibration = BundleLabel["calibration"];
-export type ScoringMode = BundleManifest["scoring"]["mode"];
 export type BundleScoring = BundleManifest["scoring"];
 
 function formatPath(p: readonly PropertyKey[]): string {

@@ -58,8 +58,6 @@ export const CalibrationOverlaySchema = z
   .strict();
 
 export type CalibrationOverlay = z.output<typeof CalibrationOverlaySchema>;
-export type OverlayLabel = z.output<typeof OverlayLabelSchema>;
-export type ThresholdTargetSpec = z.output<typeof TargetSchema>;
 
 /**
  * Hash (16 hex) of everything that determines a label's raw logit: its texts

@@ -1,13 +1,12 @@
 /**
  * Structured logging (pino). Components take a child logger
  * (`logger.child({ component: "intake" })`), jobs a child with the job's
- * correlation id. Studies are identified by Orthanc ID or studyKey() (a keyed
- * hash of the Study Instance UID), never by patient attributes.
+ * correlation id. Studies are identified by Orthanc ID, never by patient
+ * attributes.
  *
  * As a second line of defence, any field whose name is a PHI attribute is
  * redacted wherever it appears in a log object.
  */
-import { createHmac } from "node:crypto";
 import pino, { type Logger, type LevelWithSilent } from "pino";
 import { Tag } from "../dicom/index.js";
 
@@ -52,17 +51,4 @@ export function createLogger(options: LoggerOptions): Logger {
 /** A logger that writes nothing (tests, library use). */
 export function silentLogger(): Logger {
   return pino({ level: "silent" });
-}
-
-const DEFAULT_UID_KEY = "radz-uid-hash";
-
-/**
- * A short, stable, keyed hash of a Study Instance UID, for logs and metrics.
- * Key it per site (RADZ_LOG_KEY) so hashes cannot be reversed by dictionary.
- */
-export function studyKey(
-  studyInstanceUid: string,
-  key: string = process.env.RADZ_LOG_KEY ?? DEFAULT_UID_KEY,
-): string {
-  return createHmac("sha256", key).update(studyInstanceUid).digest("hex").slice(0, 16);
 }

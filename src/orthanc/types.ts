@@ -15,24 +15,6 @@ export interface OrthancSystem {
   readonly supportsLabels: boolean;
 }
 
-/**
- * Orthanc change types as Orthanc spells them (OrthancServer/Sources/ServerEnumerations.cpp).
- * The feed can carry others; changeType stays a string so unknown ones pass through.
- */
-export const ChangeType = {
-  NewInstance: "NewInstance",
-  NewSeries: "NewSeries",
-  NewStudy: "NewStudy",
-  NewPatient: "NewPatient",
-  StableSeries: "StableSeries",
-  StableStudy: "StableStudy",
-  StablePatient: "StablePatient",
-  Deleted: "Deleted",
-  UpdatedMetadata: "UpdatedMetadata",
-  UpdatedAttachment: "UpdatedAttachment",
-} as const;
-export type KnownChangeType = (typeof ChangeType)[keyof typeof ChangeType];
-
 export const ResourceType = {
   Patient: "Patient",
   Study: "Study",

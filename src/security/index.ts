@@ -1,27 +1,14 @@
-export {
-  authorizationHeader,
-  createOutboundHttp,
-  loadTlsFiles,
-  outboundHeaders,
-  type FetchInit,
-  type FetchLike,
-  type HttpAuthOptions,
-  type OutboundHttp,
-  type OutboundOptions,
-  type TlsFileOptions,
-  type TlsMaterial,
-} from "./outbound.js";
+export { createOutboundHttp, loadTlsFiles, type FetchLike, type OutboundHttp } from "./outbound.js";
 export {
   dicomwebOutboundOptions,
   orthancOutboundOptions,
   outboundFromConfig,
   type OutboundTransports,
 } from "./outbound-config.js";
-export { REDACTED, isSecretKey, redactConfig, redactUrl } from "./redact.js";
+export { REDACTED, redactConfig, redactUrl } from "./redact.js";
 export {
   ApiTokenTable,
   MAX_TOKEN_LENGTH,
-  TOKEN_PREFIX,
   generateApiToken,
   hashApiToken,
   roleAllows,
@@ -50,8 +37,6 @@ export {
   RESERVED_DESCRIPTORS,
   connectionCap,
   listenWithLimits,
-  openFilesLimit,
-  type ConnectionStats,
   type LimitedListener,
   type ListenerLimits,
 } from "./listener-limits.js";

@@ -10,7 +10,6 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import {
   HEADER_LENGTH,
-  SPEC_DATATYPES,
   SPEC_ELEMENT_BYTES,
   binaryBody,
   fromLeBytes,
@@ -305,14 +304,6 @@ export async function startFakeOipServer(opts: FakeOipServerOptions): Promise<Fa
     await new Promise((resolve) => server.close(resolve));
   };
   return fake;
-}
-
-/** Checks SPEC_DATATYPES is what the fake's models use (guards typos in test models). */
-export function assertSpecDatatypes(models: readonly FakeModel[]): void {
-  for (const m of models)
-    for (const t of [...m.inputs, ...m.outputs])
-      if (!(SPEC_DATATYPES as readonly string[]).includes(t.datatype))
-        throw new Error(`${m.name}.${t.name}: ${t.datatype} is not a protocol datatype`);
 }
 
 /**

@@ -3,8 +3,10 @@
  * fixtures with the repository's eslint.config.js: each rule refuses what it
  * should and lets the ordinary case through. Type-aware rules are switched off
  * (the fixtures are not files of the TypeScript project); the rules shown here
- * need no types.
+ * need no types. The dead-code check (knip, the last step of `npm run lint`)
+ * runs on a small fixture project with the options of knip.jsonc.
  */
+import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -175,5 +177,55 @@ describe("tools/lint: DICOM vocabulary, no bare hex tag outside src/dicom/ (no-r
     for (const code of fine) {
       expect(await lint(code, "src/intake/example.ts", RULE), code).to.deep.equal([]);
     }
+  });
+});
+
+describe("tools/lint: dead code (knip)", function () {
+  this.timeout(60_000);
+
+  /** knip's exit status and report on a fixture project whose a.ts exports `used` and `extra`. */
+  function knip(extraUsedSomewhere: boolean): { status: number | null; out: string } {
+    const dir = mkdtempSync(join(tmpdir(), "radz-knip-"));
+    try {
+      const repoConfig = readFileSync(join(ROOT, "knip.jsonc"), "utf8");
+      expect(repoConfig).to.match(/"ignoreExportsUsedInFile": true/);
+      writeFileSync(
+        join(dir, "package.json"),
+        JSON.stringify({ name: "fixture", private: true, type: "module", main: "index.ts" }),
+      );
+      writeFileSync(join(dir, "knip.json"), JSON.stringify({ ignoreExportsUsedInFile: true }));
+      writeFileSync(
+        join(dir, "a.ts"),
+        "export const used = 1;\nexport const extra = 2;\nexport const local = 3;\nexport const sum = local + 1;\n",
+      );
+      writeFileSync(
+        join(dir, "index.ts"),
+        extraUsedSomewhere
+          ? 'import { extra, sum, used } from "./a.js";\nconsole.log(used, extra, sum);\n'
+          : 'import { sum, used } from "./a.js";\nconsole.log(used, sum);\n',
+      );
+      const r = spawnSync(
+        process.execPath,
+        [join(ROOT, "node_modules/knip/bin/knip.js"), "--no-progress"],
+        { cwd: dir, encoding: "utf8" },
+      );
+      return { status: r.status, out: `${r.stdout}${r.stderr}` };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it("fails on an export nothing imports, and names it", () => {
+    const r = knip(false);
+    expect(r.status).to.equal(1);
+    expect(r.out)
+      .to.match(/Unused exports \(1\)/)
+      .and.to.match(/extra\s+a\.ts:2/);
+  });
+
+  it("passes when every export is imported or used in its own file", () => {
+    const r = knip(true);
+    expect(r.out).to.equal("");
+    expect(r.status).to.equal(0);
   });
 });

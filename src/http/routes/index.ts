@@ -38,9 +38,7 @@ export function createWorklistRouters(
   return { publicRouter, apiRouter };
 }
 
-export { linkOptionsFromConfig, publicBase, studyLinks, previewCandidates } from "./links.js";
-export type { StudyLinkOptions, StudyLinks } from "./links.js";
-export { orthancPreviewSource, type PreviewSource, type PreviewImage } from "./preview.js";
-export { jobView, studyView, notificationView, type JobView, type StudyView } from "./views.js";
-export { UI_CONTENT_SECURITY_POLICY, uiAssets, type UiAssets } from "./ui.js";
+export { linkOptionsFromConfig, studyLinks } from "./links.js";
+export { orthancPreviewSource, type PreviewSource } from "./preview.js";
+export { uiAssets, type UiAssets } from "./ui.js";
 export type { WorklistRouteDeps } from "./types.js";

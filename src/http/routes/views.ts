@@ -27,14 +27,10 @@ export function jobView(job: Job) {
   };
 }
 
-export type JobView = ReturnType<typeof jobView>;
-
 /** A job as a worklist row: the job plus its links. */
 export function studyView(job: Job, links: StudyLinkOptions | undefined) {
   return { ...jobView(job), links: studyLinks(job, links) };
 }
-
-export type StudyView = ReturnType<typeof studyView>;
 
 export function notificationView(n: NotificationRecord) {
   return {

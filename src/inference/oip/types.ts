@@ -71,11 +71,6 @@ export interface OipInferenceResponse {
   readonly outputs: readonly OipResponseOutput[];
 }
 
-/** Every error response: { "error": "<message>" }. */
-export interface OipErrorResponse {
-  readonly error: string;
-}
-
 /** Binary tensor data extension names. */
 export const BINARY_EXTENSION = "binary_tensor_data";
 export const HEADER_LENGTH_HEADER = "inference-header-content-length";
