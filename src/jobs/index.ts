@@ -2,11 +2,4 @@ export { JobState, JOB_STATES, canTransition, isTerminal } from "./states.js";
 export type { Job, JobFilter, JobResult, JobSource, JobStore, EnqueueResult } from "./types.js";
 export { SqliteJobStore } from "./sqlite-store.js";
 export { backoffDelay } from "./backoff.js";
-export {
-  FEEDBACK_VERDICTS,
-  studyFeedbackKey,
-  type FeedbackEntry,
-  type FeedbackFilter,
-  type FeedbackInput,
-  type FeedbackVerdict,
-} from "./feedback.js";
+export { studyFeedbackKey, type FeedbackInput } from "./feedback.js";

@@ -40,5 +40,5 @@ export {
   type LimitedListener,
   type ListenerLimits,
 } from "./listener-limits.js";
-export { FailureLimiter, tokenKey, type FailureLimiterOptions } from "./failure-limiter.js";
-export { SESSION_ID_PREFIX, SessionStore, type SessionStoreOptions } from "./sessions.js";
+export { FailureLimiter, tokenKey } from "./failure-limiter.js";
+export { SessionStore } from "./sessions.js";
