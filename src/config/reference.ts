@@ -33,6 +33,18 @@ function typeOf(n: JsonSchemaNode): string {
   return t + range;
 }
 
+/** A node's default; an object's `{}` (prefault) spelled out with its properties' defaults. */
+function defaultOf(n: JsonSchemaNode): unknown {
+  const d = n.default;
+  if (!n.properties || typeof d !== "object" || d === null || Array.isArray(d)) return d;
+  const out: Record<string, unknown> = { ...(d as Record<string, unknown>) };
+  for (const [key, p] of Object.entries(n.properties)) {
+    const v = key in out ? undefined : defaultOf(p);
+    if (v !== undefined) out[key] = v;
+  }
+  return out;
+}
+
 function envName(path: string[]): string {
   return "RADZ_" + path.map((p) => p.replace(/([A-Z])/g, "_$1").toUpperCase()).join("__");
 }
@@ -60,7 +72,8 @@ export function configReferenceMarkdown(): string {
       "|---|---|---|---|---|",
     );
     for (const [key, leaf] of Object.entries(node.properties ?? {})) {
-      const def = leaf.default === undefined ? "—" : `\`${JSON.stringify(leaf.default)}\``;
+      const value = defaultOf(leaf);
+      const def = value === undefined ? "—" : `\`${JSON.stringify(value)}\``;
       lines.push(
         `| \`${section}.${key}\` | ${typeOf(leaf)} | ${def} | \`${envName([section, key])}\` | ${(leaf.description ?? "").replace(/\|/g, "\\|")} |`,
       );

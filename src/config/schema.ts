@@ -198,7 +198,7 @@ export const ConfigSchema = z
           .describe("Per-request timeout for Orthanc REST calls."),
       })
       .strict()
-      .default({ url: "http://127.0.0.1:8042", timeoutMs: 30_000 }),
+      .prefault({}),
     dicomweb: z
       .object({
         url: url
@@ -223,7 +223,7 @@ export const ConfigSchema = z
           ),
       })
       .strict()
-      .default({ timeoutMs: 60_000, maxInstanceBytes: 256 * 1024 * 1024 }),
+      .prefault({}),
     intake: z
       .object({
         poll: z
@@ -298,18 +298,7 @@ export const ConfigSchema = z
           ),
       })
       .strict()
-      .default({
-        poll: true,
-        pollCron: "*/2 * * * * *",
-        startFrom: "now",
-        changesLimit: 100,
-        webhookMaxSkewSeconds: 300,
-        webhookAcceptBearer: true,
-        reprocessOnChange: "new-images",
-        sweep: true,
-        sweepCron: "0 */10 * * * *",
-        sweepWindowDays: 2,
-      }),
+      .prefault({}),
     jobs: z
       .object({
         dbPath: z
@@ -362,15 +351,7 @@ export const ConfigSchema = z
           ),
       })
       .strict()
-      .default({
-        dbPath: ".radz/radz.sqlite",
-        concurrency: 4,
-        maxAttempts: 5,
-        backoffBaseMs: 2_000,
-        backoffMaxMs: 300_000,
-        maxQueued: 10_000,
-        shutdownDeadlineMs: 30_000,
-      }),
+      .prefault({}),
     selection: z
       .object({
         modalities: z
@@ -390,11 +371,7 @@ export const ConfigSchema = z
           .describe("Most images read per study."),
       })
       .strict()
-      .default({
-        modalities: ["CR", "DX", "DR"],
-        bodyParts: ["CHEST", "THORAX", ""],
-        maxImagesPerStudy: 4,
-      }),
+      .prefault({}),
     imaging: z
       .object({
         maxPixels: z
@@ -422,7 +399,7 @@ export const ConfigSchema = z
           ),
       })
       .strict()
-      .default({ maxPixels: 100_000_000, windowIndex: 0 }),
+      .prefault({}),
     model: z
       .object({
         bundle: z
@@ -495,18 +472,7 @@ export const ConfigSchema = z
           ),
       })
       .strict()
-      .default({
-        bundle: ".radz/demo-bundle",
-        executionProviders: ["cpu"],
-        requireGpu: false,
-        aggregation: "max",
-        intraOpThreads: 0,
-        graphOptimization: "all",
-        maxBatch: 8,
-        maxBatchWaitMs: 5,
-        embeddingCacheDir: ".radz/embeddings",
-        labels: [],
-      }),
+      .prefault({}),
     inference: z
       .object({
         backend: z
@@ -597,15 +563,7 @@ export const ConfigSchema = z
         message: "backend 'remote' needs at least one entry in inference.endpoints",
         path: ["endpoints"],
       })
-      .default({
-        backend: "local",
-        endpoints: [],
-        timeoutMs: 30_000,
-        maxAttempts: 3,
-        probeIntervalMs: 5_000,
-        maxBatch: 16,
-        binary: true,
-      }),
+      .prefault({}),
     worker: z
       .object({
         host: z.string().default("127.0.0.1").describe("Address `radz worker` listens on."),
@@ -673,17 +631,7 @@ export const ConfigSchema = z
         ...listenerLimitFields(WORKER_LISTENER, "`radz worker`"),
       })
       .strict()
-      .default({
-        host: "127.0.0.1",
-        port: 8000,
-        tokens: [],
-        allowUnauthenticated: false,
-        maxBatch: 16,
-        maxQueueDelayMs: 5,
-        maxQueueSize: 256,
-        maxRequestBytes: 512 * 1024 * 1024,
-        ...WORKER_LISTENER,
-      }),
+      .prefault({}),
     report: z
       .object({
         seriesNumber: z
@@ -721,13 +669,7 @@ export const ConfigSchema = z
           ),
       })
       .strict()
-      .default({
-        seriesNumber: 9900,
-        seriesDescription: "RadZ AI findings (unverified)",
-        manufacturer: "RadZ",
-        summaryImage: true,
-        previousResults: "keep",
-      }),
+      .prefault({}),
     triage: z
       .object({
         labels: z
@@ -756,7 +698,7 @@ export const ConfigSchema = z
           ),
       })
       .strict()
-      .default({ labels: {} }),
+      .prefault({}),
     flags: z
       .object({
         mode: z
@@ -786,27 +728,13 @@ export const ConfigSchema = z
               .describe("Study metadata: the SR's SOP Instance UID."),
           })
           .strict()
-          .default({
-            priority: "RadzPriority",
-            findings: "RadzFindings",
-            status: "RadzStatus",
-            result: "RadzResult",
-          })
+          .prefault({})
           .describe(
             "Names of the study user metadata used on Orthanc < 1.12 (see docs/triage.md).",
           ),
       })
       .strict()
-      .default({
-        mode: "auto",
-        labelPrefix: "ai-",
-        metadata: {
-          priority: "RadzPriority",
-          findings: "RadzFindings",
-          status: "RadzStatus",
-          result: "RadzResult",
-        },
-      }),
+      .prefault({}),
     ui: z
       .object({
         enabled: z.boolean().default(true).describe("Serve the worklist page at / and /worklist."),
@@ -833,7 +761,7 @@ export const ConfigSchema = z
           .describe("Text of the viewer link."),
       })
       .strict()
-      .default({ enabled: true, viewerName: "Viewer" }),
+      .prefault({}),
     notify: z
       .object({
         webhookUrl: httpUrl
@@ -877,7 +805,7 @@ export const ConfigSchema = z
         message: "notify.secret is required when notify.webhookUrl is set",
         path: ["secret"],
       })
-      .default({ timeoutMs: 10_000, maxAttempts: 8, backoffBaseMs: 2_000, backoffMaxMs: 600_000 }),
+      .prefault({}),
     http: z
       .object({
         host: z.string().default("127.0.0.1").describe("Address the API listens on."),
@@ -943,18 +871,7 @@ export const ConfigSchema = z
         ...listenerLimitFields(API_LISTENER, "the API"),
       })
       .strict()
-      .default({
-        host: "127.0.0.1",
-        port: 8700,
-        tokens: [],
-        corsOrigins: [],
-        trustProxy: false,
-        authFailureWindowMs: 15 * 60_000,
-        authFailureMax: 20,
-        sessionMaxAgeSeconds: 8 * 3600,
-        secureCookies: false,
-        ...API_LISTENER,
-      }),
+      .prefault({}),
     log: z
       .object({
         level: z
@@ -963,7 +880,7 @@ export const ConfigSchema = z
           .describe("Log level."),
       })
       .strict()
-      .default({ level: "info" }),
+      .prefault({}),
   })
   .strict();
 
