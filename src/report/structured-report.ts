@@ -1,7 +1,7 @@
 /**
  * Builds the RadZ result as a DICOM Comprehensive 3D SR whose content follows
- * TID 1500 "Measurement Report" (IHE Radiology AI Results). See
- * /work/shared/design/ai-results-sr.md and docs/architecture.md.
+ * TID 1500 "Measurement Report" (IHE Radiology AI Results). See docs/report.md
+ * (what the SR holds, and why) and docs/architecture.md.
  *
  * Content tree (relationship, value type, concept):
  *
