@@ -1,11 +1,12 @@
 /**
  * Image Pixel Module attributes (PS3.3 C.7.6.3), read and checked once.
  * Anything imaging/ cannot represent is a DICOM_UNSUPPORTED_PIXEL_FORMAT
- * error naming the attribute and (non-PHI) value.
+ * error naming the attribute, and its value only when that is a Defined Term
+ * (dicom/defined-terms.ts).
  */
 import { RadzError } from "../errors.js";
 import { getNumber, getString, type NaturalizedDataset } from "./dataset.js";
-import { tagLabel } from "../dicom/index.js";
+import { codedLabel, tagLabel } from "../dicom/index.js";
 
 export const Photometric = {
   Monochrome1: "MONOCHROME1",
@@ -130,8 +131,8 @@ export function readPixelModule(
     const known = SINGLE_SAMPLE.has(photometric) || THREE_SAMPLES.has(photometric);
     throw unsupported(
       known
-        ? `${tagLabel("PhotometricInterpretation")} ${photometric} does not match Samples per Pixel ${spp}`
-        : `${tagLabel("PhotometricInterpretation")} ${photometric} is not supported in native pixel data`,
+        ? `${codedLabel("PhotometricInterpretation", photometric)} does not match Samples per Pixel ${spp}`
+        : `${codedLabel("PhotometricInterpretation", photometric)} is not supported in native pixel data`,
     );
   }
   const planar = spp === 3 ? (getNumber(ds, "PlanarConfiguration") ?? 0) : 0;

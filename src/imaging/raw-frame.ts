@@ -16,7 +16,7 @@ import {
   type NativePixelModule,
   type PixelModule,
 } from "./pixel-module.js";
-import { tagLabel, transferSyntaxInfo } from "../dicom/index.js";
+import { codedLabel, tagLabel, transferSyntaxInfo } from "../dicom/index.js";
 
 export interface FrameOptions {
   /** Refuse frames with more than this many pixels (Rows x Columns). */
@@ -91,7 +91,7 @@ export function loadRawFrame(
   if (!isNativePhotometric(photometric)) {
     throw new RadzError(
       "DICOM_UNSUPPORTED_PIXEL_FORMAT",
-      `${tagLabel("PhotometricInterpretation")} ${photometric} is not supported after decoding with ${decoder.name}`,
+      `${codedLabel("PhotometricInterpretation", photometric)} is not supported after decoding with ${decoder.name}`,
     );
   }
   if (photometric === Photometric.YbrFull422 && pixel.columns % 2 !== 0) {

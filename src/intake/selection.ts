@@ -22,6 +22,7 @@
  */
 import { RadzError } from "../errors.js";
 import {
+  codedLabel,
   firstNumber,
   firstString,
   sopClassName,
@@ -162,7 +163,8 @@ export function selectImages(
       rejected.push({
         sopInstanceUid: c.sopInstanceUid,
         code: RejectionCode.Modality,
-        reason: `modality ${norm(c.modality) || "(absent)"} is not one of ${listing(rules.modalities)}`,
+        // Only a Defined Term is quoted (dicom/defined-terms.ts).
+        reason: `${codedLabel("Modality", norm(c.modality))} is not one of ${listing(rules.modalities)}`,
       });
       continue;
     }
@@ -170,7 +172,11 @@ export function selectImages(
       rejected.push({
         sopInstanceUid: c.sopInstanceUid,
         code: RejectionCode.BodyPart,
-        reason: `body part ${norm(c.bodyPartExamined) || "(absent)"} is not one of ${listing(rules.bodyParts)}`,
+        // Body Part Examined is often free text: its value is never quoted.
+        reason:
+          norm(c.bodyPartExamined) === ""
+            ? `${tagLabel("BodyPartExamined")} is absent; accepted: ${listing(rules.bodyParts)}`
+            : `${tagLabel("BodyPartExamined")} is not one of ${listing(rules.bodyParts)} (its value is not quoted)`,
       });
       continue;
     }

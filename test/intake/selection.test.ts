@@ -72,7 +72,22 @@ describe("imaging/selectImages", () => {
     ]);
     const strict = selectImages([absent], { ...RULES, bodyParts: ["CHEST"] });
     expect(strict.selected).to.deep.equal([]);
-    expect(strict.rejected[0]?.reason).to.include("(absent)");
+    expect(strict.rejected[0]?.reason).to.include("is absent");
+  });
+
+  it("quotes a Modality only when it is a Defined Term, and never a Body Part Examined", () => {
+    const freeBody = cand({ bodyPartExamined: "MARKER KNEE OF DOE" });
+    const freeModality = cand({ modality: "DOE J" });
+    const ct = cand({ modality: "CT" });
+    const r = selectImages([freeBody, freeModality, ct], RULES);
+    const reasons = r.rejected.map((x) => x.reason);
+    expect(reasons).to.have.length(3);
+    expect(reasons.join("\n")).to.not.match(/MARKER|KNEE|DOE/);
+    expect(reasons[0]).to.equal(
+      "(0018,0015) BodyPartExamined is not one of CHEST, (absent) (its value is not quoted)",
+    );
+    expect(reasons[1]).to.contain("(0008,0060) Modality (a value that is not a Defined Term)");
+    expect(reasons[2]).to.contain("(0008,0060) Modality CT is not one of");
   });
 
   it("ranks PA > AP > absent > lateral, then ORIGINAL > absent > DERIVED, then instance number", () => {

@@ -41,7 +41,26 @@ const MARK = {
   accession: "PHIMARK_ACC_7f3a", // SH: at most 16 characters
   birthDate: "18230719",
 };
-const MARKERS = [MARK.name, MARK.id, MARK.accession, MARK.birthDate, "PHIMARK"];
+/**
+ * Free-text DICOM values (issue 23): quoted nowhere — not in skip reasons,
+ * failures, logs, API answers, the event stream or the store. CS values at
+ * most 16 characters.
+ */
+const FREE_TEXT = {
+  bodyPart: "FREEBODY_7F3A",
+  modality: "FREEMOD_7F3A",
+  photometric: "FREEPHOTO_7F3A",
+  description: "FREEDESC_7F3A",
+};
+const MARKERS = [
+  MARK.name,
+  MARK.id,
+  MARK.accession,
+  MARK.birthDate,
+  "PHIMARK",
+  ...Object.values(FREE_TEXT),
+  "7F3A",
+];
 const ORTHANC_USER = "radz";
 const ORTHANC_PASSWORD = "orthanc-Pw-91";
 
@@ -202,13 +221,22 @@ describe("security: no PHI in logs, metrics, errors, API responses or job record
       password: ORTHANC_PASSWORD,
       timeoutMs: 10_000,
     });
-    const ok = phiInstance();
+    const described = {
+      StudyDescription: `CHEST ${FREE_TEXT.description}`,
+      SeriesDescription: `PA ${FREE_TEXT.description}`,
+    };
+    const ok = phiInstance({ extra: described });
     const overlong = phiInstance();
     const badVr = phiInstance();
     const truncated = phiInstance();
     const retried = phiInstance();
     const exhausted = phiInstance();
     const skipped = phiInstance({ modality: "CT", bodyPartExamined: "HEAD" });
+    const skippedBodyPart = phiInstance({ bodyPartExamined: FREE_TEXT.bodyPart, extra: described });
+    const skippedModality = phiInstance({ modality: FREE_TEXT.modality });
+    const badPhotometric = phiInstance({
+      extra: { ...described, PhotometricInterpretation: FREE_TEXT.photometric },
+    });
 
     // The fault-injected bytes: each malformed element sits next to (or is) a marker.
     proxy.replace.set(overlong.sopInstanceUid, overlongPatientName(overlong.bytes));
@@ -288,7 +316,18 @@ describe("security: no PHI in logs, metrics, errors, API responses or job record
         })
         .catch(() => undefined);
 
-      for (const inst of [ok, overlong, badVr, truncated, retried, exhausted, skipped]) {
+      for (const inst of [
+        ok,
+        overlong,
+        badVr,
+        truncated,
+        retried,
+        exhausted,
+        skipped,
+        skippedBodyPart,
+        skippedModality,
+        badPhotometric,
+      ]) {
         ids.set(inst, (await uploader.uploadInstance(inst.bytes)).parentStudy);
       }
       await waitFor(
@@ -312,6 +351,13 @@ describe("security: no PHI in logs, metrics, errors, API responses or job record
       expect(job(exhausted).lastError?.code).to.equal("DICOMWEB_HTTP_ERROR");
       expect(job(exhausted).attempts).to.equal(3);
       expect(job(skipped).state).to.equal("skipped");
+      expect(job(skippedBodyPart).state).to.equal("skipped");
+      expect(job(skippedBodyPart).skipReason).to.match(/\(0018,0015\) BodyPartExamined/);
+      expect(job(skippedModality).state).to.equal("skipped");
+      expect(job(skippedModality).skipReason).to.match(/\(0008,0060\) Modality \(a value/);
+      expect(job(badPhotometric).state).to.equal("failed");
+      expect(job(badPhotometric).lastError?.code).to.equal("DICOM_UNSUPPORTED_PIXEL_FORMAT");
+      expect(job(badPhotometric).lastError?.message).to.match(/\(0028,0004\)/);
 
       for (const j of svc.store.list()) {
         errorTexts.push(JSON.stringify(j.lastError), j.skipReason ?? "");
@@ -411,5 +457,12 @@ describe("security: no PHI in logs, metrics, errors, API responses or job record
       },
     });
     expect(await stored.text()).to.include(MARK.id);
+    const tags = await fetch(`${orthanc.url}/studies/${ids.get(skippedBodyPart)}/shared-tags`, {
+      headers: {
+        Authorization: `Basic ${Buffer.from(`${ORTHANC_USER}:${ORTHANC_PASSWORD}`).toString("base64")}`,
+      },
+    });
+    const tagText = await tags.text();
+    expect(tagText).to.include(FREE_TEXT.bodyPart).and.include(FREE_TEXT.description);
   });
 });
