@@ -257,6 +257,12 @@ export const ERROR_CATALOGUE = {
     http: 404,
     summary: "No route answers the request's method and path.",
   },
+  API_BUSY: {
+    cls: "transient",
+    http: 503,
+    summary:
+      "The API cannot take this request now (e.g. too many live-update clients); retry later.",
+  },
   AUTH_REQUIRED: {
     cls: "permanent",
     http: 401,

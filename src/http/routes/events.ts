@@ -9,6 +9,7 @@
  * with a comment line every `sseHeartbeatMs` so proxies keep the stream open.
  */
 import type { Request, Response, Router } from "express";
+import { RadzError } from "../../errors.js";
 import type { EventBus } from "../events.js";
 import type { WorklistRouteDeps } from "./types.js";
 import { studyView } from "./views.js";
@@ -22,10 +23,7 @@ export function registerEventRoutes(router: Router, deps: WorklistRouteDeps, bus
   router.get("/api/events", (req: Request, res: Response) => {
     if (clients >= max) {
       res.setHeader("Retry-After", "30");
-      res.status(503).json({
-        error: { code: "INTERNAL", message: "too many live-update clients; retry later" },
-      });
-      return;
+      throw new RadzError("API_BUSY", `too many live-update clients (${max}); retry later`);
     }
     clients++;
     res.status(200);

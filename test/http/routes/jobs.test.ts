@@ -142,6 +142,10 @@ describe("http/routes/events (Server-Sent Events)", () => {
       expect(first.status).to.equal(200);
       const second = await api.fetch("/api/events");
       expect(second.status).to.equal(503);
+      expect(second.headers.get("retry-after")).to.equal("30");
+      expect(((await second.json()) as { error: { code: string } }).error.code).to.equal(
+        "API_BUSY",
+      );
     } finally {
       controller.abort();
       await api.close();
