@@ -27,4 +27,4 @@ export {
   type DicomJsonObject,
 } from "./json.js";
 export { DCMR, RETIRED_CODING_SCHEMES, STANDARD_CODING_SCHEMES } from "./coding-schemes.js";
-export { codedLabel, isDefinedTerm, quotableValue, type CodedKeyword } from "./defined-terms.js";
+export { codedLabel, isDefinedTerm, quotableValue } from "./defined-terms.js";
