@@ -455,8 +455,8 @@ async function listenerWork(side: number): Promise<Record<string, number>> {
     imagesPerStudy: IMAGES_PER_STUDY,
   });
   const instant = {
-    embedImages: async (x: readonly Float32Array[]) =>
-      x.map(() => new Float32Array(model.embeddingSize).fill(0.1)),
+    encodeImages: async (x: readonly Float32Array[]) =>
+      x.map(() => ({ embedding: new Float32Array(model.embeddingSize).fill(0.1) })),
   };
   const totals: Record<string, number> = {};
   let n = 0;

@@ -51,7 +51,7 @@ export function registerDemoCommand(program: Command): void {
     )
     .option(
       "--generate <dir>",
-      "only write synthetic studies (Part-10 files + truth.csv) into <dir>",
+      "only write synthetic studies (Part-10 files, truth.csv, and regions.csv: the box of each finding drawn) into <dir>",
     )
     .option("-n, --count <n>", "number of studies", intArg, 6)
     .option("--seed <n>", "random seed (same seed, same studies)", intArg, 1)
@@ -86,7 +86,7 @@ export function registerDemoCommand(program: Command): void {
           site: opts.site,
         });
         process.stdout.write(
-          `${out.studies} studies, ${out.files.length} files, truth in ${out.truthCsv}\n`,
+          `${out.studies} studies, ${out.files.length} files, truth in ${out.truthCsv}, drawn regions in ${out.regionsCsv}\n`,
         );
         return;
       }

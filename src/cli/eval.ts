@@ -7,16 +7,18 @@
  * --calibration-overlay), the studies are scored once more without it and the
  * table shows before -> after.
  */
-import { mkdir, writeFile } from "node:fs/promises";
+import { access, mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
 import type { Config } from "../config/index.js";
 import { RadzError } from "../errors.js";
 import {
+  evaluateLocalisation,
   evaluateSeries,
   evaluationCsv,
   formatEvaluation,
   labelSeries,
+  readRegionsCsv,
   readTruthCsv,
   rocPng,
   scoreStudies,
@@ -24,6 +26,7 @@ import {
   type CalibrationComparison,
   type EvaluationReport,
   type LabelEvaluation,
+  type LocalisationEvaluation,
   type ScoredRun,
   type TruthTable,
 } from "../eval/index.js";
@@ -191,6 +194,31 @@ export async function runEval(paths: readonly string[], opts: EvalOptions): Prom
     calibration = { overlay, labels: comparison };
   }
 
+  // Localisation, when regions.csv (radz demo --generate writes it) lies beside the truth file.
+  const regionsFile = path.join(path.dirname(opts.truth), "regions.csv");
+  const hasRegions = await access(regionsFile).then(
+    () => true,
+    () => false,
+  );
+  const localisation = new Map<string, LocalisationEvaluation>();
+  if (hasRegions) {
+    const drawn = await readRegionsCsv(regionsFile);
+    for (const id of ids) {
+      localisation.set(
+        id,
+        evaluateLocalisation(
+          id,
+          run.studies.map((s) => ({
+            studyInstanceUid: s.studyInstanceUid,
+            positive: truth.studies.get(s.studyInstanceUid)?.get(id) === true,
+            regions: s.regions?.get(id) ?? [],
+          })),
+          drawn,
+        ),
+      );
+    }
+  }
+
   const report: EvaluationReport = {
     kind: "radz-evaluation",
     bundle: {
@@ -212,9 +240,10 @@ export async function runEval(paths: readonly string[], opts: EvalOptions): Prom
     labels: Object.fromEntries(
       ids.map((id): [string, LabelEvaluation & { display: string }] => [
         id,
-        { display: display.get(id) ?? id, ...labels[id]! },
+        { display: display.get(id) ?? id, ...labels[id]!, ...localisation.get(id) },
       ]),
     ),
+    ...(hasRegions ? { regionsFile } : {}),
     ...(calibration ? { calibration } : {}),
     unknownTruthLabels: unknown,
   };

@@ -3,6 +3,7 @@
  * report) from study-level probabilities and ground truth.
  */
 import { bootstrapAurocCi, type BootstrapOptions } from "./bootstrap.js";
+import type { PredictedRegion } from "./localisation.js";
 import {
   accuracy,
   auroc,
@@ -72,6 +73,8 @@ export interface ScoredStudy {
     string,
     { readonly probability: number; readonly threshold: number }
   >;
+  /** Label id -> its regions on the study's images (bundles with a spatial output). */
+  readonly regions?: ReadonlyMap<string, readonly PredictedRegion[]>;
 }
 
 export interface LabelSeries {

@@ -17,6 +17,15 @@ export { chooseThreshold, fitIsotonic, predictIsotonic, type ThresholdTarget } f
 export { evaluateLabel, evaluateSeries, labelSeries, type LabelEvaluation } from "./evaluate.js";
 export { parseTruthCsv, readTruthCsv, type TruthTable } from "./truth.js";
 export {
+  boxIoU,
+  evaluateLocalisation,
+  parseRegionsCsv,
+  readRegionsCsv,
+  type DrawnRegions,
+  type LocalisationEvaluation,
+  type PredictedRegion,
+} from "./localisation.js";
+export {
   evaluationCsv,
   formatEvaluation,
   type CalibrationComparison,

@@ -3,6 +3,7 @@
  * fixed-width table for people, and CSV.
  */
 import type { LabelEvaluation } from "./evaluate.js";
+import type { LocalisationEvaluation } from "./localisation.js";
 
 export interface ReportBundle {
   readonly id: string;
@@ -39,7 +40,12 @@ export interface EvaluationReport {
   readonly aggregation: string;
   readonly studies: StudyCounts;
   readonly bootstrap: { readonly samples: number; readonly seed: number; readonly level: number };
-  readonly labels: Record<string, LabelEvaluation & { readonly display: string }>;
+  readonly labels: Record<
+    string,
+    LabelEvaluation & { readonly display: string } & Partial<LocalisationEvaluation>
+  >;
+  /** The regions.csv localisation was judged against (absent: none beside the truth file). */
+  readonly regionsFile?: string;
   /** Present when a calibration overlay is in effect: each metric [before, after]. */
   readonly calibration?: {
     readonly overlay: string;
@@ -74,6 +80,7 @@ export function formatEvaluation(report: EvaluationReport): string {
     "",
   ];
   const ci = `AUROC ${Math.round(report.bootstrap.level * 100)}% CI`;
+  const localised = report.regionsFile !== undefined;
   const rows = Object.entries(report.labels).map(([id, e]) => [
     id,
     String(e.n),
@@ -87,6 +94,7 @@ export function formatEvaluation(report: EvaluationReport): string {
     f3(e.f1),
     f3(e.brier),
     f3(e.ece),
+    ...(localised ? [f3(e.pointingGame ?? Number.NaN), f3(e.meanBoxIoU ?? Number.NaN)] : []),
   ]);
   out.push(
     table(
@@ -103,6 +111,7 @@ export function formatEvaluation(report: EvaluationReport): string {
         "F1",
         "Brier",
         "ECE",
+        ...(localised ? ["pointing", "box IoU"] : []),
       ],
       rows,
     ),
@@ -150,6 +159,8 @@ export function evaluationCsv(report: EvaluationReport): string {
     "f1",
     "brier",
     "ece",
+    "pointing_game",
+    "mean_box_iou",
     "tp",
     "fp",
     "tn",
@@ -175,6 +186,8 @@ export function evaluationCsv(report: EvaluationReport): string {
         csvNumber(e.f1),
         csvNumber(e.brier),
         csvNumber(e.ece),
+        csvNumber(e.pointingGame ?? Number.NaN),
+        csvNumber(e.meanBoxIoU ?? Number.NaN),
         String(e.confusion.tp),
         String(e.confusion.fp),
         String(e.confusion.tn),

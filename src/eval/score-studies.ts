@@ -47,6 +47,8 @@ export async function scoreStudies(
       outDir,
       logger: o.logger,
       softwareVersion: o.softwareVersion,
+      // Every label's regions: localisation is judged on every truly positive study.
+      localise: "all",
     })) {
       done++;
       if (outcome.state === "done" && outcome.studyInstanceUID) {
@@ -57,6 +59,23 @@ export async function scoreStudies(
               f.label,
               { probability: f.probability, threshold: thresholds.get(f.label) ?? Number.NaN },
             ]),
+          ),
+          regions: new Map(
+            outcome.findings.flatMap((f) =>
+              f.regions
+                ? [
+                    [
+                      f.label,
+                      f.regions.map((r) => ({
+                        sopInstanceUid: r.sopInstanceUID,
+                        peak: r.peak,
+                        box: r.box,
+                        score: r.score,
+                      })),
+                    ] as const,
+                  ]
+                : [],
+            ),
           ),
         });
       } else if (outcome.state === "skipped") {

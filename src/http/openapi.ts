@@ -16,6 +16,13 @@ const int0: Schema = { type: "integer", minimum: 0 };
 const dateTime: Schema = { type: "string", format: "date-time" };
 const unit: Schema = { type: "number", minimum: 0, maximum: 1 };
 const uid: Schema = { type: "string", pattern: "^[0-9]+(\\.[0-9]+)*$", maxLength: 64 };
+/** [x, y] in source pixels: x = column, y = row, (0, 0) the top-left corner of the top-left pixel. */
+const point: Schema = {
+  type: "array",
+  items: { type: "number", minimum: 0 },
+  minItems: 2,
+  maxItems: 2,
+};
 const ORTHANC_ID = "^[0-9a-f]{8}(-[0-9a-f]{8}){4}$";
 
 function object(properties: Record<string, Schema>, optional: readonly string[] = []): Schema {
@@ -437,15 +444,42 @@ export function openApiDocument(): Record<string, unknown> {
           properties: { ready: { type: "boolean" } },
           additionalProperties: true,
         },
-        Finding: object({
-          labelId: str,
-          display: str,
-          probability: { ...unit, description: "Calibrated probability." },
-          threshold: {
-            ...unit,
-            description: "Operating threshold (bundle or triage.labels override).",
+        Finding: object(
+          {
+            labelId: str,
+            display: str,
+            probability: { ...unit, description: "Calibrated probability." },
+            threshold: {
+              ...unit,
+              description: "Operating threshold (bundle or triage.labels override).",
+            },
+            positive: { type: "boolean" },
+            regions: {
+              type: "array",
+              items: ref("Region"),
+              description:
+                "Where the finding is, on each image read (positive findings, bundles with a spatial output; absent otherwise).",
+            },
           },
-          positive: { type: "boolean" },
+          ["regions"],
+        ),
+        Region: object({
+          sopInstanceUID: uid,
+          frame: { type: "integer", minimum: 1, description: "Frame number (1-based)." },
+          peak: { ...point, description: "Highest point of the label's heatmap in the region." },
+          box: {
+            type: "array",
+            items: { type: "number", minimum: 0 },
+            minItems: 4,
+            maxItems: 4,
+            description: "[x0, y0, x1, y1] bounding box.",
+          },
+          polygon: {
+            type: "array",
+            items: point,
+            description: "Outer contour (closed implicitly).",
+          },
+          score: { ...unit, description: "The label's calibration applied to the region's peak." },
         }),
         StudyLinks: object({
           explorer: nullable({ type: "string", format: "uri" }),

@@ -10,7 +10,7 @@
  * A micro-batcher (batching across studies) wraps a backend; it calls
  * embedImages with the merged inputs and splits the rows back.
  */
-import type { ZeroShotModel } from "../model/index.js";
+import type { ImageEncoding, ZeroShotModel } from "../model/index.js";
 
 export interface BackendEndpointState {
   /** The endpoint URL without credentials. */
@@ -39,6 +39,11 @@ export interface InferenceBackend {
    * bundle's input shape [C, H, W]), in order.
    */
   embedImages(inputs: readonly Float32Array[], signal?: AbortSignal): Promise<Float32Array[]>;
+  /**
+   * The same run with the bundle's spatial output too, when it declares one
+   * (imageEncoder.spatialOutputName): per input its embedding and patch grid.
+   */
+  encodeImages(inputs: readonly Float32Array[], signal?: AbortSignal): Promise<ImageEncoding[]>;
   describe(): BackendDescription;
   close(): Promise<void>;
 }
@@ -53,6 +58,14 @@ export class LocalBackend implements InferenceBackend {
   ): Promise<Float32Array[]> {
     signal?.throwIfAborted();
     return this.model.embedImages(inputs);
+  }
+
+  async encodeImages(
+    inputs: readonly Float32Array[],
+    signal?: AbortSignal,
+  ): Promise<ImageEncoding[]> {
+    signal?.throwIfAborted();
+    return this.model.encodeImages(inputs);
   }
 
   describe(): BackendDescription {
@@ -81,8 +94,11 @@ export function bindBackend(model: ZeroShotModel, backend: InferenceBackend): Ze
     labels: model.labels,
     inputShape: model.inputShape,
     embeddingSize: model.embeddingSize,
+    patchGrid: model.patchGrid,
     embedImages: (inputs) => backend.embedImages(inputs),
+    encodeImages: (inputs) => backend.encodeImages(inputs),
     scoreEmbeddings: (embeddings) => model.scoreEmbeddings(embeddings),
+    patchLogits: (patches, labelIds) => model.patchLogits(patches, labelIds),
     scoreImages: async (inputs) => model.scoreEmbeddings(await backend.embedImages(inputs)),
     close: () => model.close(),
   };

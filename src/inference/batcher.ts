@@ -21,7 +21,7 @@
  * (`maxQueued`).
  */
 import { RadzError } from "../errors.js";
-import type { LabelScore, ZeroShotModel } from "../model/index.js";
+import type { ImageEncoding, LabelScore, ZeroShotModel } from "../model/index.js";
 
 export interface BatchInfo {
   /** Rows in the run (items, when each item is one row). */
@@ -263,7 +263,7 @@ export interface BatchedModelOptions {
   readonly onBatch?: (info: BatchInfo) => void;
 }
 
-type EmbedOutcome = { readonly embedding: Float32Array } | { readonly error: unknown };
+type EmbedOutcome = { readonly encoding: ImageEncoding } | { readonly error: unknown };
 
 /** A ZeroShotModel whose images go through a MicroBatcher. */
 export interface BatchedZeroShotModel extends ZeroShotModel {
@@ -283,8 +283,8 @@ export function createBatchedModel(
   const per = c * h * w;
   const runAlone = async (x: Float32Array): Promise<EmbedOutcome> => {
     try {
-      const [embedding] = await model.embedImages([x]);
-      return { embedding: embedding! };
+      const [encoding] = await model.encodeImages([x]);
+      return { encoding: encoding! };
     } catch (error) {
       return { error };
     }
@@ -296,8 +296,8 @@ export function createBatchedModel(
     ...(options.onBatch ? { onBatch: options.onBatch } : {}),
     run: async (inputs) => {
       try {
-        const rows = await model.embedImages(inputs);
-        return rows.map((embedding) => ({ embedding }));
+        const rows = await model.encodeImages(inputs);
+        return rows.map((encoding) => ({ encoding }));
       } catch (error) {
         if (inputs.length === 1) return [{ error }];
         // Isolate the failure: one image's problem must not fail the other studies in the batch.
@@ -308,7 +308,7 @@ export function createBatchedModel(
     },
   });
 
-  const embedImages = async (inputs: readonly Float32Array[]): Promise<Float32Array[]> => {
+  const encodeImages = async (inputs: readonly Float32Array[]): Promise<ImageEncoding[]> => {
     inputs.forEach((x, i) => {
       if (x.length !== per) {
         throw new RadzError(
@@ -320,9 +320,11 @@ export function createBatchedModel(
     const outcomes = await batcher.submit(inputs);
     return outcomes.map((o) => {
       if ("error" in o) throw o.error;
-      return o.embedding;
+      return o.encoding;
     });
   };
+  const embedImages = async (inputs: readonly Float32Array[]): Promise<Float32Array[]> =>
+    (await encodeImages(inputs)).map((e) => e.embedding);
 
   return {
     batcher,
@@ -334,8 +336,11 @@ export function createBatchedModel(
     labels: model.labels,
     inputShape: model.inputShape,
     embeddingSize: model.embeddingSize,
+    patchGrid: model.patchGrid,
     embedImages,
+    encodeImages,
     scoreEmbeddings: (embeddings) => model.scoreEmbeddings(embeddings),
+    patchLogits: (patches, labelIds) => model.patchLogits(patches, labelIds),
     scoreImages: async (inputs): Promise<LabelScore[][]> =>
       model.scoreEmbeddings(await embedImages(inputs)),
     close: async () => {

@@ -46,6 +46,9 @@ export async function createInferenceBackend(
     modelVersion: c.modelVersion,
     inputName: ie.inputName,
     outputName: ie.outputName,
+    ...(ie.spatialOutputName && model.patchGrid
+      ? { spatial: { outputName: ie.spatialOutputName, grid: model.patchGrid } }
+      : {}),
     inputShape: model.inputShape,
     embeddingSize: model.embeddingSize,
     timeoutMs: c.timeoutMs,

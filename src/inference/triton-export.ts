@@ -223,7 +223,12 @@ export async function exportTritonRepository(
 
   const ie = manifest.imageEncoder;
   const imageBytes = await verifiedBytes(bundleDir, ie);
-  const imageIo = await tensorSpecs(imageBytes, ie.file, [ie.inputName], [ie.outputName]);
+  const imageIo = await tensorSpecs(
+    imageBytes,
+    ie.file,
+    [ie.inputName],
+    ie.spatialOutputName ? [ie.outputName, ie.spatialOutputName] : [ie.outputName],
+  );
   const { channels, size } = manifest.preprocess;
   const input = imageIo.inputs[0]!;
   const output = imageIo.outputs[0]!;
@@ -239,10 +244,28 @@ export async function exportTritonRepository(
       "BUNDLE_MODEL_MISMATCH",
       `"${ie.file}" output "${ie.outputName}" is ${output.dataType} [${output.dims.join(", ")}]; bundle.json declares TYPE_FP32 [${ie.embeddingSize}]`,
     );
+  // The spatial output (schemaVersion 2): [h, w, D] with a fixed grid, carried as a second output.
+  const spatial = imageIo.outputs[1];
+  if (
+    spatial &&
+    (spatial.dataType !== "TYPE_FP32" ||
+      spatial.dims.length !== 3 ||
+      !(spatial.dims[0]! > 0 && spatial.dims[1]! > 0) ||
+      !fits(spatial.dims.slice(2), [ie.embeddingSize]))
+  )
+    throw new RadzError(
+      "BUNDLE_MODEL_MISMATCH",
+      `"${ie.file}" output "${ie.spatialOutputName}" is ${spatial.dataType} [${spatial.dims.join(", ")}]; bundle.json declares TYPE_FP32 [h, w, ${ie.embeddingSize}] with fixed h and w`,
+    );
   // The listener's tensors are exactly [C, H, W]: pin them in the config.
   const pinnedImage = {
     inputs: [{ ...input, dims: [channels, size, size] }],
-    outputs: [{ ...output, dims: [ie.embeddingSize] }],
+    outputs: [
+      { ...output, dims: [ie.embeddingSize] },
+      ...(spatial
+        ? [{ ...spatial, dims: [spatial.dims[0]!, spatial.dims[1]!, ie.embeddingSize] }]
+        : []),
+    ],
   };
   const imageName = imageModelName(id.id);
   models.push(

@@ -8,6 +8,23 @@ export interface JobError {
   readonly message: string;
 }
 
+/**
+ * Where a finding is on one image read (`radz infer --json`, the job record
+ * and the API use this one shape): source pixel coordinates, x = column,
+ * y = row, (0, 0) the top-left corner of the top-left pixel.
+ */
+export interface ResultRegion {
+  readonly sopInstanceUID: string;
+  /** Frame number, 1-based. */
+  readonly frame: number;
+  readonly peak: readonly [number, number];
+  /** [x0, y0, x1, y1]. */
+  readonly box: readonly [number, number, number, number];
+  readonly polygon: readonly (readonly [number, number])[];
+  /** The label's calibration applied to the region's peak patch logit. */
+  readonly score: number;
+}
+
 /** What a finished job records (no PHI: UIDs, scores, timings only). */
 export interface JobResult {
   readonly studyInstanceUid: string;
@@ -17,6 +34,8 @@ export interface JobResult {
     readonly probability: number;
     readonly threshold: number;
     readonly positive: boolean;
+    /** Positive findings, from bundles with a spatial output; absent otherwise (and in results recorded before). */
+    readonly regions?: readonly ResultRegion[];
   }[];
   readonly priority: "urgent" | "review" | "routine";
   readonly triageScore: number;

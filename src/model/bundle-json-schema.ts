@@ -16,7 +16,7 @@ export function bundleJsonSchema(): Record<string, unknown> {
   return {
     ...schema,
     $id: BUNDLE_SCHEMA_ID,
-    title: "RadZ model bundle manifest (bundle.json), schemaVersion 1",
+    title: "RadZ model bundle manifest (bundle.json), schemaVersion 2",
     description:
       "A model bundle is a directory: bundle.json plus the files it names by relative path, each with its sha256. See docs/models.md.",
   };

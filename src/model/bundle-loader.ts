@@ -52,8 +52,8 @@ import {
   type GraphOptimization,
 } from "./onnx-session.js";
 import { BundleTextEncoder } from "./text-encoder.js";
-import type { LabelScore, ModelIdentity } from "./types.js";
-import { scoreEmbedding, type ScoringLabel } from "./zero-shot.js";
+import type { ImageEncoding, LabelScore, ModelIdentity, PatchGrid } from "./types.js";
+import { patchLogits, scoreEmbedding, type ScoringLabel } from "./zero-shot.js";
 
 export const BUNDLE_MANIFEST_FILE = "bundle.json";
 
@@ -88,10 +88,16 @@ export interface ZeroShotModel {
   readonly embeddingSize: number;
   /** One batched run; per input, one LabelScore per label in bundle order. */
   scoreImages(inputs: readonly Float32Array[]): Promise<LabelScore[][]>;
+  /** [h, w] of the patch grid when the bundle declares a spatial output (imageEncoder.spatialOutputName). */
+  readonly patchGrid: readonly [number, number] | null;
   /** One batched run; the image encoder's raw output row per input. */
   embedImages(inputs: readonly Float32Array[]): Promise<Float32Array[]>;
+  /** One batched run; per input its embedding and, with a spatial output, its patch embeddings. */
+  encodeImages(inputs: readonly Float32Array[]): Promise<ImageEncoding[]>;
   /** Scores embeddings obtained elsewhere (a remote backend); no session needed. */
   scoreEmbeddings(embeddings: readonly ArrayLike<number>[]): LabelScore[][];
+  /** Per-patch raw logits of the named labels (similarity maps, [h * w] each), in `labelIds` order. */
+  patchLogits(patches: PatchGrid, labelIds: readonly string[]): Float32Array[];
   close(): Promise<void>;
 }
 
@@ -123,6 +129,54 @@ export async function readBundleManifest(dir: string): Promise<BundleManifest> {
   return parseBundleManifest(json);
 }
 
+function assertFinite(data: Float32Array, what: string): void {
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i]!))
+      throw new RadzError("INFERENCE_BAD_OUTPUT", `${what} contains NaN or Inf`);
+  }
+}
+
+/**
+ * Splits a batched spatial output [batch, h, w, dim] into one PatchGrid per
+ * image (views of one copy). Also used for the same tensor from a remote backend.
+ */
+export function splitPatchGrids(
+  tensor:
+    | { readonly type?: string; readonly dims: readonly number[]; readonly data: unknown }
+    | undefined,
+  batch: number,
+  dim: number,
+  grid: readonly [number, number],
+): PatchGrid[] {
+  const dims = tensor?.dims ?? [];
+  const [h, w] = grid;
+  if (
+    !tensor ||
+    (tensor.type !== undefined && tensor.type !== "float32") ||
+    !(tensor.data instanceof Float32Array) ||
+    dims.length !== 4 ||
+    dims[0] !== batch ||
+    dims[1] !== h ||
+    dims[2] !== w ||
+    dims[3] !== dim ||
+    tensor.data.length !== batch * h * w * dim
+  ) {
+    throw new RadzError(
+      "INFERENCE_BAD_OUTPUT",
+      `image encoder spatial output has shape ${formatShape(dims)}; expected [${batch}, ${h}, ${w}, ${dim}]`,
+    );
+  }
+  const data = tensor.data.slice();
+  assertFinite(data, "image encoder spatial output");
+  const per = h * w * dim;
+  return Array.from({ length: batch }, (_, i) => ({
+    height: h,
+    width: w,
+    dim,
+    data: data.subarray(i * per, (i + 1) * per),
+  }));
+}
+
 class OnnxZeroShotModel implements ZeroShotModel {
   readonly preprocess: PreprocessSpec;
   readonly labels: readonly BundleLabel[];
@@ -135,6 +189,7 @@ class OnnxZeroShotModel implements ZeroShotModel {
     readonly manifest: BundleManifest,
     private readonly session: ort.InferenceSession,
     private readonly scoringLabels: readonly ScoringLabel[],
+    readonly patchGrid: readonly [number, number] | null,
   ) {
     this.preprocess = manifest.preprocess;
     this.labels = manifest.labels;
@@ -147,6 +202,14 @@ class OnnxZeroShotModel implements ZeroShotModel {
   }
 
   async embedImages(inputs: readonly Float32Array[]): Promise<Float32Array[]> {
+    return (await this.run(inputs, false)).map((e) => e.embedding);
+  }
+
+  async encodeImages(inputs: readonly Float32Array[]): Promise<ImageEncoding[]> {
+    return this.run(inputs, this.patchGrid !== null);
+  }
+
+  private async run(inputs: readonly Float32Array[], spatial: boolean): Promise<ImageEncoding[]> {
     if (this.closed) throw new RadzError("INFERENCE_FAILED", "the model has been closed");
     if (inputs.length === 0) return [];
     const [c, h, w] = this.inputShape;
@@ -161,12 +224,13 @@ class OnnxZeroShotModel implements ZeroShotModel {
       }
       batch.set(x, i * per);
     });
-    const { inputName, outputName } = this.manifest.imageEncoder;
+    const { inputName, outputName, spatialOutputName } = this.manifest.imageEncoder;
+    const fetches = spatial && spatialOutputName ? [outputName, spatialOutputName] : [outputName];
     let result: ort.InferenceSession.OnnxValueMapType;
     try {
       result = await this.session.run(
         { [inputName]: new ort.Tensor("float32", batch, [inputs.length, c, h, w]) },
-        [outputName],
+        fetches,
       );
     } catch (err) {
       throw new RadzError(
@@ -191,11 +255,24 @@ class OnnxZeroShotModel implements ZeroShotModel {
       );
     }
     const data = out.data as Float32Array;
-    for (let i = 0; i < data.length; i++) {
-      if (!Number.isFinite(data[i]!))
-        throw new RadzError("INFERENCE_BAD_OUTPUT", "image encoder output contains NaN or Inf");
-    }
-    return inputs.map((_, i) => data.slice(i * d, (i + 1) * d));
+    assertFinite(data, "image encoder output");
+    const patches =
+      fetches.length > 1
+        ? splitPatchGrids(result[fetches[1]!], inputs.length, d, this.patchGrid!)
+        : undefined;
+    return inputs.map((_, i) => ({
+      embedding: data.slice(i * d, (i + 1) * d),
+      ...(patches ? { patches: patches[i]! } : {}),
+    }));
+  }
+
+  patchLogits(patches: PatchGrid, labelIds: readonly string[]): Float32Array[] {
+    const which = labelIds.map((id) => {
+      const k = this.scoringLabels.findIndex((l) => l.label.id === id);
+      if (k < 0) throw new RangeError(`unknown label "${id}"`);
+      return k;
+    });
+    return patchLogits(patches, this.scoringLabels, this.manifest.scoring, which);
   }
 
   scoreEmbeddings(embeddings: readonly ArrayLike<number>[]): LabelScore[][] {
@@ -378,6 +455,27 @@ export async function loadModel(dir: string, opts: LoadModelOptions): Promise<Ze
       );
     }
 
+    let patchGrid: [number, number] | null = null;
+    if (ie.spatialOutputName) {
+      const spatial = tensorMetadata(session, "output", ie.spatialOutputName, ie.file);
+      const [, gh, gw, gd] = spatial.shape;
+      if (
+        spatial.type !== "float32" ||
+        spatial.shape.length !== 4 ||
+        typeof gh !== "number" ||
+        typeof gw !== "number" ||
+        !(gh > 0 && gw > 0) ||
+        !dimAccepts(gd, ie.embeddingSize)
+      ) {
+        throw new RadzError(
+          "BUNDLE_MODEL_MISMATCH",
+          `"${ie.file}" output "${ie.spatialOutputName}" is ${spatial.type} ${formatShape(spatial.shape)}; bundle.json declares float32 [batch, h, w, ${ie.embeddingSize}] with fixed h and w`,
+          { details: { file: ie.file } },
+        );
+      }
+      patchGrid = [gh, gw];
+    }
+
     const scoringLabels = assembleScoringLabels(
       manifest,
       await labelEmbeddingSources(dir, manifest, opts, logger, precomputed),
@@ -391,7 +489,7 @@ export async function loadModel(dir: string, opts: LoadModelOptions): Promise<Ze
       synthetic: manifest.identity.synthetic,
       executionProvider,
     };
-    const model = new OnnxZeroShotModel(identity, manifest, session, scoringLabels);
+    const model = new OnnxZeroShotModel(identity, manifest, session, scoringLabels, patchGrid);
 
     // Warm-up: one run on a blank (padding-valued) image; also proves the output is sane.
     const p = manifest.preprocess;
@@ -405,7 +503,7 @@ export async function loadModel(dir: string, opts: LoadModelOptions): Promise<Ze
       blank.fill(v, ch * size * size, (ch + 1) * size * size);
     }
     const started = performance.now();
-    await model.embedImages([blank]);
+    await model.encodeImages([blank]);
     logger.info(
       {
         bundleId: identity.id,

@@ -1,5 +1,10 @@
 /**
- * bundle.json: the model bundle manifest (schemaVersion 1).
+ * bundle.json: the model bundle manifest (schemaVersion 2; 1 is still read).
+ *
+ * Version 2 adds `imageEncoder.spatialOutputName`: an optional output of
+ * patch embeddings in the joint space, [batch, h, w, embeddingSize], from
+ * which RadZ derives where each finding is (model/localisation.ts). A
+ * version-1 manifest is the same without it.
  *
  * A bundle is a directory: bundle.json plus the files it names by relative
  * path (ONNX encoders, tokenizer, optional precomputed label embeddings).
@@ -65,6 +70,9 @@ export const ImageEncoderSchema = FileRefSchema.extend({
     "ONNX input taking float32 [batch, channels, size, size] as preprocess describes.",
   ),
   outputName: NonEmpty.describe("ONNX output giving the image embedding [batch, embeddingSize]."),
+  spatialOutputName: NonEmpty.optional().describe(
+    "Optional ONNX output of patch embeddings in the same joint space, [batch, h, w, embeddingSize] (MaskCLIP-style: patch tokens through the final projection); RadZ turns each label's similarity to them into regions. schemaVersion 2.",
+  ),
   embeddingSize: z
     .number()
     .int()
@@ -288,7 +296,9 @@ export const BundleLabelSchema = z
 
 export const BundleManifestSchema = z
   .object({
-    schemaVersion: z.literal(1),
+    schemaVersion: z
+      .union([z.literal(1), z.literal(2)])
+      .describe("2 (current); 1 = the same without imageEncoder.spatialOutputName."),
     identity: BundleIdentitySchema,
     imageEncoder: ImageEncoderSchema,
     textEncoder: TextEncoderSchema.optional(),
@@ -346,6 +356,21 @@ export const BundleManifestSchema = z
           });
         }
       });
+      const ie = asObject(m.imageEncoder);
+      if (ie?.spatialOutputName !== undefined && m.schemaVersion === 1) {
+        ctx.addIssue({
+          code: "custom",
+          message: "spatialOutputName needs schemaVersion 2",
+          path: ["imageEncoder", "spatialOutputName"],
+        });
+      }
+      if (typeof ie?.spatialOutputName === "string" && ie.spatialOutputName === ie.outputName) {
+        ctx.addIssue({
+          code: "custom",
+          message: "spatialOutputName must differ from outputName",
+          path: ["imageEncoder", "spatialOutputName"],
+        });
+      }
       const e = asObject(m.labelEmbeddings);
       if (e) {
         const labelIds = asArray(e.labelIds);

@@ -181,6 +181,32 @@ function demoLabels(): BundleLabel[] {
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 
+/** `start` with its components along `basis` removed (modified Gram-Schmidt, float64), unit length. */
+function orthogonalComplementVector(
+  start: ArrayLike<number>,
+  basis: readonly ArrayLike<number>[],
+): Float32Array {
+  const ortho: Float64Array[] = [];
+  for (const b of basis) {
+    const v = Float64Array.from(b);
+    for (const o of ortho) {
+      const d = dot(v, o);
+      for (let i = 0; i < v.length; i++) v[i]! -= d * o[i]!;
+    }
+    const n = Math.sqrt(dot(v, v));
+    if (n > 1e-9) ortho.push(v.map((x) => x / n));
+  }
+  const u = Float64Array.from(start);
+  for (let pass = 0; pass < 2; pass++)
+    for (const o of ortho) {
+      const d = dot(u, o);
+      for (let i = 0; i < u.length; i++) u[i]! -= d * o[i]!;
+    }
+  const n = Math.sqrt(dot(u, u));
+  if (!(n > 1e-6)) throw new Error("demo bundle: no free direction for the patch fill");
+  return Float32Array.from(u, (x) => x / n);
+}
+
 /** All files of the demo bundle, bundle.json last, as bytes (deterministic). */
 export async function demoBundleFiles(): Promise<Map<string, Uint8Array>> {
   const labels = demoLabels();
@@ -240,17 +266,28 @@ export async function demoBundleFiles(): Promise<Map<string, Uint8Array>> {
     caps.push(FEATURE_CAP * boundary);
   });
   const bias = Float32Array.from(normal, (v) => v * NORMAL_BIAS);
+  // A direction no label text and no image feature uses: Gram-Schmidt of the last axis
+  // against the normal, the finding directions and every label embedding.
+  const used: Float32Array[] = [
+    normal,
+    ...SYNTHETIC_LABELS.map((id) => axisVector(AXIS[id])),
+    ...SYNTHETIC_LABELS.flatMap((id) => [
+      embeddings.positive.get(id)!,
+      embeddings.negative.get(id)!,
+    ]),
+  ];
+  const patchFill = orthogonalComplementVector(axisVector(DEMO_EMBEDDING_SIZE - 1), used);
   files.set(
     FILES.imageEncoder,
     buildDemoImageEncoder(
-      { embeddingSize: DEMO_EMBEDDING_SIZE, thresholds, gains, caps, projection, bias },
+      { embeddingSize: DEMO_EMBEDDING_SIZE, thresholds, gains, caps, projection, bias, patchFill },
       "RadZ demo image encoder: fixed filters and region masks for the synthetic phantom's findings. Synthetic; not a medical device.",
     ),
   );
 
   const ref = (file: string) => ({ file, sha256: sha256Bytes(files.get(file)!) });
   const manifest: BundleManifestInput = {
-    schemaVersion: 1,
+    schemaVersion: 2,
     identity: {
       id: DEMO_BUNDLE_ID,
       name: "RadZ synthetic demonstration model (not a medical device)",
@@ -268,6 +305,7 @@ export async function demoBundleFiles(): Promise<Map<string, Uint8Array>> {
       ...ref(FILES.imageEncoder),
       inputName: "image",
       outputName: "embedding",
+      spatialOutputName: "patch_embeddings",
       embeddingSize: DEMO_EMBEDDING_SIZE,
     },
     textEncoder: {

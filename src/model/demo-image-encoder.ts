@@ -16,11 +16,26 @@
  *  - nodule: peak of a centre-surround filter inside dark lung (gated by a dark-neighbourhood map).
  * Each is thresholded (ReLU), scaled, saturated (Min), and mapped by one Gemm onto its finding
  * direction, plus a constant along the "normal" direction.
+ *
+ * Output patch_embeddings [batch, G, G, D] (G = 224 / DEMO_PATCH_STRIDE): the spatial output.
+ * Per finding a local map in [0, 1] at input resolution says "this pixel shows the finding":
+ *  - pleural_effusion: fluid-bright (not heart-bright) pixels in the lung bases;
+ *  - pneumothorax: very dark pixels inside the chest wall (the air rim);
+ *  - cardiomegaly: bright pixels in the cardiac area;
+ *  - consolidation: brightness in excess of the mirror-image side (11 x 11 means), mid zones;
+ *  - nodule: brightness in excess of an 11 x 11 neighbourhood, gated like the nodule feature.
+ * The maps are averaged over DEMO_PATCH_STRIDE-pixel patches and projected like the image
+ * embedding (saturated feature value along each finding direction, plus the normal bias), so a
+ * patch that is all finding k has the embedding of an image with a saturated feature k. The
+ * image embedding does not depend on this branch.
  */
 import { GraphBuilder } from "./onnx-graph.js";
 
 export const DEMO_IMAGE_SIZE = 224;
 export const DEMO_FEATURE_COUNT = 5;
+/** Side of a patch of the spatial output, in input pixels. */
+export const DEMO_PATCH_STRIDE = 2;
+export const DEMO_PATCH_GRID = DEMO_IMAGE_SIZE / DEMO_PATCH_STRIDE;
 
 type Predicate = (x: number, y: number) => boolean;
 
@@ -75,6 +90,47 @@ export const DEMO_REGIONS = {
   },
 };
 
+/** Where the spatial output looks for each finding (both sides; t = |x|). */
+export const DEMO_MAP_REGIONS = {
+  effusion: (x: number, y: number): boolean => {
+    const t = Math.abs(x);
+    return t >= 0.13 && t <= 0.76 && y >= 0 && y <= domeY(t) - 0.015;
+  },
+  pneumothorax: (x: number, y: number): boolean => {
+    const t = Math.abs(x);
+    return t >= 0.13 && t <= 0.78 && y >= -0.92 && y <= 0.12;
+  },
+  cardiac: (x: number, y: number): boolean => x >= -0.5 && x <= 0.62 && y >= -0.06 && y <= 0.42,
+  consolidation: (x: number, y: number): boolean => {
+    const t = Math.abs(x);
+    return t >= 0.2 && t <= 0.7 && y >= -0.55 && y <= -0.04;
+  },
+};
+
+/**
+ * A search mask weighted towards a centre: 0.8 at the edges, up to 1 at (cx, cy)
+ * (anatomy units; `mirrored`: at t = |x| = cx on both sides), so that the peak of a
+ * uniformly bright finding lies in its middle rather than on its first row.
+ */
+function centreWeighted(
+  pred: Predicate,
+  cx: number,
+  cy: number,
+  sx2: number,
+  sy2: number,
+  mirrored = false,
+): Float32Array {
+  const n = DEMO_IMAGE_SIZE;
+  const half = n / 2;
+  return mask(pred, false).map((m, k) => {
+    if (m === 0) return 0;
+    const x = ((k % n) + 0.5 - half) / half;
+    const y = (Math.floor(k / n) + 0.5 - half) / half;
+    const dx = (mirrored ? Math.abs(x) : x) - cx;
+    return 0.8 + 0.2 * Math.exp(-(dx * dx) / sx2 - ((y - cy) * (y - cy)) / sy2);
+  });
+}
+
 /** 9 x 9 centre-surround kernel: +mean over radius <= 1.5, -mean over 2.5 < radius <= 4.5. */
 function centreSurroundKernel(): Float32Array {
   const k = new Float32Array(81);
@@ -107,6 +163,14 @@ export interface DemoImageEncoderSpec {
   readonly projection: Float32Array;
   /** [D]: the constant part of every embedding (the "normal study" direction). */
   readonly bias: Float32Array;
+  /**
+   * [D]: a unit direction orthogonal to the bias, the finding directions and
+   * every label's text embeddings. Patch embeddings are topped up along it to
+   * one common length, so a patch's logit for one label is linear in that
+   * label's local map and does not move with the others' (the cosine's
+   * normalisation would otherwise let, say, the heart raise every label's map).
+   */
+  readonly patchFill: Float32Array;
 }
 
 export function buildDemoImageEncoder(spec: DemoImageEncoderSpec, docString: string): Uint8Array {
@@ -227,7 +291,88 @@ export function buildDemoImageEncoder(spec: DemoImageEncoderSpec, docString: str
     g.floats(spec.projection, [DEMO_FEATURE_COUNT, D], "projection"),
     g.floats(spec.bias, [D], "normal_bias"),
   ]);
+  // ---- spatial output: one local map per finding, pooled to patches, projected ----
+  const mapMask = (pred: Predicate, name: string): string =>
+    g.floats(mask(pred, false), [1, 1, ...full], name);
+  const clamp01 = (v: string): string => g.op("Clip", [v, g.scalar(0), g.scalar(1)]);
+  const smooth11 = g.op("AveragePool", [x], {
+    kernel_shape: [11, 11],
+    pads: [5, 5, 5, 5],
+    strides: [1, 1],
+    count_include_pad: 0,
+  });
+  const mirror = (v: string): string =>
+    g.op("Slice", [v, g.ints([-1]), g.ints([-(S + 1)]), g.ints([3]), g.ints([-1])]);
+  const excessOverMirror = g.op("Sub", [smooth11, mirror(smooth11)]);
+  const asymmetric = clamp01(g.op("Mul", [excessOverMirror, g.scalar(5)]));
+  const notHeartBright = g.op("Sigmoid", [
+    g.op("Mul", [g.op("Sub", [g.scalar(0.655), smooth3]), g.scalar(40)]),
+  ]);
+  // Weighted towards the middle of each base (0.8 at the edges of the search area, 1 at its
+  // centre), so the peak of a uniformly bright effusion lies inside it, not on its rim.
+  const fluid = g.op("Mul", [
+    g.op("Mul", [sigmoidStep(smooth3, 0.45, 40), notHeartBright]),
+    g.floats(
+      centreWeighted(DEMO_MAP_REGIONS.effusion, 0.45, 0.3, 0.02, 0.01, true),
+      [1, 1, ...full],
+      "map_effusion",
+    ),
+  ]);
+  const air = g.op("Mul", [veryDark, mapMask(DEMO_MAP_REGIONS.pneumothorax, "map_ptx")]);
+  const heart = g.op("Mul", [
+    bright48,
+    g.floats(
+      centreWeighted(DEMO_MAP_REGIONS.cardiac, 0.08, 0.2, 0.04, 0.03),
+      [1, 1, ...full],
+      "map_cardiac",
+    ),
+  ]);
+  const consolidationMap = g.op("Mul", [
+    g.op("Mul", [asymmetric, mapMask(DEMO_MAP_REGIONS.consolidation, "map_consolidation")]),
+    mirror(notAir),
+  ]);
+  const localExcess = g.op("Sub", [x, smooth11]);
+  const noduleMap = g.op("Mul", [
+    g.op("Mul", [
+      g.op("Mul", [
+        clamp01(g.op("Mul", [g.op("Sub", [localExcess, g.scalar(0.05)]), g.scalar(10)])),
+        gate,
+      ]),
+      notAir,
+    ]),
+    mapMask(DEMO_REGIONS.noduleSearch, "map_nodule"),
+  ]);
+  const maps = g.op("Concat", [fluid, air, heart, consolidationMap, noduleMap], { axis: 1 });
+  const pooled = g.op("AveragePool", [maps], {
+    kernel_shape: [DEMO_PATCH_STRIDE, DEMO_PATCH_STRIDE],
+    strides: [DEMO_PATCH_STRIDE, DEMO_PATCH_STRIDE],
+  });
+  const perPatch = g.op("Transpose", [pooled], { perm: [0, 2, 3, 1] });
+  const patchProjection = new Float32Array(DEMO_FEATURE_COUNT * D);
+  for (let k = 0; k < DEMO_FEATURE_COUNT; k++)
+    for (let i = 0; i < D; i++)
+      patchProjection[k * D + i] = spec.caps[k]! * spec.projection[k * D + i]!;
+  // Length of every patch embedding: that of a patch with every finding saturated.
+  const biasSquared = spec.bias.reduce((a, v) => a + v * v, 0);
+  const capsSquared = spec.caps.map((c) => c * c);
+  const lengthSquared = biasSquared + capsSquared.reduce((a, v) => a + v, 0);
+  const findingSquared = g.op("MatMul", [
+    g.op("Mul", [perPatch, perPatch]),
+    g.floats(capsSquared, [DEMO_FEATURE_COUNT, 1], "caps_squared"),
+  ]);
+  const fill = g.op("Sqrt", [
+    g.op("Relu", [g.op("Sub", [g.scalar(lengthSquared - biasSquared), findingSquared])]),
+  ]);
+  const patches = g.op("Add", [
+    g.op("Add", [
+      g.op("MatMul", [perPatch, g.floats(patchProjection, [DEMO_FEATURE_COUNT, D], "patch_proj")]),
+      g.floats(spec.bias, [D], "patch_bias"),
+    ]),
+    g.op("Mul", [fill, g.floats(spec.patchFill, [D], "patch_fill")]),
+  ]);
+
   g.output(embedding, "embedding", "float32", ["batch", D]);
   g.output(raw, "features", "float32", ["batch", DEMO_FEATURE_COUNT]);
+  g.output(patches, "patch_embeddings", "float32", ["batch", DEMO_PATCH_GRID, DEMO_PATCH_GRID, D]);
   return g.toBytes({ producerName: "radz", producerVersion: "1", docString });
 }

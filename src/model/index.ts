@@ -1,5 +1,13 @@
 /** model/: model bundles (manifest + files), verification, label embeddings, zero-shot scoring, calibration. */
-export type { CodedConcept, CodingSchemeDeclaration, LabelScore, ModelIdentity } from "./types.js";
+export type {
+  CodedConcept,
+  CodingSchemeDeclaration,
+  FindingRegion,
+  ImageEncoding,
+  LabelScore,
+  ModelIdentity,
+  PatchGrid,
+} from "./types.js";
 export {
   parseBundleManifest,
   type BundleLabel,
@@ -14,6 +22,7 @@ export {
   BUNDLE_MANIFEST_FILE,
   loadModel,
   readBundleManifest,
+  splitPatchGrids,
   type LoadModelOptions,
   type ZeroShotModel,
 } from "./bundle-loader.js";

@@ -26,6 +26,47 @@ export interface LabelScore {
   readonly positive: boolean;
   /** Triage weight from the bundle (>= 1 means a positive finding is urgent). */
   readonly triageWeight: number;
+  /**
+   * Where the finding is, on the images read (study findings that are
+   * positive, from bundles with a spatial output; model/localisation.ts).
+   */
+  readonly regions?: readonly FindingRegion[];
+}
+
+/**
+ * One region of a finding on one image, in that image's source pixel
+ * coordinates: x = column, y = row, continuous, (0, 0) the top-left corner of
+ * the top-left pixel (so a pixel's centre is at +0.5), as DICOM SCOORD
+ * Graphic Data counts them.
+ */
+export interface FindingRegion {
+  readonly sopInstanceUid: string;
+  /** Frame number (1-based) of the image the region is on. */
+  readonly frame: number;
+  /** The highest point of the label's heatmap inside the region. */
+  readonly peak: readonly [number, number];
+  /** Bounding box [x0, y0, x1, y1] (x0 < x1, y0 < y1). */
+  readonly box: readonly [number, number, number, number];
+  /** Outer contour, closed implicitly (the last point joins the first). */
+  readonly polygon: readonly (readonly [number, number])[];
+  /** The label's calibration applied to the peak patch's logit: how strongly this region alone shows the finding. */
+  readonly score: number;
+}
+
+/** Patch embeddings of one image in the joint space: row-major [height, width, dim]. */
+export interface PatchGrid {
+  readonly height: number;
+  readonly width: number;
+  readonly dim: number;
+  readonly data: Float32Array;
+}
+
+/** What the image encoder gives for one image. */
+export interface ImageEncoding {
+  /** The image embedding [dim] (raw; scoring L2-normalises it). */
+  readonly embedding: Float32Array;
+  /** Patch embeddings, when the bundle declares a spatial output. */
+  readonly patches?: PatchGrid;
 }
 
 export interface ModelIdentity {

@@ -12,7 +12,7 @@
 import { RadzError } from "../errors.js";
 import type { BundleLabel, BundleScoring } from "./bundle-schema.js";
 import { applyCalibration } from "./calibration.js";
-import type { LabelScore } from "./types.js";
+import type { LabelScore, PatchGrid } from "./types.js";
 
 export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length)
@@ -155,4 +155,57 @@ export function scoreEmbedding(
       triageWeight: l.label.triageWeight,
     };
   });
+}
+
+/**
+ * Per-patch raw logits of the chosen labels (MaskCLIP-style similarity maps):
+ * each patch embedding is L2-normalised and scored exactly as an image
+ * embedding is (rawLogits), so a map is "this label's logit, had the image
+ * been only this patch". Returns one Float32Array [height * width] per
+ * requested label index, in `which` order. A zero patch gets the map's NaN-free
+ * minimum (it says nothing).
+ */
+export function patchLogits(
+  grid: PatchGrid,
+  labels: readonly ScoringLabel[],
+  scoring: BundleScoring,
+  which: readonly number[],
+): Float32Array[] {
+  const { height, width, dim, data } = grid;
+  const n = height * width;
+  if (data.length !== n * dim)
+    throw new RadzError(
+      "INFERENCE_BAD_OUTPUT",
+      `patch grid has ${data.length} values; expected ${height} x ${width} x ${dim}`,
+    );
+  // softmax compares every label at every patch; the other modes need only the chosen ones.
+  const scored = scoring.mode === "softmax" ? labels.map((_, k) => k) : [...which];
+  const maps = which.map(() => new Float32Array(n));
+  const unit = new Float32Array(dim);
+  const zero = new Uint8Array(n);
+  let zeros = 0;
+  const chosen = scored.map((k) => labels[k]!);
+  const at = which.map((k) => scored.indexOf(k));
+  for (let p = 0; p < n; p++) {
+    const off = p * dim;
+    let ss = 0;
+    for (let i = 0; i < dim; i++) ss += data[off + i]! * data[off + i]!;
+    if (!(ss > 0) || !Number.isFinite(ss)) {
+      zero[p] = 1;
+      zeros++;
+      continue;
+    }
+    const inv = 1 / Math.sqrt(ss);
+    for (let i = 0; i < dim; i++) unit[i] = data[off + i]! * inv;
+    const z = rawLogits(unit, chosen, scoring);
+    for (let m = 0; m < maps.length; m++) maps[m]![p] = z[at[m]!]!;
+  }
+  if (zeros > 0) {
+    for (const map of maps) {
+      let min = Number.POSITIVE_INFINITY;
+      for (let p = 0; p < n; p++) if (!zero[p] && map[p]! < min) min = map[p]!;
+      for (let p = 0; p < n; p++) if (zero[p]) map[p] = Number.isFinite(min) ? min : 0;
+    }
+  }
+  return maps;
 }

@@ -8,13 +8,17 @@
 import type { Config } from "../config/index.js";
 import {
   decodeFrame,
+  fitGeometry,
   preprocess,
   thumbnailOf,
   type DicomInstance,
   type GreyImage,
 } from "../imaging/index.js";
 import type { InferenceBackend } from "../inference/index.js";
-import type { LabelScore, ZeroShotModel } from "../model/index.js";
+import type { ResultRegion } from "../jobs/index.js";
+import { applyCalibration, type ZeroShotModel } from "../model/index.js";
+import { regionsFromMap } from "../model/localisation.js";
+import type { FindingRegion, ImageEncoding, LabelScore } from "../model/types.js";
 import {
   buildStudyReport,
   buildSummaryImage,
@@ -55,7 +59,8 @@ export async function analyzeImages(
   model: ZeroShotModel,
   config: Pick<Config, "imaging" | "model"> & Partial<Pick<Config, "triage">>,
   clock: Stopwatch,
-  backend: Pick<InferenceBackend, "embedImages"> = model,
+  backend: Pick<InferenceBackend, "encodeImages"> = model,
+  options: LocaliseOptions = {},
 ): Promise<StudyAnalysis> {
   const first = instances[0];
   if (!first) throw new Error("analyzeImages needs at least one image");
@@ -79,7 +84,17 @@ export async function analyzeImages(
     config,
     clock,
     backend,
+    options,
   );
+}
+
+export interface LocaliseOptions {
+  /**
+   * Which findings get regions (bundles with a spatial output only):
+   * "positive" (default) the study's positive findings; "all" every label
+   * (radz eval, which scores the map of every truly positive study).
+   */
+  readonly localise?: "positive" | "all";
 }
 
 /** One image already decoded and preprocessed (here, or on the decode pool: decode-pool.ts). */
@@ -95,23 +110,97 @@ export async function scorePreparedImages(
   model: ZeroShotModel,
   config: Pick<Config, "model"> & Partial<Pick<Config, "triage">>,
   clock: Stopwatch,
-  backend: Pick<InferenceBackend, "embedImages"> = model,
+  backend: Pick<InferenceBackend, "encodeImages"> = model,
+  options: LocaliseOptions = {},
 ): Promise<StudyAnalysis> {
   const first = images[0];
   if (!first) throw new Error("scorePreparedImages needs at least one image");
   const tensors = images.map((i) => i.tensor);
-  const embeddings = await clock.timeAsync("inference", () => backend.embedImages(tensors));
-  const perImage = model.scoreEmbeddings(embeddings);
-  const findings = applyTriageOverrides(
+  const encodings = await clock.timeAsync("inference", () => backend.encodeImages(tensors));
+  const perImage = model.scoreEmbeddings(encodings.map((e) => e.embedding));
+  const scored = applyTriageOverrides(
     aggregateScores(perImage, config.model.aggregation),
     config.triage?.labels ?? {},
   );
+  const findings = encodings.some((e) => e.patches)
+    ? clock.time("localisation", () =>
+        localiseFindings(
+          scored,
+          perImage,
+          images,
+          encodings,
+          model,
+          options.localise ?? "positive",
+        ),
+      )
+    : scored;
   return {
     studyInstanceUid: first.instance.studyInstanceUid,
     findings,
     triage: triage(findings),
     images: images.map((i) => imageRef(i.instance)),
     thumbnail,
+  };
+}
+
+/**
+ * Regions for the study's findings (model/localisation.ts) from each image's
+ * patch embeddings: for a finding, the images whose own probability reaches
+ * its threshold (when none does — mean aggregation, or "all" — the image
+ * with the highest probability), each region with the label's calibration of
+ * its peak patch logit as its score.
+ */
+export function localiseFindings(
+  findings: readonly LabelScore[],
+  perImage: readonly (readonly LabelScore[])[],
+  images: readonly PreparedInput[],
+  encodings: readonly ImageEncoding[],
+  model: Pick<ZeroShotModel, "labels" | "preprocess" | "patchLogits">,
+  which: "positive" | "all",
+): LabelScore[] {
+  const { size, fit } = model.preprocess;
+  return findings.map((f, k) => {
+    if (which === "positive" && !f.positive) return f;
+    const column = perImage.map((scores) => scores[k]!.probability);
+    let chosen = column.flatMap((p, i) => (p >= f.threshold ? [i] : []));
+    if (chosen.length === 0) chosen = [column.indexOf(Math.max(...column))];
+    const calibration = model.labels.find((l) => l.id === f.labelId)?.calibration;
+    const regions: FindingRegion[] = [];
+    for (const i of chosen) {
+      const patches = encodings[i]?.patches;
+      const instance = images[i]!.instance;
+      const columns = Number(instance.dataset.Columns);
+      const rows = Number(instance.dataset.Rows);
+      if (!patches || !(columns > 0) || !(rows > 0)) continue;
+      const [values] = model.patchLogits(patches, [f.labelId]);
+      const found = regionsFromMap(
+        { gridHeight: patches.height, gridWidth: patches.width, values: values! },
+        { columns, rows, size, geometry: fitGeometry(columns, rows, size, fit) },
+      );
+      for (const r of found)
+        regions.push({
+          sopInstanceUid: instance.sopInstanceUid,
+          // The pipeline reads the first frame of each image (decodeFrame frame 0).
+          frame: 1,
+          peak: r.peak,
+          box: r.box,
+          polygon: r.polygon,
+          score: calibration ? applyCalibration(calibration, r.peakValue) : r.peakValue,
+        });
+    }
+    return { ...f, regions };
+  });
+}
+
+/** A region as results carry it (radz infer --json, the job record, the API). */
+export function resultRegion(r: FindingRegion): ResultRegion {
+  return {
+    sopInstanceUID: r.sopInstanceUid,
+    frame: r.frame,
+    peak: r.peak,
+    box: r.box,
+    polygon: r.polygon,
+    score: r.score,
   };
 }
 

@@ -11,15 +11,22 @@ import type { Config } from "../config/index.js";
 import { toRadzError } from "../errors.js";
 import { initCodecs, parseInstance, type DicomInstance } from "../imaging/index.js";
 import { candidateFromInstance, selectImages, type ImageCandidate } from "../intake/index.js";
+import type { ResultRegion } from "../jobs/index.js";
 import type { ZeroShotModel } from "../model/index.js";
 import type { Logger } from "../observability/index.js";
-import { analyzeImages, buildReport } from "./analyze.js";
+import { analyzeImages, buildReport, resultRegion } from "./analyze.js";
 import { Stopwatch } from "./stopwatch.js";
 
 export interface InferOutcome {
   studyInstanceUID: string | null;
   state: "done" | "skipped" | "failed";
-  findings: { label: string; probability: number; positive: boolean }[];
+  findings: {
+    label: string;
+    probability: number;
+    positive: boolean;
+    /** Where the finding is (bundles with a spatial output): positive findings, or every label with localise "all". */
+    regions?: ResultRegion[];
+  }[];
   priority: "urgent" | "review" | "routine" | null;
   outputs: string[];
   timings: Record<string, number>;
@@ -34,6 +41,8 @@ export interface InferFilesOptions {
   outDir: string;
   logger: Logger;
   softwareVersion: string;
+  /** Which findings get regions (default "positive"; radz eval uses "all"). */
+  localise?: "positive" | "all";
 }
 
 async function* walk(path: string): AsyncGenerator<string> {
@@ -121,7 +130,9 @@ export async function* inferFiles(
         const bytes = new Uint8Array(await readFile(path));
         instances.push(clock.time("parse", () => parseInstance(bytes, limits)));
       }
-      const analysis = await analyzeImages(instances, o.model, o.config, clock);
+      const analysis = await analyzeImages(instances, o.model, o.config, clock, o.model, {
+        localise: o.localise ?? "positive",
+      });
       const report = await buildReport(
         analysis,
         instances[0]!,
@@ -145,6 +156,7 @@ export async function* inferFiles(
           label: f.labelId,
           probability: f.probability,
           positive: f.positive,
+          ...(f.regions ? { regions: f.regions.map(resultRegion) } : {}),
         })),
         priority: analysis.triage.priority,
         outputs,

@@ -12,7 +12,7 @@ import type { JobResult } from "../jobs/index.js";
 import type { ZeroShotModel } from "../model/index.js";
 import type { Logger } from "../observability/index.js";
 import type { OrthancClient } from "../orthanc/index.js";
-import { buildReport, scorePreparedImages, type StudyAnalysis } from "./analyze.js";
+import { buildReport, resultRegion, scorePreparedImages, type StudyAnalysis } from "./analyze.js";
 import { DecodePool } from "./decode-pool.js";
 import { fetchAndPrepareImages } from "./fetch-images.js";
 import type { StudyProcessor } from "./job-runner.js";
@@ -53,6 +53,7 @@ export function jobResult(
       probability: f.probability,
       threshold: f.threshold,
       positive: f.positive,
+      ...(f.regions ? { regions: f.regions.map(resultRegion) } : {}),
     })),
     priority: analysis.triage.priority,
     triageScore: analysis.triage.score,

@@ -3,8 +3,11 @@ export { SYNTHETIC_LABELS, type SyntheticLabel } from "./labels.js";
 export {
   generateSyntheticStudies,
   generateSyntheticStudy,
+  REGIONS_CSV_HEADER,
+  regionsCsv,
   truthCsv,
   writeSyntheticStudies,
+  type DrawnFinding,
   type SyntheticStudy,
 } from "./studies.js";
 export { SYNTHETIC_SITES, type SyntheticSite } from "./sites.js";

@@ -220,6 +220,40 @@ export function drawImageJitter(rng: Prng): ImageJitter {
 
 // ---- rendering --------------------------------------------------------------
 
+/** A consolidation counts as drawn where it adds at least this much attenuation (0..1 scale). */
+export const CONSOLIDATION_VISIBLE = 0.1;
+
+/** Pixel box [x0, y0, x1, y1) (x = column, y = row; x1, y1 exclusive). */
+export type PixelBox = readonly [number, number, number, number];
+
+/**
+ * Collects, while an image is rendered, the box of the pixels each finding
+ * changed in the final image: effusion fluid, pneumothorax air rim and
+ * pleural line, consolidation where it adds >= CONSOLIDATION_VISIBLE, the
+ * nodule disc, and for cardiomegaly the heart. A finding hidden by the heart
+ * is not counted there.
+ */
+export class DrawnExtents {
+  private readonly b = new Map<SyntheticLabel, [number, number, number, number]>();
+
+  add(label: SyntheticLabel, x: number, y: number): void {
+    const box = this.b.get(label);
+    if (!box) {
+      this.b.set(label, [x, y, x + 1, y + 1]);
+      return;
+    }
+    if (x < box[0]) box[0] = x;
+    if (y < box[1]) box[1] = y;
+    if (x + 1 > box[2]) box[2] = x + 1;
+    if (y + 1 > box[3]) box[3] = y + 1;
+  }
+
+  /** Boxes of the findings drawn, in SYNTHETIC_LABELS order of insertion. */
+  boxes(): ReadonlyMap<SyntheticLabel, PixelBox> {
+    return this.b;
+  }
+}
+
 const AIR = 0.03;
 const SOFT_TISSUE = 0.5;
 const ABDOMEN = 0.6;
@@ -239,6 +273,7 @@ export function renderChestPhantom(
   rows: number,
   columns: number,
   detector?: DetectorResponse,
+  drawn?: DrawnExtents,
 ): Uint16Array {
   const out = new Uint16Array(rows * columns);
   const gamma = detector?.gamma ?? 1;
@@ -257,6 +292,7 @@ export function renderChestPhantom(
   const conReach2 = con ? 9 * con.sigma * con.sigma : 0;
   const pleuralLineWidth = Math.max(0.006, 1.5 * pixelUnit);
   const hw = findings.heartHalfWidth;
+  const trackHeart = drawn !== undefined && findings.labels.includes("cardiomegaly");
 
   // Noise: xorshift32 inline, Irwin-Hall(4) approximation of a Gaussian.
   let ns = jitter.noiseSeed >>> 0 || 0x9e3779b9;
@@ -281,6 +317,8 @@ export function renderChestPhantom(
       const t = xa < 0 ? -xa : xa;
       const side: Side = xa < 0 ? -1 : 1;
       let a: number;
+      // Which findings changed this pixel (only when extents are collected).
+      let marks = 0;
       if (t >= bodyHalfWidth) {
         a = AIR;
       } else {
@@ -299,13 +337,19 @@ export function renderChestPhantom(
           if (con !== undefined && side === con.side) {
             const dx = xa - conX;
             const d2 = dx * dx + conDy * conDy;
-            if (d2 < conReach2) a += con.amplitude * Math.exp(-d2 * conInv2s2);
+            if (d2 < conReach2) {
+              const add = con.amplitude * Math.exp(-d2 * conInv2s2);
+              a += add;
+              if (add >= CONSOLIDATION_VISIBLE) marks |= 4;
+            }
           }
           if (nod !== undefined && side === nod.side) {
             const dx = xa - noduleX;
             const d = Math.sqrt(dx * dx + nodDy * nodDy);
-            if (d < noduleRadius)
+            if (d < noduleRadius) {
               a += nod.amplitude * Math.min(1, (noduleRadius - d) / (0.3 * noduleRadius));
+              marks |= 8;
+            }
           }
           if (eff !== undefined && side === eff.side) {
             const m = t > HEMI_CENTRE ? (t - HEMI_CENTRE) / 0.32 : 0;
@@ -313,22 +357,35 @@ export function renderChestPhantom(
             if (ya > level) {
               const blend = Math.min(1, (ya - level) / 0.03);
               a = a * (1 - blend) + FLUID * blend;
+              marks |= 1;
             }
           }
           if (ptxRow && ptx !== undefined && side === ptx.side) {
             const d = Math.min(wall - t, (ya - apex) * 0.9);
-            if (d < ptx.rim) a = PNEUMOTHORAX_AIR;
-            else if (d < ptx.rim + pleuralLineWidth) a = PLEURAL_LINE;
+            if (d < ptx.rim + pleuralLineWidth) {
+              a = d < ptx.rim ? PNEUMOTHORAX_AIR : PLEURAL_LINE;
+              marks = 2; // air replaces whatever else was drawn here
+            }
           }
         }
         if (t < MEDIAL && ya < 0.4 && ya > -1) a = MEDIASTINUM;
         const hu = (xa - HEART_X) / hw;
-        if (hu * hu + hv2 < 1) a = HEART;
+        if (hu * hu + hv2 < 1) {
+          a = HEART;
+          marks = trackHeart ? 16 : 0;
+        }
         // Clavicles: bright oblique bands over the apices.
         const cy = ya - (-0.62 + 0.25 * t);
         if (t > 0.08 && t < 0.62 && cy > -0.022 && cy < 0.022) a += 0.1;
       }
       if (gamma !== 1) a = a > 0 ? a ** gamma : 0;
+      if (marks !== 0 && drawn !== undefined) {
+        if (marks & 1) drawn.add("pleural_effusion", c, r);
+        if (marks & 2) drawn.add("pneumothorax", c, r);
+        if (marks & 4) drawn.add("consolidation", c, r);
+        if (marks & 8) drawn.add("nodule", c, r);
+        if (marks & 16) drawn.add("cardiomegaly", c, r);
+      }
       ns ^= ns << 13;
       ns ^= ns >>> 17;
       ns ^= ns << 5;

@@ -9,6 +9,8 @@ import { SYNTHETIC_LABELS, type SyntheticLabel } from "./labels.js";
 import { Prng } from "./prng.js";
 import {
   BITS_STORED,
+  DrawnExtents,
+  type PixelBox,
   FIELD_WIDTH_MM,
   STORED_OFFSET,
   STORED_RANGE,
@@ -41,6 +43,15 @@ export interface SyntheticStudy {
   readonly labels: readonly SyntheticLabel[];
   /** DICOM Part-10 bytes, one per image. */
   readonly instances: readonly Uint8Array[];
+  /** Where each finding was drawn, per image: the box of the pixels it changed (phantom.ts DrawnExtents). */
+  readonly drawn: readonly DrawnFinding[];
+}
+
+/** One finding's drawn box on one image, in source pixels [x0, y0, x1, y1) (x = column). */
+export interface DrawnFinding {
+  readonly sopInstanceUid: string;
+  readonly label: SyntheticLabel;
+  readonly box: PixelBox;
 }
 
 export const DEFAULT_FINDING_RATE = 0.35;
@@ -106,11 +117,17 @@ export function generateSyntheticStudy(
 
   const sopInstanceUids: string[] = [];
   const instances: Uint8Array[] = [];
+  const drawn: DrawnFinding[] = [];
   for (let i = 0; i < images; i++) {
     const { jitter, detector } = site.drawImage(new Prng(seed, index, site.imageStream + i));
-    const pixels = renderChestPhantom(findings, jitter, rows, columns, detector);
+    const extents = new DrawnExtents();
+    const pixels = renderChestPhantom(findings, jitter, rows, columns, detector, extents);
     const sopInstanceUid = uid225(site.uidRoot, seed, index, "instance", i);
     sopInstanceUids.push(sopInstanceUid);
+    for (const label of SYNTHETIC_LABELS) {
+      const box = extents.boxes().get(label);
+      if (box) drawn.push({ sopInstanceUid, label, box });
+    }
     instances.push(
       writeDxForPresentation({
         ...patient,
@@ -137,6 +154,7 @@ export function generateSyntheticStudy(
     sopInstanceUids,
     labels: findings.labels,
     instances,
+    drawn,
   };
 }
 
@@ -172,17 +190,43 @@ export function truthCsv(
   return `${lines.join("\n")}\n`;
 }
 
+/** Header of regions.csv. */
+export const REGIONS_CSV_HEADER = "studyInstanceUID,sopInstanceUID,label,x0,y0,x1,y1";
+
+/**
+ * regions.csv, beside truth.csv: one line per finding drawn on each image,
+ *
+ *   studyInstanceUID,sopInstanceUID,label,x0,y0,x1,y1
+ *   2.25.1234...,2.25.5678...,nodule,301,140,313,152
+ *
+ * the box of the pixels the finding changed, in source pixels (x = column,
+ * y = row; x0, y0 the first column and row, x1, y1 one past the last), the
+ * coordinates `radz infer --json` reports regions in. `radz eval` reads it
+ * for pointingGame and meanBoxIoU.
+ */
+export function regionsCsv(
+  studies: readonly Pick<SyntheticStudy, "studyInstanceUid" | "drawn">[],
+): string {
+  const lines = [REGIONS_CSV_HEADER];
+  for (const s of studies)
+    for (const d of s.drawn)
+      lines.push([s.studyInstanceUid, d.sopInstanceUid, d.label, ...d.box].join(","));
+  return `${lines.join("\n")}\n`;
+}
+
 export interface WrittenSyntheticStudies {
   readonly studies: number;
   /** Paths of the .dcm files written, in study then instance order. */
   readonly files: string[];
   /** Path of truth.csv. */
   readonly truthCsv: string;
+  /** Path of regions.csv. */
+  readonly regionsCsv: string;
 }
 
 /**
- * Writes `dir/<StudyInstanceUID>/<n>.dcm` (n = 1..imagesPerStudy) and
- * `dir/truth.csv`. Studies are generated and written one at a time, so large
+ * Writes `dir/<StudyInstanceUID>/<n>.dcm` (n = 1..imagesPerStudy),
+ * `dir/truth.csv` and `dir/regions.csv`. Studies are generated and written one at a time, so large
  * sets do not sit in memory.
  */
 export async function writeSyntheticStudies(
@@ -192,7 +236,7 @@ export async function writeSyntheticStudies(
   checkOptions(options);
   await mkdir(dir, { recursive: true });
   const files: string[] = [];
-  const truth: Pick<SyntheticStudy, "studyInstanceUid" | "labels">[] = [];
+  const truth: Pick<SyntheticStudy, "studyInstanceUid" | "labels" | "drawn">[] = [];
   for (let i = 0; i < options.count; i++) {
     const study = generateSyntheticStudy(options, i);
     const studyDir = path.join(dir, study.studyInstanceUid);
@@ -202,9 +246,15 @@ export async function writeSyntheticStudies(
       await writeFile(file, bytes);
       files.push(file);
     }
-    truth.push({ studyInstanceUid: study.studyInstanceUid, labels: study.labels });
+    truth.push({
+      studyInstanceUid: study.studyInstanceUid,
+      labels: study.labels,
+      drawn: study.drawn,
+    });
   }
   const truthPath = path.join(dir, "truth.csv");
   await writeFile(truthPath, truthCsv(truth));
-  return { studies: options.count, files, truthCsv: truthPath };
+  const regionsPath = path.join(dir, "regions.csv");
+  await writeFile(regionsPath, regionsCsv(truth));
+  return { studies: options.count, files, truthCsv: truthPath, regionsCsv: regionsPath };
 }

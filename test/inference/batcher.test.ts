@@ -158,8 +158,11 @@ describe("inference/batcher: the demo model behind the batcher", () => {
       labels: m.labels,
       inputShape: m.inputShape,
       embeddingSize: m.embeddingSize,
+      patchGrid: m.patchGrid,
       embedImages: (x) => m.embedImages(x),
+      encodeImages: (x) => m.encodeImages(x),
       scoreEmbeddings: (e) => m.scoreEmbeddings(e),
+      patchLogits: (p, ids) => m.patchLogits(p, ids),
       scoreImages: (x) => m.scoreImages(x),
       close: async () => undefined,
       ...overrides,
@@ -172,9 +175,9 @@ describe("inference/batcher: the demo model behind the batcher", () => {
     return {
       runs,
       model: wrap(m, {
-        embedImages: async (x) => {
+        encodeImages: async (x) => {
           runs.push(x.length);
-          return m.embedImages(x);
+          return m.encodeImages(x);
         },
       }),
     };
@@ -241,10 +244,10 @@ describe("inference/batcher: the demo model behind the batcher", () => {
     const c = counted(model);
     // A model whose output for a NaN input is NaN, like a real encoder.
     const nanAware = wrap(c.model, {
-      embedImages: async (x) => {
+      encodeImages: async (x) => {
         if (x.some((t) => Number.isNaN(t[0]!)))
           throw new RadzError("INFERENCE_BAD_OUTPUT", "image encoder output contains NaN or Inf");
-        return c.model.embedImages(x);
+        return c.model.encodeImages(x);
       },
     });
     const batched = createBatchedModel(nanAware, { maxBatch: 8, maxWaitMs: 30 });

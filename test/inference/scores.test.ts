@@ -65,6 +65,11 @@ describe("inference/scores are the same whichever backend embeds", function () {
       modelName: imageModelName(model.identity.id),
       inputName: model.manifest.imageEncoder.inputName,
       outputName: model.manifest.imageEncoder.outputName,
+      // The demo bundle's spatial output travels too (schemaVersion 2).
+      spatial: {
+        outputName: model.manifest.imageEncoder.spatialOutputName!,
+        grid: model.patchGrid!,
+      },
       inputShape: model.inputShape,
       embeddingSize: model.embeddingSize,
       timeoutMs: 15_000,
@@ -82,7 +87,7 @@ describe("inference/scores are the same whichever backend embeds", function () {
   const analyzeAll = async (
     m: ZeroShotModel,
     concurrency = 4,
-    backend?: Pick<RemoteBackend, "embedImages">,
+    backend?: Pick<RemoteBackend, "encodeImages">,
   ) => {
     const out: LabelScore[][] = new Array<LabelScore[]>(studies.length);
     let next = 0;
@@ -134,6 +139,13 @@ describe("inference/scores are the same whichever backend embeds", function () {
       expect(b.describe().endpoints![0]!.binary).to.equal(true);
       const found = await analyzeAll(bindBackend(model, b));
       found.forEach((f, i) => expectSameFindings(f, reference[i]!, `study ${i} (binary)`));
+      // Regions come from the patch grid the worker returned: the same as in process.
+      const positives = found.flat().filter((f) => f.positive);
+      expect(positives.length).to.be.greaterThan(0);
+      expect(positives.every((f) => (f.regions?.length ?? 0) > 0)).to.equal(true);
+      found.forEach((f, i) =>
+        f.forEach((x, k) => expect(x.regions).to.deep.equal(reference[i]![k]!.regions)),
+      );
     });
 
     it("JSON tensors: identical findings (backend passed to analyzeImages)", async () => {
@@ -149,6 +161,14 @@ describe("inference/scores are the same whichever backend embeds", function () {
       const [local] = await model.embedImages([x]);
       const [viaWorker] = await b.embedImages([x]);
       expect(Array.from(viaWorker!)).to.deep.equal(Array.from(local!));
+      // ...and the spatial output's patch grid (binary tensor, [1, h, w, D]).
+      const [localEnc] = await model.encodeImages([x]);
+      const [remoteEnc] = await b.encodeImages([x]);
+      expect(remoteEnc!.patches).to.not.equal(undefined);
+      expect(remoteEnc!.patches!.height).to.equal(model.patchGrid![0]);
+      expect(Array.from(remoteEnc!.patches!.data)).to.deep.equal(
+        Array.from(localEnc!.patches!.data),
+      );
     });
   });
 

@@ -161,7 +161,11 @@ describe("inference/Triton model repository export", function () {
       platform: "onnxruntime_onnx",
       max_batch_size: 8,
       input: [{ name: "image", data_type: "TYPE_FP32", dims: [1, 224, 224] }],
-      output: [{ name: "embedding", data_type: "TYPE_FP32", dims: [32] }],
+      output: [
+        { name: "embedding", data_type: "TYPE_FP32", dims: [32] },
+        // The bundle's spatial output (schemaVersion 2): [h, w, D] patch embeddings.
+        { name: "patch_embeddings", data_type: "TYPE_FP32", dims: [112, 112, 32] },
+      ],
       dynamic_batching: { max_queue_delay_microseconds: 2500 },
       instance_group: [{ count: 2, kind: "KIND_GPU" }],
     });
@@ -250,6 +254,12 @@ describe("inference/Triton model repository export", function () {
         const [remote] = await backend.embedImages([x]);
         const [local] = await model.embedImages([x]);
         expect(Array.from(remote!)).to.deep.equal(Array.from(local!));
+        // The spatial output comes back too, as the bundle declares it.
+        const [remoteEnc] = await backend.encodeImages([x]);
+        const [localEnc] = await model.encodeImages([x]);
+        expect(Array.from(remoteEnc!.patches!.data)).to.deep.equal(
+          Array.from(localEnc!.patches!.data),
+        );
       } finally {
         await backend.close();
       }

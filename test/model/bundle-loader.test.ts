@@ -164,6 +164,11 @@ describe("loadModel", () => {
   it("fails with INFERENCE_BAD_OUTPUT when the warm-up run gives NaN", async () => {
     const dir = copy();
     replaceFile(dir, "image-encoder.onnx", nanImageEncoder());
+    // The stand-in has no spatial output, so the manifest declares none (schemaVersion 1).
+    editManifest(dir, (m) => {
+      m.schemaVersion = 1;
+      delete (m.imageEncoder as Json).spatialOutputName;
+    });
     expectError(await loadError(dir), "INFERENCE_BAD_OUTPUT", "NaN");
   });
 

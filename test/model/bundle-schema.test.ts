@@ -34,7 +34,8 @@ describe("bundle.json schema", () => {
 
   it("accepts the generated demo manifest", () => {
     const m: BundleManifest = parseBundleManifest(clone());
-    expect(m.schemaVersion).to.equal(1);
+    expect(m.schemaVersion).to.equal(2);
+    expect(m.imageEncoder.spatialOutputName).to.equal("patch_embeddings");
     expect(m.identity.synthetic).to.equal(true);
     expect(m.identity.name).to.contain("not a medical device");
     expect(m.labels.map((l) => l.id)).to.deep.equal([
@@ -56,7 +57,7 @@ describe("bundle.json schema", () => {
 
   it("rejects a bad manifest listing every problem at once", () => {
     const m = clone();
-    m.schemaVersion = 2;
+    m.schemaVersion = 3;
     (m.imageEncoder as Json).file = "/etc/passwd";
     (m.imageEncoder as Json).sha256 = "abc";
     const labels = m.labels as Json[];

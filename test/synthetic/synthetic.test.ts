@@ -9,11 +9,14 @@ import { radz } from "../cli/run-cli.js";
 import { dcmjsData } from "../../src/synthetic/dcmjs-data.js";
 import {
   SYNTHETIC_LABELS,
+  REGIONS_CSV_HEADER,
   generateSyntheticStudies,
+  regionsCsv,
   truthCsv,
   writeSyntheticStudies,
 } from "../../src/synthetic/index.js";
 import {
+  DrawnExtents,
   STORED_OFFSET,
   STORED_RANGE,
   renderChestPhantom,
@@ -271,9 +274,77 @@ describe("synthetic studies", () => {
           SYNTHETIC_LABELS.map((l) => (studies[i]!.labels.includes(l) ? 1 : 0)),
         );
       });
+      const regions = readFileSync(out.regionsCsv, "utf8");
+      expect(out.regionsCsv).to.equal(path.join(dir, "regions.csv"));
+      expect(regions).to.equal(regionsCsv(studies));
+      expect(regions.split("\n")[0]).to.equal(REGIONS_CSV_HEADER);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("records the box each finding was drawn in, on every image, inside the image and where it changed pixels", () => {
+    const studies = generateSyntheticStudies({
+      count: 12,
+      seed: 21,
+      rows: 240,
+      columns: 320,
+      imagesPerStudy: 2,
+      findingRate: 0.6,
+    });
+    let boxes = 0;
+    for (const s of studies) {
+      for (const uid of s.sopInstanceUids) {
+        const labels = s.drawn.filter((d) => d.sopInstanceUid === uid).map((d) => d.label);
+        // Every finding present is drawn somewhere (a nodule or effusion is never all hidden).
+        expect(labels).to.deep.equal([...s.labels]);
+      }
+      for (const d of s.drawn) {
+        const [x0, y0, x1, y1] = d.box;
+        expect(x0).to.be.within(0, x1 - 1);
+        expect(y0).to.be.within(0, y1 - 1);
+        expect(x1).to.be.at.most(320);
+        expect(y1).to.be.at.most(240);
+        boxes++;
+      }
+    }
+    expect(boxes).to.be.greaterThan(20);
+    // The box is where the pixels differ from the same image without that finding.
+    const findings: StudyFindings = {
+      labels: ["nodule"],
+      heartHalfWidth: 0.28,
+      nodule: { side: 1, t: 0.45, y: -0.2, diameterMm: 20, amplitude: 0.4 },
+    };
+    const jitter: ImageJitter = {
+      shiftX: 0,
+      shiftY: 0,
+      scale: 1,
+      gain: 1,
+      offset: 0,
+      noiseSigma: 0,
+      noiseSeed: 1,
+    };
+    const extents = new DrawnExtents();
+    const withNodule = renderChestPhantom(findings, jitter, 200, 200, extents);
+    const without = renderChestPhantom(
+      { ...findings, labels: [], nodule: undefined },
+      jitter,
+      200,
+      200,
+    );
+    let [cx0, cy0, cx1, cy1] = [200, 200, 0, 0];
+    for (let i = 0; i < withNodule.length; i++) {
+      if (withNodule[i] === without[i]) continue;
+      const x = i % 200;
+      const y = (i - x) / 200;
+      [cx0, cy0, cx1, cy1] = [
+        Math.min(cx0, x),
+        Math.min(cy0, y),
+        Math.max(cx1, x + 1),
+        Math.max(cy1, y + 1),
+      ];
+    }
+    expect(extents.boxes().get("nodule")).to.deep.equal([cx0, cy0, cx1, cy1]);
   });
 
   // Speed is shown by the benchmarks (bench/imaging.ts, bench/e2e.ts generate these), not timed here.

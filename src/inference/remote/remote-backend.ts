@@ -19,6 +19,7 @@
  *   INFERENCE_REMOTE_UNAVAILABLE (transient: the job runner retries the study).
  */
 import { RadzError, toRadzError } from "../../errors.js";
+import { splitPatchGrids, type ImageEncoding } from "../../model/index.js";
 import type { Logger } from "../../observability/index.js";
 import type { BackendDescription, BackendEndpointState, InferenceBackend } from "../backend.js";
 import type { DecodedResponse } from "../oip/codec.js";
@@ -39,6 +40,11 @@ export interface RemoteBackendOptions {
   readonly modelVersion?: string | undefined;
   readonly inputName: string;
   readonly outputName: string;
+  /**
+   * The bundle's spatial output (imageEncoder.spatialOutputName) and its
+   * [h, w]: requested by encodeImages, and required of every endpoint's model.
+   */
+  readonly spatial?: { readonly outputName: string; readonly grid: readonly [number, number] };
   /** [C, H, W] of one image. */
   readonly inputShape: readonly [number, number, number];
   readonly embeddingSize: number;
@@ -145,6 +151,21 @@ export class RemoteBackend implements InferenceBackend {
     inputs: readonly Float32Array[],
     signal?: AbortSignal,
   ): Promise<Float32Array[]> {
+    return (await this.run(inputs, false, signal)).map((e) => e.embedding);
+  }
+
+  async encodeImages(
+    inputs: readonly Float32Array[],
+    signal?: AbortSignal,
+  ): Promise<ImageEncoding[]> {
+    return this.run(inputs, this.opts.spatial !== undefined, signal);
+  }
+
+  private async run(
+    inputs: readonly Float32Array[],
+    spatial: boolean,
+    signal: AbortSignal | undefined,
+  ): Promise<ImageEncoding[]> {
     if (this.closed) throw new RadzError("INFERENCE_FAILED", "the remote backend has been closed");
     inputs.forEach((x, i) => {
       if (x.length !== this.perImage)
@@ -156,7 +177,7 @@ export class RemoteBackend implements InferenceBackend {
     const chunks: Float32Array[][] = [];
     for (let i = 0; i < inputs.length; i += this.opts.maxBatch)
       chunks.push(inputs.slice(i, i + this.opts.maxBatch));
-    const rows = await Promise.all(chunks.map((c) => this.runBatch(c, signal)));
+    const rows = await Promise.all(chunks.map((c) => this.runBatch(c, spatial, signal)));
     return rows.flat();
   }
 
@@ -187,6 +208,15 @@ export class RemoteBackend implements InferenceBackend {
       return `model "${meta.name}" has no output "${outputName}" (it has: ${meta.outputs.map((t) => t.name).join(", ")})`;
     if (output.datatype !== "FP32" || !fits(output.shape, [-1, embeddingSize]))
       return `output "${outputName}" is ${output.datatype} [${output.shape.join(", ")}]; the bundle needs FP32 [-1, ${embeddingSize}]`;
+    const spatial = this.opts.spatial;
+    if (spatial) {
+      const patches = meta.outputs.find((t) => t.name === spatial.outputName);
+      const want = [-1, ...spatial.grid, embeddingSize];
+      if (!patches)
+        return `model "${meta.name}" has no output "${spatial.outputName}" (the bundle's spatial output)`;
+      if (patches.datatype !== "FP32" || !fits(patches.shape, want))
+        return `output "${spatial.outputName}" is ${patches.datatype} [${patches.shape.join(", ")}]; the bundle needs FP32 [${want.join(", ")}]`;
+    }
     return undefined;
   }
 
@@ -262,8 +292,9 @@ export class RemoteBackend implements InferenceBackend {
 
   private async runBatch(
     images: readonly Float32Array[],
+    spatial: boolean,
     signal?: AbortSignal,
-  ): Promise<Float32Array[]> {
+  ): Promise<ImageEncoding[]> {
     const { modelName, modelVersion, inputName, outputName, inputShape } = this.opts;
     const tried = new Set<Endpoint>();
     let last: unknown;
@@ -290,12 +321,22 @@ export class RemoteBackend implements InferenceBackend {
               parts: images,
             },
           ],
-          outputs: [{ name: outputName, binary: ep.binary }],
+          outputs: [
+            { name: outputName, binary: ep.binary },
+            ...(spatial && this.opts.spatial
+              ? [{ name: this.opts.spatial.outputName, binary: ep.binary }]
+              : []),
+          ],
           binaryInputs: ep.binary,
           timeoutMs: this.opts.timeoutMs,
           signal,
         });
-        return this.rows(response, images.length, id);
+        const rows = this.rows(response, images.length, id);
+        const patches = spatial ? this.patches(response, images.length) : undefined;
+        return rows.map((embedding, i) => ({
+          embedding,
+          ...(patches ? { patches: patches[i]! } : {}),
+        }));
       } catch (err) {
         if (signal?.aborted) throw toRadzError(signal.reason ?? err, "INFERENCE_FAILED");
         last = err;
@@ -333,6 +374,21 @@ export class RemoteBackend implements InferenceBackend {
         ? `no inference endpoint is ready for model "${modelName}" (${this.endpoints.map((e) => `${e.client.display}: ${e.state}${e.reason ? ` (${e.reason})` : ""}`).join("; ")})`
         : `inference for model "${modelName}" failed on every attempt; last: ${message(last)}`,
       { cause: last },
+    );
+  }
+
+  /** The spatial output split per image, checked for type, shape and finiteness. */
+  private patches(response: DecodedResponse, n: number): ReturnType<typeof splitPatchGrids> {
+    const spatial = this.opts.spatial!;
+    const out = response.outputs.find((o) => o.name === spatial.outputName);
+    if (!out) throw new OipFormatError(`the response has no output "${spatial.outputName}"`);
+    if (out.datatype !== "FP32")
+      throw new OipFormatError(`output "${out.name}" is ${out.datatype}; expected FP32`);
+    return splitPatchGrids(
+      { dims: out.shape, data: out.data },
+      n,
+      this.opts.embeddingSize,
+      spatial.grid,
     );
   }
 

@@ -3,6 +3,7 @@
  * exported from the same bundle would use (see ../triton-export.ts):
  *
  *   <bundle id>-image   the image encoder: FP32 [-1, C, H, W] → FP32 [-1, D]
+ *                       (+ the spatial output FP32 [-1, h, w, D] when the bundle declares one)
  *   <bundle id>-text    the text encoder (when the bundle has one):
  *                       INT64/INT32 token ids [-1, -1] (+ attention mask) → FP32 [-1, D]
  *
@@ -61,23 +62,40 @@ export function servedImageModel(model: ZeroShotModel): ServedModel {
   const [c, h, w] = model.inputShape;
   const per = c * h * w;
   const d = model.embeddingSize;
+  const grid = model.patchGrid;
+  const spatialName = grid ? ie.spatialOutputName : undefined;
+  const outputs: ServedTensorSpec[] = [{ name: ie.outputName, datatype: "FP32", shape: [-1, d] }];
+  if (grid && spatialName)
+    outputs.push({ name: spatialName, datatype: "FP32", shape: [-1, grid[0], grid[1], d] });
   return {
     name: imageModelName(model.identity.id),
     version: SERVED_MODEL_VERSION,
     platform: ONNX_PLATFORM,
     inputs: [{ name: ie.inputName, datatype: "FP32", shape: [-1, c, h, w] }],
-    outputs: [{ name: ie.outputName, datatype: "FP32", shape: [-1, d] }],
+    outputs,
     executionProvider: model.identity.executionProvider,
     async execute(inputs, batch) {
       const x = inputs.get(ie.inputName)!.data as Float32Array;
       const images: Float32Array[] = [];
       for (let i = 0; i < batch; i++) images.push(x.subarray(i * per, (i + 1) * per));
-      const rows = await model.embedImages(images);
+      const rows = await model.encodeImages(images);
       const out = new Float32Array(batch * d);
-      rows.forEach((r, i) => out.set(r, i * d));
-      return new Map([
+      rows.forEach((r, i) => out.set(r.embedding, i * d));
+      const result = new Map<string, OipTensor>([
         [ie.outputName, { name: ie.outputName, datatype: "FP32", shape: [batch, d], data: out }],
       ]);
+      if (grid && spatialName) {
+        const perGrid = grid[0] * grid[1] * d;
+        const patches = new Float32Array(batch * perGrid);
+        rows.forEach((r, i) => patches.set(r.patches!.data, i * perGrid));
+        result.set(spatialName, {
+          name: spatialName,
+          datatype: "FP32",
+          shape: [batch, grid[0], grid[1], d],
+          data: patches,
+        });
+      }
+      return result;
     },
     // The ZeroShotModel belongs to the caller, which closes it.
     close: async () => undefined,
