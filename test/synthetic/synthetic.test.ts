@@ -325,7 +325,7 @@ describe("synthetic studies", () => {
       noiseSeed: 1,
     };
     const extents = new DrawnExtents();
-    const withNodule = renderChestPhantom(findings, jitter, 200, 200, extents);
+    const withNodule = renderChestPhantom(findings, jitter, 200, 200, undefined, extents);
     const without = renderChestPhantom(
       { ...findings, labels: [], nodule: undefined },
       jitter,

@@ -97,7 +97,11 @@ export class RemoteBackend implements InferenceBackend {
           new OipClient({
             url: e.url,
             token: e.token,
-            maxResponseBytes: inferResponseCap(opts.maxBatch, opts.embeddingSize),
+            maxResponseBytes: inferResponseCap(
+              opts.maxBatch,
+              opts.embeddingSize *
+                (1 + (opts.spatial ? opts.spatial.grid[0] * opts.spatial.grid[1] : 0)),
+            ),
           }),
         ),
     );
@@ -424,8 +428,9 @@ export class RemoteBackend implements InferenceBackend {
 
 /**
  * The most RadZ reads of an inference answer (the bounded reader): a batch of
- * embeddings as JSON (up to 32 characters a value) plus 1 MiB for the rest.
+ * outputs as JSON (up to 32 characters a value; per image the embedding, and
+ * with a spatial output its h x w patch embeddings too) plus 1 MiB for the rest.
  */
-export function inferResponseCap(maxBatch: number, embeddingSize: number): number {
-  return maxBatch * embeddingSize * 32 + 1024 * 1024;
+export function inferResponseCap(maxBatch: number, valuesPerImage: number): number {
+  return maxBatch * valuesPerImage * 32 + 1024 * 1024;
 }
