@@ -21,7 +21,6 @@ export {
   evaluateLocalisation,
   parseRegionsCsv,
   readRegionsCsv,
-  type DrawnRegions,
   type LocalisationEvaluation,
   type PredictedRegion,
 } from "./localisation.js";

@@ -6,7 +6,6 @@ export type {
   ImageEncoding,
   LabelScore,
   ModelIdentity,
-  PatchGrid,
 } from "./types.js";
 export {
   parseBundleManifest,
@@ -46,3 +45,4 @@ export {
 } from "./zero-shot.js";
 export { canonicalJson, labelSetHash } from "./label-set.js";
 export { writeDemoBundle } from "./demo-bundle.js";
+export { regionsFromMap } from "./localisation.js";

@@ -16,9 +16,14 @@ import {
 } from "../imaging/index.js";
 import type { InferenceBackend } from "../inference/index.js";
 import type { ResultRegion } from "../jobs/index.js";
-import { applyCalibration, type ZeroShotModel } from "../model/index.js";
-import { regionsFromMap } from "../model/localisation.js";
-import type { FindingRegion, ImageEncoding, LabelScore } from "../model/types.js";
+import {
+  applyCalibration,
+  regionsFromMap,
+  type FindingRegion,
+  type ImageEncoding,
+  type LabelScore,
+  type ZeroShotModel,
+} from "../model/index.js";
 import {
   buildStudyReport,
   buildSummaryImage,

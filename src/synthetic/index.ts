@@ -7,7 +7,6 @@ export {
   regionsCsv,
   truthCsv,
   writeSyntheticStudies,
-  type DrawnFinding,
   type SyntheticStudy,
 } from "./studies.js";
 export { SYNTHETIC_SITES, type SyntheticSite } from "./sites.js";
