@@ -9,7 +9,7 @@ export { FrameScratch } from "./frame-scratch.js";
 export { floatPixels } from "./display-pixels.js";
 export { thumbnailOf, type GreyImage } from "./thumbnail.js";
 export { readStoredValues } from "./stored-values.js";
-export { preprocess, fitGeometry } from "./preprocess.js";
+export { preprocess, fitGeometry, type Geometry } from "./preprocess.js";
 export { PreprocessSpecSchema, type PreprocessSpec } from "./preprocess-spec.js";
 export { ACCEPTED_IMAGE_SOP_CLASSES } from "./sop-class.js";
 export { initCodecs } from "./init-codecs.js";

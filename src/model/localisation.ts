@@ -28,7 +28,7 @@
  *     origin, then the resize scale, which the resampler applies to pixel
  *     edges exactly) and clipped to the source image.
  */
-import type { Geometry } from "../imaging/preprocess.js";
+import type { Geometry } from "../imaging/index.js";
 
 /** Regions are where the map reaches this fraction of the way from its median to its peak. */
 export const REGION_LEVEL = 0.5;
