@@ -100,11 +100,14 @@ function patternsFor(own, dir) {
       : spell(dir, target);
     const whereabouts = `src/${target}`;
     if (!mayImport(own, target)) {
+      const [a, b] = [layerOf.get(own), layerOf.get(target)];
+      const rule =
+        a === b
+          ? "parts of this layer do not import each other; move what both need to a lower layer"
+          : "imports point down the layers of docs/architecture.md";
       const why = NO_IO.includes(own)
         ? `${own} does no I/O: it imports only ${NO_IO.join("/")} and the base and vocabulary layers`
-        : `${own} (layer "${LAYERS[layerOf.get(own)].name}") may not import ${target} (layer "${
-            LAYERS[layerOf.get(target)].name
-          }"): imports point down the layers of docs/architecture.md`;
+        : `${own} (layer "${LAYERS[a].name}") may not import ${target} (layer "${LAYERS[b].name}"): ${rule}`;
       patterns.push({
         regex: isFilePart(target) ? `^${escape(spelled)}$` : `^${escape(spelled)}/(?!\\.\\./)`,
         message: why,
