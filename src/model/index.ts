@@ -40,6 +40,7 @@ export {
   combineLabelEmbedding,
   cosine,
   l2Normalize,
+  patchLogits,
   rawLogits,
   scoreEmbedding,
 } from "./zero-shot.js";

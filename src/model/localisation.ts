@@ -118,22 +118,54 @@ export function sampleMap(map: SimilarityMap, size: number, x: number, y: number
   return top * (1 - fy) + bottom * fy;
 }
 
-/** Median of the grid cells whose centres fall on the image. */
+/** Median of the grid cells whose centres fall on the image (quickselect; no full sort). */
 function background(map: SimilarityMap, size: number, rect: readonly number[]): number {
   const { gridHeight: gh, gridWidth: gw, values } = map;
-  const picked: number[] = [];
+  const picked = new Float64Array(gh * gw);
+  let n = 0;
   for (let i = 0; i < gh; i++) {
     const cy = ((i + 0.5) * size) / gh;
     if (cy < rect[1]! || cy >= rect[3]!) continue;
     for (let j = 0; j < gw; j++) {
       const cx = ((j + 0.5) * size) / gw;
-      if (cx >= rect[0]! && cx < rect[2]!) picked.push(values[i * gw + j]!);
+      if (cx >= rect[0]! && cx < rect[2]!) picked[n++] = values[i * gw + j]!;
     }
   }
-  if (picked.length === 0) for (let k = 0; k < gh * gw; k++) picked.push(values[k]!);
-  const sorted = Float64Array.from(picked).sort();
-  const m = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[m]! : (sorted[m - 1]! + sorted[m]!) / 2;
+  if (n === 0) for (let k = 0; k < gh * gw; k++) picked[n++] = values[k]!;
+  const a = picked.subarray(0, n);
+  const m = n >> 1;
+  const upper = select(a, m);
+  if (n % 2 === 1) return upper;
+  // The lower middle is the largest value left of position m after the selection.
+  let lower = Number.NEGATIVE_INFINITY;
+  for (let k = 0; k < m; k++) if (a[k]! > lower) lower = a[k]!;
+  return (lower + upper) / 2;
+}
+
+/** The k-th smallest value (0-based) of `a`, which it partially reorders (Hoare quickselect, middle pivot). */
+function select(a: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >> 1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i] = a[j]!;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else break;
+  }
+  return a[k]!;
 }
 
 /** Perpendicular distance of p from the line through a and b. */
@@ -252,12 +284,35 @@ export function regionsFromMap(
   const w = vx1 - vx0;
   const h = vy1 - vy0;
   if (w <= 0 || h <= 0) return [];
-  // 1. Sample the map at every visible input pixel.
+  // 1. Sample the map at every visible input pixel (separable bilinear weights, as sampleMap).
+  const { gridHeight: gh, gridWidth: gw, values } = map;
+  const axis = (count: number, from: number, cells: number) => {
+    const i0 = new Int32Array(count);
+    const i1 = new Int32Array(count);
+    const f = new Float64Array(count);
+    for (let k = 0; k < count; k++) {
+      const g = Math.min(cells - 1, Math.max(0, ((from + k + 0.5) * cells) / size - 0.5));
+      i0[k] = Math.floor(g);
+      i1[k] = Math.min(cells - 1, i0[k]! + 1);
+      f[k] = g - i0[k]!;
+    }
+    return { i0, i1, f };
+  };
+  const ax = axis(w, vx0, gw);
+  const ay = axis(h, vy0, gh);
   const heat = new Float64Array(w * h);
   let peak = Number.NEGATIVE_INFINITY;
   for (let y = 0; y < h; y++) {
+    const r0 = ay.i0[y]! * gw;
+    const r1 = ay.i1[y]! * gw;
+    const fy = ay.f[y]!;
     for (let x = 0; x < w; x++) {
-      const v = sampleMap(map, size, vx0 + x + 0.5, vy0 + y + 0.5);
+      const j0 = ax.i0[x]!;
+      const j1 = ax.i1[x]!;
+      const fx = ax.f[x]!;
+      const top = values[r0 + j0]! * (1 - fx) + values[r0 + j1]! * fx;
+      const bottom = values[r1 + j0]! * (1 - fx) + values[r1 + j1]! * fx;
+      const v = top * (1 - fy) + bottom * fy;
       heat[y * w + x] = v;
       if (v > peak) peak = v;
     }

@@ -178,14 +178,12 @@ export function patchLogits(
       "INFERENCE_BAD_OUTPUT",
       `patch grid has ${data.length} values; expected ${height} x ${width} x ${dim}`,
     );
-  // softmax compares every label at every patch; the other modes need only the chosen ones.
-  const scored = scoring.mode === "softmax" ? labels.map((_, k) => k) : [...which];
+  const s = scoring.logitScale;
   const maps = which.map(() => new Float32Array(n));
-  const unit = new Float32Array(dim);
   const zero = new Uint8Array(n);
   let zeros = 0;
-  const chosen = scored.map((k) => labels[k]!);
-  const at = which.map((k) => scored.indexOf(k));
+  // Per patch: its length, then one dot product per direction (the same sums as rawLogits).
+  const norms = new Float64Array(n);
   for (let p = 0; p < n; p++) {
     const off = p * dim;
     let ss = 0;
@@ -193,12 +191,56 @@ export function patchLogits(
     if (!(ss > 0) || !Number.isFinite(ss)) {
       zero[p] = 1;
       zeros++;
-      continue;
+    } else norms[p] = Math.sqrt(ss);
+  }
+  const dots = (v: Float32Array): Float64Array => {
+    const out = new Float64Array(n);
+    for (let p = 0; p < n; p++) {
+      if (zero[p]) continue;
+      const off = p * dim;
+      let d = 0;
+      for (let i = 0; i < dim; i++) d += data[off + i]! * v[i]!;
+      out[p] = d / norms[p]!;
     }
-    const inv = 1 / Math.sqrt(ss);
-    for (let i = 0; i < dim; i++) unit[i] = data[off + i]! * inv;
-    const z = rawLogits(unit, chosen, scoring);
-    for (let m = 0; m < maps.length; m++) maps[m]![p] = z[at[m]!]!;
+    return out;
+  };
+  if (scoring.mode === "softmax") {
+    const all = labels.map((l) => dots(l.positive));
+    const x = new Float64Array(labels.length);
+    for (let p = 0; p < n; p++) {
+      if (zero[p]) continue;
+      let max = Number.NEGATIVE_INFINITY;
+      for (let k = 0; k < labels.length; k++) {
+        x[k] = s * all[k]![p]!;
+        if (x[k]! > max) max = x[k]!;
+      }
+      let total = 0;
+      for (let k = 0; k < labels.length; k++) total += Math.exp(x[k]! - max);
+      which.forEach((k, m) => {
+        const others = total - Math.exp(x[k]! - max);
+        maps[m]![p] = others > 0 ? x[k]! - max - Math.log(others) : Number.POSITIVE_INFINITY;
+      });
+    }
+  } else {
+    which.forEach((k, m) => {
+      const l = labels[k]!;
+      const map = maps[m]!;
+      if (scoring.mode === "sigmoid") {
+        const pos = dots(l.positive);
+        for (let p = 0; p < n; p++) map[p] = s * pos[p]! + scoring.bias;
+        return;
+      }
+      if (!l.negative)
+        throw new RadzError(
+          "BUNDLE_LABEL_EMBEDDING_MISSING",
+          `label "${l.label.id}" has no negative embedding`,
+        );
+      // s * (cos(p, pos) - cos(p, neg)) = s * cos-numerator of p against (pos - neg): one dot product.
+      const delta = new Float32Array(dim);
+      for (let i = 0; i < dim; i++) delta[i] = l.positive[i]! - l.negative[i]!;
+      const d = dots(delta);
+      for (let p = 0; p < n; p++) map[p] = s * d[p]!;
+    });
   }
   if (zeros > 0) {
     for (const map of maps) {

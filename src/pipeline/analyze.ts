@@ -164,27 +164,35 @@ export function localiseFindings(
   which: "positive" | "all",
 ): LabelScore[] {
   const { size, fit } = model.preprocess;
-  return findings.map((f, k) => {
-    if (which === "positive" && !f.positive) return f;
+  // Per finding, the images to localise it on.
+  const wanted = findings.map((f, k) => {
+    if (which === "positive" && !f.positive) return [];
     const column = perImage.map((scores) => scores[k]!.probability);
-    let chosen = column.flatMap((p, i) => (p >= f.threshold ? [i] : []));
-    if (chosen.length === 0) chosen = [column.indexOf(Math.max(...column))];
-    const calibration = model.labels.find((l) => l.id === f.labelId)?.calibration;
-    const regions: FindingRegion[] = [];
-    for (const i of chosen) {
-      const patches = encodings[i]?.patches;
-      const instance = images[i]!.instance;
-      const columns = Number(instance.dataset.Columns);
-      const rows = Number(instance.dataset.Rows);
-      if (!patches || !(columns > 0) || !(rows > 0)) continue;
-      const [values] = model.patchLogits(patches, [f.labelId]);
+    const chosen = column.flatMap((p, i) => (p >= f.threshold ? [i] : []));
+    return chosen.length > 0 ? chosen : [column.indexOf(Math.max(...column))];
+  });
+  const regions = findings.map((): FindingRegion[] => []);
+  images.forEach((image, i) => {
+    const patches = encodings[i]?.patches;
+    const columns = Number(image.instance.dataset.Columns);
+    const rows = Number(image.instance.dataset.Rows);
+    const here = findings.flatMap((_, k) => (wanted[k]!.includes(i) ? [k] : []));
+    if (!patches || !(columns > 0) || !(rows > 0) || here.length === 0) return;
+    // One pass over the patch grid for every label this image is localised for.
+    const maps = model.patchLogits(
+      patches,
+      here.map((k) => findings[k]!.labelId),
+    );
+    const placement = { columns, rows, size, geometry: fitGeometry(columns, rows, size, fit) };
+    here.forEach((k, m) => {
+      const calibration = model.labels.find((l) => l.id === findings[k]!.labelId)?.calibration;
       const found = regionsFromMap(
-        { gridHeight: patches.height, gridWidth: patches.width, values: values! },
-        { columns, rows, size, geometry: fitGeometry(columns, rows, size, fit) },
+        { gridHeight: patches.height, gridWidth: patches.width, values: maps[m]! },
+        placement,
       );
       for (const r of found)
-        regions.push({
-          sopInstanceUid: instance.sopInstanceUid,
+        regions[k]!.push({
+          sopInstanceUid: image.instance.sopInstanceUid,
           // The pipeline reads the first frame of each image (decodeFrame frame 0).
           frame: 1,
           peak: r.peak,
@@ -192,9 +200,11 @@ export function localiseFindings(
           polygon: r.polygon,
           score: calibration ? applyCalibration(calibration, r.peakValue) : r.peakValue,
         });
-    }
-    return { ...f, regions };
+    });
   });
+  return findings.map((f, k) =>
+    which === "positive" && !f.positive ? f : { ...f, regions: regions[k]! },
+  );
 }
 
 /** A region as results carry it (radz infer --json, the job record, the API). */

@@ -9,6 +9,7 @@ import {
   l2Normalize,
   labelSetHash,
   logit,
+  patchLogits,
   rawLogits,
   scoreEmbedding,
   sigmoid,
@@ -200,5 +201,57 @@ describe("zero-shot math", () => {
       }),
     ).to.equal(h);
     expect(canonicalJson({ b: 1, a: [{ d: 2, c: 1 }] })).to.equal('{"a":[{"c":1,"d":2}],"b":1}');
+  });
+});
+
+describe("patchLogits: similarity maps over a patch grid", () => {
+  const dim = 6;
+  const unit = (seed: number) =>
+    l2Normalize(Float32Array.from({ length: dim }, (_, i) => Math.sin(seed * 7.3 + i * 1.7)));
+  const labels = [0, 1, 2].map((k) => ({
+    label: label(`l${k}`),
+    positive: unit(k + 1),
+    negative: unit(k + 11),
+  }));
+  // A 3 x 4 grid of arbitrary patch embeddings, one of them all zero.
+  const data = Float32Array.from(
+    { length: 12 * dim },
+    (_, i) => Math.cos(i * 0.91) * (1 + (i % 5)),
+  );
+  data.fill(0, 5 * dim, 6 * dim);
+  const grid = { height: 3, width: 4, dim, data };
+
+  for (const mode of ["posneg-softmax", "sigmoid", "softmax"] as const) {
+    it(`${mode}: each patch's value is rawLogits of that patch as an image (zero patch: the map's minimum)`, () => {
+      const scoring: BundleScoring = { similarity: "cosine", logitScale: 20, mode, bias: -3 };
+      const maps = patchLogits(grid, labels, scoring, [2, 0]);
+      expect(maps).to.have.length(2);
+      for (let p = 0; p < 12; p++) {
+        if (p === 5) continue;
+        const z = rawLogits(l2Normalize(data.subarray(p * dim, (p + 1) * dim)), labels, scoring);
+        expect(maps[0]![p]).to.be.closeTo(z[2]!, 1e-4);
+        expect(maps[1]![p]).to.be.closeTo(z[0]!, 1e-4);
+      }
+      for (const map of maps) {
+        const others = Array.from(map).filter((_, p) => p !== 5);
+        expect(map[5]).to.equal(Math.min(...others));
+      }
+    });
+  }
+
+  it("refuses a grid whose data does not match its shape", () => {
+    expect(() =>
+      patchLogits(
+        { height: 2, width: 2, dim, data: new Float32Array(3) },
+        labels,
+        {
+          similarity: "cosine",
+          logitScale: 1,
+          mode: "sigmoid",
+          bias: 0,
+        },
+        [0],
+      ),
+    ).to.throw(/patch grid/);
   });
 });
