@@ -1,2 +1,2 @@
 export { ConfigSchema, type Config, type ConfigInput } from "./schema.js";
-export { loadConfig, dicomwebUrl, envToObject } from "./load.js";
+export { loadConfig, dicomwebUrl, envToObject, deepMerge } from "./load.js";

@@ -20,7 +20,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createService, type Service, type ServiceOptions } from "../../src/app.js";
-import { loadConfig, type Config, type ConfigInput } from "../../src/config/index.js";
+import { deepMerge, loadConfig, type Config, type ConfigInput } from "../../src/config/index.js";
 import { writeDemoBundle } from "../../src/model/index.js";
 import { silentLogger, type Logger } from "../../src/observability/index.js";
 import { TEST_API_TOKENS } from "../security/fixtures.js";
@@ -62,20 +62,6 @@ export interface ServiceHarness {
   stop(service?: Service): Promise<void>;
 }
 
-/** Deep-merges plain objects; `b` wins; arrays are replaced, not merged. */
-export function mergeConfig(a: ConfigInput, b: ConfigInput): ConfigInput {
-  const out: Record<string, unknown> = { ...a };
-  for (const [k, v] of Object.entries(b)) {
-    const x = out[k];
-    out[k] = isPlainObject(x) && isPlainObject(v) ? mergeConfig(x, v as ConfigInput) : v;
-  }
-  return out;
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
 export function useService(opts: ServiceHarnessOptions): ServiceHarness {
   let dir = "";
   const running: Service[] = [];
@@ -100,7 +86,8 @@ export function useService(opts: ServiceHarnessOptions): ServiceHarness {
         http: { port: 0, tokens: TEST_API_TOKENS },
         log: { level: "silent" },
       };
-      return mergeConfig(mergeConfig(base, opts.config ?? {}), overrides);
+      // The config loader's own merge (the one it layers file, env and overrides with).
+      return deepMerge(deepMerge(base, opts.config ?? {}), overrides);
     },
     config(overrides = {}, env = {}) {
       return loadConfig({ env, overrides: harness.configInput(overrides) });
