@@ -21,12 +21,18 @@ import { generateSyntheticStudies } from "../../src/synthetic/index.js";
 const PYTHON = "/usr/bin/python3";
 
 interface Parity {
-  image: { shape: number[]; data: number[]; embedding: number[][] };
+  image: { shape: number[]; data: number[]; embedding: number[][]; patches?: number[][] };
   text: { ids: number[][]; mask?: number[][]; embedding: number[][] };
 }
 
 const SCRIPTS = [
-  { script: "export_chexzero.py", id: "chexzero-random-init", textInputs: ["input_ids"] },
+  {
+    script: "export_chexzero.py",
+    id: "chexzero-random-init",
+    textInputs: ["input_ids"],
+    // MaskCLIP-style patch embeddings: 7 x 7 patches of 32 px at the test's 224 px.
+    spatial: true,
+  },
   {
     script: "export_biomedclip.py",
     id: "biomedclip-random-init",
@@ -36,6 +42,8 @@ const SCRIPTS = [
     script: "export_cxrclip.py",
     id: "cxr-clip-random-init",
     textInputs: ["input_ids", "attention_mask"],
+    // The projection head at every position of the last ResNet stage: 2 x 2 at 64 px.
+    spatial: true,
   },
   {
     script: "export_mllm_embed.py",
@@ -95,7 +103,8 @@ describe("tools/bundles: export scripts on randomly initialised models", functio
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  for (const { script, id, textInputs } of SCRIPTS) {
+  for (const { script, id, textInputs, ...rest } of SCRIPTS) {
+    const spatial = "spatial" in rest && rest.spatial;
     it(`${script} --random-init: a bundle that loads, matches PyTorch, and scores in RadZ`, async () => {
       const out = path.join(work, id);
       const parityFile = path.join(work, `${id}.parity.json`);
@@ -138,6 +147,15 @@ describe("tools/bundles: export scripts on randomly initialised models", functio
         );
         const embedded = await model.embedImages(images);
         embedded.forEach((e, i) => closeTo(e, parity.image.embedding[i]!, `${id} image ${i}`));
+        // The spatial output (schemaVersion 2) matches PyTorch's patch embeddings too.
+        expect(manifest.schemaVersion, `${id} schemaVersion`).to.equal(spatial ? 2 : 1);
+        expect(model.patchGrid !== null, `${id} spatial output`).to.equal(spatial);
+        if (spatial) {
+          const encoded = await model.encodeImages(images);
+          encoded.forEach((e, i) =>
+            closeTo(e.patches!.data, parity.image.patches![i]!, `${id} patches ${i}`),
+          );
+        }
         const session = await ort.InferenceSession.create(
           path.join(out, manifest.textEncoder!.file),
         );

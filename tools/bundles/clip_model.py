@@ -199,6 +199,29 @@ class ImageTower(nn.Module):
         return self.clip.encode_image(image)
 
 
+class SpatialImageTower(nn.Module):
+    """image [B, 3, H, W] -> (embedding [B, D], patch embeddings [B, g, g, D]).
+
+    The patch embeddings are MaskCLIP-style (Zhou et al., ECCV 2022): the
+    ViT's patch tokens through the same ln_post and projection as the class
+    token, so they live in the joint space and RadZ can score each patch
+    against the label embeddings (bundle.json imageEncoder.spatialOutputName).
+    The embedding equals ImageTower's."""
+
+    def __init__(self, clip: CLIP):
+        super().__init__()
+        self.clip = clip
+        visual = clip.visual
+        self.grid = visual.input_resolution // visual.conv1.kernel_size[0]
+
+    def forward(self, image: torch.Tensor):
+        visual = self.clip.visual
+        tokens = visual.tokens(image)
+        embedding = visual.ln_post(tokens[:, 0, :]) @ visual.proj
+        patches = visual.ln_post(tokens[:, 1:, :]) @ visual.proj
+        return embedding, patches.reshape(patches.shape[0], self.grid, self.grid, patches.shape[-1])
+
+
 class TextTower(nn.Module):
     """input_ids [B, T] (padded with 0 after the end-of-text token) -> embedding [B, D]."""
 

@@ -41,7 +41,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch  # noqa: E402
 
 import radz_bundle as rb  # noqa: E402
-from clip_model import ImageTower, TextTower, build_clip, build_clip_from_state_dict  # noqa: E402
+from clip_model import SpatialImageTower, TextTower, build_clip, build_clip_from_state_dict  # noqa: E402
 
 CHEXZERO_MEAN = 101.48761
 CHEXZERO_STD = 83.43944
@@ -133,13 +133,14 @@ def main(argv=None):
 
     resolution = model.visual.input_resolution
     embed_dim = model.text_projection.shape[1]
+    # The image encoder also gives MaskCLIP-style patch embeddings (RadZ's spatial output).
     rb.export_onnx(
-        ImageTower(model),
+        SpatialImageTower(model),
         (torch.zeros(2, 3, resolution, resolution),),
         os.path.join(args.out, "image-encoder.onnx"),
         ["image"],
-        ["embedding"],
-        {"image": {0: "batch"}, "embedding": {0: "batch"}},
+        ["embedding", "patch_embeddings"],
+        {"image": {0: "batch"}, "embedding": {0: "batch"}, "patch_embeddings": {0: "batch"}},
     )
     example_ids = torch.zeros(2, 8, dtype=torch.long)
     example_ids[:, 0] = 1
@@ -154,7 +155,7 @@ def main(argv=None):
     )
     rb.write_json(os.path.join(args.out, "tokenizer.json"), tokenizer)
     if args.parity:
-        rb.write_parity(args.parity, ImageTower(model), [2, 3, resolution, resolution], TextTower(model), example_ids)
+        rb.write_parity(args.parity, SpatialImageTower(model), [2, 3, resolution, resolution], TextTower(model), example_ids)
 
     logit_scale = float(min(100.0, math.exp(float(model.logit_scale))))
     synthetic = bool(args.random_init)
@@ -172,7 +173,13 @@ def main(argv=None):
             "citation": "Tiu E, Talius E, Patel P, Langlotz CP, Ng AY, Rajpurkar P. Expert-level detection of pathologies from unannotated chest X-ray images via self-supervised learning. Nat Biomed Eng 2022;6:1399-1406.",
             "synthetic": synthetic,
         },
-        image_encoder={**rb.file_ref(args.out, "image-encoder.onnx"), "inputName": "image", "outputName": "embedding", "embeddingSize": embed_dim},
+        image_encoder={
+            **rb.file_ref(args.out, "image-encoder.onnx"),
+            "inputName": "image",
+            "outputName": "embedding",
+            "spatialOutputName": "patch_embeddings",
+            "embeddingSize": embed_dim,
+        },
         text_encoder={
             **rb.file_ref(args.out, "text-encoder.onnx"),
             "tokenizer": rb.file_ref(args.out, "tokenizer.json"),

@@ -57,6 +57,33 @@ class ResNetFeatures(nn.Module):
     def forward(self, x):
         return self.resnet(x)
 
+    def feature_map(self, x):
+        """The last stage's features before pooling: [B, C, h, w] (forward = their spatial mean)."""
+        r = self.resnet
+        x = r.maxpool(r.relu(r.bn1(r.conv1(x))))
+        return r.layer4(r.layer3(r.layer2(r.layer1(x))))
+
+
+class SpatialResNetTower(nn.Module):
+    """image -> (embedding [B, D], patch embeddings [B, h, w, D]).
+
+    The embedding is head(mean over positions of the feature map), as
+    ProjectedImageTower gives it; the patch embeddings are the head applied at
+    every position of the feature map (MaskCLIP's / CAM's reading of a
+    pooled-then-projected ResNet: with a linear head their mean is the
+    embedding exactly)."""
+
+    def __init__(self, tower: ProjectedImageTower):
+        super().__init__()
+        self.backbone = tower.backbone
+        self.head = tower.head
+
+    def forward(self, image):
+        fmap = self.backbone.feature_map(image)
+        embedding = self.head(fmap.mean(dim=(2, 3)))
+        patches = self.head(fmap.permute(0, 2, 3, 1))
+        return embedding, patches
+
 
 def strip(state: dict, prefix: str) -> dict:
     return {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
@@ -159,7 +186,7 @@ def main(argv=None):
 
     ids = torch.tensor([[2, 5, 6, 3, 0], [2, 7, 8, 9, 3]], dtype=torch.long)
     mask = (ids != 0).long()
-    rb.export_encoder_pair(args.out, image, text, size, ids, mask, tokenizer, args.parity)
+    rb.export_encoder_pair(args.out, SpatialResNetTower(image).eval(), text, size, ids, mask, tokenizer, args.parity, spatial=True)
 
     synthetic = bool(args.random_init)
     rb.write_bundle(
@@ -176,7 +203,13 @@ def main(argv=None):
             "citation": "You K, Gu J, Ham J, et al. CXR-CLIP: Toward Large Scale Chest X-ray Language-Image Pre-training. MICCAI 2023.",
             "synthetic": synthetic,
         },
-        image_encoder={**rb.file_ref(args.out, "image-encoder.onnx"), "inputName": "image", "outputName": "embedding", "embeddingSize": embed_dim},
+        image_encoder={
+            **rb.file_ref(args.out, "image-encoder.onnx"),
+            "inputName": "image",
+            "outputName": "embedding",
+            "spatialOutputName": "patch_embeddings",
+            "embeddingSize": embed_dim,
+        },
         text_encoder={
             **rb.file_ref(args.out, "text-encoder.onnx"),
             "tokenizer": rb.file_ref(args.out, "tokenizer.json"),

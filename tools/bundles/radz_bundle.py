@@ -211,7 +211,8 @@ def write_bundle(
 ) -> dict:
     """Writes out_dir/bundle.json; file references must already carry their sha256 (file_ref)."""
     manifest = {
-        "schemaVersion": 1,
+        # schemaVersion 2 adds imageEncoder.spatialOutputName; bundles without it stay at 1.
+        "schemaVersion": 2 if "spatialOutputName" in image_encoder else 1,
         "identity": identity,
         "imageEncoder": image_encoder,
         **({"textEncoder": text_encoder} if text_encoder else {}),
@@ -278,10 +279,14 @@ def write_parity(path: str, image_module, image_shape: Sequence[int], text_modul
     image = torch.rand(*image_shape, generator=g)
     out: dict = {}
     with torch.no_grad():
+        result = image_module(image)
+        # An image module with a spatial output returns (embedding, patch embeddings).
+        embedding, patches = result if isinstance(result, tuple) else (result, None)
         out["image"] = {
             "shape": list(image_shape),
             "data": image.flatten().tolist(),
-            "embedding": image_module(image).tolist(),
+            "embedding": embedding.tolist(),
+            **({"patches": patches.flatten(1).tolist()} if patches is not None else {}),
         }
         if text_module is not None and ids is not None:
             args = (ids,) if mask is None else (ids, mask)
@@ -294,14 +299,17 @@ def write_parity(path: str, image_module, image_shape: Sequence[int], text_modul
         json.dump(out, f)
 
 
-def export_encoder_pair(out_dir: str, image_module, text_module, size: int, ids, mask, tokenizer: dict, parity: Optional[str] = None) -> None:
+def export_encoder_pair(out_dir: str, image_module, text_module, size: int, ids, mask, tokenizer: dict, parity: Optional[str] = None, spatial: bool = False) -> None:
     """Exports the image encoder (image -> embedding, dynamic batch) and a text
     encoder taking input_ids + attention_mask (text_embedding), writes
     tokenizer.json, and the parity file when asked. Shared by the CLIP-style
-    and MLLM export scripts so all bundles get the same names and axes."""
+    and MLLM export scripts so all bundles get the same names and axes.
+    spatial: the image module returns (embedding, patch embeddings [B, h, w, D]),
+    exported as a second output "patch_embeddings" (bundle.json spatialOutputName)."""
     import torch  # the scripts that call this already need torch
 
-    export_onnx(image_module, (torch.zeros(2, 3, size, size),), os.path.join(out_dir, "image-encoder.onnx"), ["image"], ["embedding"], {"image": {0: "batch"}, "embedding": {0: "batch"}})
+    outputs = ["embedding", "patch_embeddings"] if spatial else ["embedding"]
+    export_onnx(image_module, (torch.zeros(2, 3, size, size),), os.path.join(out_dir, "image-encoder.onnx"), ["image"], outputs, {"image": {0: "batch"}, **{o: {0: "batch"} for o in outputs}})
     export_onnx(
         text_module,
         (ids, mask),
