@@ -147,9 +147,7 @@ describe("inference/radz worker", function () {
     try {
       const live = await fetch(`${limited.url}/v2/health/live`);
       expect(live.status).to.equal(200); // past the cap of 16: an idle one made room
-      const end = Date.now() + 3_000;
-      while (sockets.some((s) => s.closedAt === 0) && Date.now() < end)
-        await new Promise((r) => setTimeout(r, 20));
+      await waitFor(() => sockets.every((s) => s.closedAt > 0), 3_000, "the idle sockets to close");
       expect(sockets.every((s) => s.closedAt > 0 && s.closedAt - opened < 1_500)).to.equal(true);
     } finally {
       await limited.stop();

@@ -39,6 +39,7 @@ import {
 import { STUDY_IDS, completeNext, result } from "../http/routes/helpers.js";
 import { makeTestInstance } from "../helpers/orthanc.js";
 import { FLOOD_BYTES, rssRiseDuring, startHostilePeer, type HostilePeer } from "./hostile-peer.js";
+import { waitFor } from "../helpers/wait.js";
 
 const INSTANCE_ID = "0a1b2c3d-11111111-22222222-33333333-44444444";
 /** What a kernel's socket buffers and one in-flight chunk may add on top of the cap. */
@@ -272,9 +273,7 @@ describe("security/bounded reads: a peer streaming 1 GiB without a length", func
       notifier.start();
       const { rise } = await rssRiseDuring(async () => {
         notifier.onSettled(job);
-        const end = Date.now() + 20_000;
-        while (attempts.length === 0 && Date.now() < end)
-          await new Promise((r) => setTimeout(r, 5));
+        await waitFor(() => attempts.length > 0, 20_000, "the delivery attempt", 5);
       });
       expect(attempts[0]?.lastError?.code).to.equal("NOTIFY_RESPONSE_TOO_LARGE");
       expect(attempts[0]?.state).to.equal("pending"); // retried later
