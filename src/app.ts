@@ -38,7 +38,11 @@ import {
   type Logger,
 } from "./observability/index.js";
 import { notifierFromConfig } from "./notify/index.js";
-import { OrthancClient } from "./orthanc/index.js";
+import {
+  DICOMWEB_SERIES_METADATA_CACHE_VERSION,
+  isVersionAtLeast,
+  OrthancClient,
+} from "./orthanc/index.js";
 import {
   createStudyProcessor,
   DecodePool,
@@ -144,6 +148,12 @@ export async function createService(
     http: outbound.dicomweb,
     timeoutMs: config.dicomweb.timeoutMs,
     maxInstanceBytes: config.dicomweb.maxInstanceBytes,
+    // A series' instances are read from its WADO-RS metadata where Orthanc's
+    // DICOMweb plugin caches it (no file reads, no W001), else with QIDO-RS.
+    preferSeriesMetadata: async () => {
+      const version = await orthanc.dicomWebPluginVersion();
+      return version !== null && isVersionAtLeast(version, DICOMWEB_SERIES_METADATA_CACHE_VERSION);
+    },
   });
   const metrics = new ServiceMetrics({
     sources: {

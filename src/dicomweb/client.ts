@@ -22,6 +22,7 @@ import type { DicomJsonObject } from "../dicom/index.js";
 import { DicomwebClientAdapter } from "./dicomweb-client-adapter.js";
 import {
   checkUid,
+  retrieveSeriesMetadata,
   searchForInstances,
   searchForSeries,
   searchForStudies,
@@ -49,6 +50,13 @@ export interface DicomWebClientOptions {
   /** Largest instance retrieveInstance accepts (DICOMWEB_INSTANCE_TOO_LARGE beyond). */
   readonly maxInstanceBytes: number;
   readonly logger?: Logger;
+  /**
+   * Whether seriesInstances() reads WADO-RS series metadata instead of
+   * searching instances with QIDO-RS; asked on first use and remembered once
+   * it answers (default: QIDO-RS). For Orthanc: DICOMweb plugin ≥ 1.15, which
+   * caches series metadata (see app.ts).
+   */
+  readonly preferSeriesMetadata?: () => Promise<boolean>;
 }
 
 export interface RetrieveOptions {
@@ -64,6 +72,8 @@ export class DicomWebClient {
   readonly #endpoint: WadoEndpoint & QidoEndpoint;
   readonly #maxInstanceBytes: number;
   readonly #logger: Logger | undefined;
+  readonly #preferSeriesMetadata: (() => Promise<boolean>) | undefined;
+  #seriesMetadata: Promise<boolean> | null = null;
 
   constructor(options: DicomWebClientOptions) {
     const baseUrl = options.url.replace(/\/+$/, "");
@@ -88,6 +98,7 @@ export class DicomWebClient {
     };
     this.#maxInstanceBytes = options.maxInstanceBytes;
     this.#logger = options.logger;
+    this.#preferSeriesMetadata = options.preferSeriesMetadata;
   }
 
   /** QIDO-RS Search for Studies: GET /studies?{query}. */
@@ -115,6 +126,44 @@ export class DicomWebClient {
   ): Promise<DicomJsonObject[]> {
     return this.#timed("searchForInstances", { studyUid, seriesUid }, () =>
       searchForInstances(this.#endpoint, studyUid, seriesUid, includeFields),
+    );
+  }
+
+  /**
+   * The instances of one series, each with at least `includeFields` and the
+   * identifying UIDs (DICOM JSON): a QIDO-RS instance search, or — when
+   * `preferSeriesMetadata` says so — WADO-RS series metadata (every attribute).
+   * Both answer [] for a series the server does not have.
+   */
+  async seriesInstances(
+    studyUid: string,
+    seriesUid: string,
+    includeFields?: readonly string[],
+  ): Promise<DicomJsonObject[]> {
+    return (await this.#useSeriesMetadata())
+      ? this.retrieveSeriesMetadata(studyUid, seriesUid)
+      : this.searchForInstances(studyUid, seriesUid, includeFields);
+  }
+
+  #useSeriesMetadata(): Promise<boolean> {
+    const ask = this.#preferSeriesMetadata;
+    if (ask === undefined) return Promise.resolve(false);
+    this.#seriesMetadata ??= ask().catch((err: unknown) => {
+      // Not remembered: the next call asks again.
+      this.#seriesMetadata = null;
+      this.#logger?.debug({ err }, "could not tell whether to read series metadata; using QIDO-RS");
+      return false;
+    });
+    return this.#seriesMetadata;
+  }
+
+  /**
+   * WADO-RS Retrieve Series Metadata: GET /studies/{study}/series/{series}/metadata,
+   * one DICOM JSON object per instance ([] when the series is not there).
+   */
+  async retrieveSeriesMetadata(studyUid: string, seriesUid: string): Promise<DicomJsonObject[]> {
+    return this.#timed("retrieveSeriesMetadata", { studyUid, seriesUid }, () =>
+      retrieveSeriesMetadata(this.#endpoint, studyUid, seriesUid),
     );
   }
 

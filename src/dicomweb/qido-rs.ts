@@ -83,6 +83,7 @@ async function search(
   path: string,
   query: string,
   what: string,
+  notFoundIsEmpty = false,
 ): Promise<DicomJsonObject[]> {
   const url = new URL(`${endpoint.baseUrl}${path}`);
   url.search = query;
@@ -100,7 +101,7 @@ async function search(
   }
   if (res.status !== 200) {
     await discardBody(res);
-    if (res.status === 204) return [];
+    if (res.status === 204 || (notFoundIsEmpty && res.status === 404)) return [];
     throw statusError(what, res.status, parseRetryAfter(res.headers.get("retry-after")));
   }
   let text: string;
@@ -167,5 +168,28 @@ export async function searchForInstances(
     path,
     buildQueryString(query, includeFields),
     `QIDO-RS search for instances of study ${studyUid}`,
+  );
+}
+
+/**
+ * WADO-RS Retrieve Series Metadata (PS3.18 §10.4): every instance's
+ * attributes (bulk data as URIs), as DICOM JSON; a series the server does not
+ * have answers []. The Orthanc DICOMweb plugin ≥ 1.15 serves this from a
+ * per-series cache instead of reading each file, and without the W001
+ * storage-read warning that any instance-level QIDO-RS draws from Orthanc 1.12.
+ */
+export async function retrieveSeriesMetadata(
+  endpoint: QidoEndpoint,
+  studyUid: string,
+  seriesUid: string,
+): Promise<DicomJsonObject[]> {
+  checkUid(studyUid, "Study Instance UID");
+  checkUid(seriesUid, "Series Instance UID");
+  return search(
+    endpoint,
+    `/studies/${studyUid}/series/${seriesUid}/metadata`,
+    "",
+    `WADO-RS metadata of a series of study ${studyUid}`,
+    true,
   );
 }

@@ -16,9 +16,15 @@ export {
   type BackfillReport,
 } from "./backfill.js";
 export {
+  readStudyCandidates,
+  type StudyCandidates,
+  type StudyCandidateSources,
+} from "./study-candidates.js";
+export {
   selectImages,
   candidateFromDicomJson,
   candidateFromInstance,
   QIDO_INCLUDE_FIELDS,
+  rejectSeries,
   type ImageCandidate,
 } from "./selection.js";

@@ -30,10 +30,13 @@ import { ReconciliationSweep } from "./sweep.js";
 export interface IntakeOptions {
   readonly config: Pick<Config, "intake" | "selection" | "jobs">;
   readonly store: JobStore;
-  readonly orthanc: Pick<OrthancClient, "study" | "findStudyByUid">;
+  readonly orthanc: Pick<
+    OrthancClient,
+    "study" | "findStudyByUid" | "studySeries" | "instanceSopClassUid"
+  >;
   readonly dicomweb: Pick<
     DicomWebClient,
-    "searchForStudies" | "searchForSeries" | "searchForInstances"
+    "searchForStudies" | "searchForSeries" | "seriesInstances"
   >;
   /** Orthanc's `/changes` (observed for metrics by the caller). */
   readonly changes: ChangeSource;

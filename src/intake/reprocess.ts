@@ -24,12 +24,12 @@ import type { Job, JobStore } from "../jobs/index.js";
 import type { Logger } from "../observability/index.js";
 import type { OrthancClient } from "../orthanc/index.js";
 import {
-  QIDO_INCLUDE_FIELDS,
-  candidateFromDicomJson,
   selectImages,
   type ImageCandidate,
   type SelectionRules,
+  type SeriesRejection,
 } from "./selection.js";
+import { readStudyCandidates } from "./study-candidates.js";
 
 export type ReprocessPolicy = "new-images" | "never" | "always";
 
@@ -39,21 +39,32 @@ export interface ReprocessDecision {
   readonly reason: string;
 }
 
-/** The policy as a pure function of the job and the study's instances now. */
+/**
+ * The policy as a pure function of the job and the study's instances now:
+ * `candidates` from the series that can be eligible, `rejectedSeries` the
+ * others (whose instances were not listed: study-candidates.ts).
+ */
 export function decideReprocess(
   policy: ReprocessPolicy,
   job: Pick<Job, "state" | "result">,
   candidates: readonly ImageCandidate[],
   rules: SelectionRules,
+  rejectedSeries: readonly SeriesRejection[] = [],
 ): ReprocessDecision {
   if (policy === "never") return { requeue: false, reason: "policy never" };
   const read = new Set(job.result?.images ?? []);
   if (policy === "always") {
-    const unread = candidates.filter(
-      (c) => ACCEPTED_IMAGE_SOP_CLASSES.has(c.sopClassUid) && !read.has(c.sopInstanceUid),
-    );
-    return unread.length > 0
-      ? { requeue: true, reason: `${unread.length} radiograph image(s) not read by the last run` }
+    // The last run read only images of eligible series: every radiograph
+    // image of a rejected series is one it did not read.
+    const unread =
+      candidates.filter(
+        (c) => ACCEPTED_IMAGE_SOP_CLASSES.has(c.sopClassUid) && !read.has(c.sopInstanceUid),
+      ).length +
+      rejectedSeries
+        .filter((s) => s.sopClassUid !== undefined && ACCEPTED_IMAGE_SOP_CLASSES.has(s.sopClassUid))
+        .reduce((n, s) => n + s.instances, 0);
+    return unread > 0
+      ? { requeue: true, reason: `${unread} radiograph image(s) not read by the last run` }
       : { requeue: false, reason: "no image the last run did not read" };
   }
   const { selected } = selectImages(candidates, rules);
@@ -66,8 +77,8 @@ export function decideReprocess(
 export interface ReprocessCheckOptions {
   readonly policy: ReprocessPolicy;
   readonly store: JobStore;
-  readonly orthanc: Pick<OrthancClient, "study">;
-  readonly dicomweb: Pick<DicomWebClient, "searchForInstances">;
+  readonly orthanc: Pick<OrthancClient, "study" | "studySeries" | "instanceSopClassUid">;
+  readonly dicomweb: Pick<DicomWebClient, "seriesInstances">;
   readonly selection: SelectionRules;
   readonly logger: Logger;
   /** Jobs checked per run (default 50). */
@@ -155,17 +166,14 @@ export class ReprocessCheck {
   private async decide(job: Job): Promise<ReprocessDecision> {
     if (this.o.policy === "never") return { requeue: false, reason: "policy never" };
     const study = await this.o.orthanc.study(job.orthancStudyId);
-    const found = await this.o.dicomweb.searchForInstances(study.studyInstanceUid, undefined, [
-      ...QIDO_INCLUDE_FIELDS,
-    ]);
-    const candidates: ImageCandidate[] = [];
-    for (const json of found) {
-      try {
-        candidates.push(candidateFromDicomJson(json));
-      } catch {
-        // An instance without the identifying UIDs cannot be selected anyway.
-      }
-    }
-    return decideReprocess(this.o.policy, job, candidates, this.o.selection);
+    // Series first, as the processor reads the study (study-candidates.ts).
+    const { candidates, rejectedSeries } = await readStudyCandidates(
+      this.o,
+      job.orthancStudyId,
+      study.studyInstanceUid,
+      this.o.selection,
+      { unreadable: "skip" },
+    );
+    return decideReprocess(this.o.policy, job, candidates, this.o.selection, rejectedSeries);
   }
 }

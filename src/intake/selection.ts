@@ -19,6 +19,14 @@
  *     listed the instances in (reproducible scores);
  * and the first `maxImagesPerStudy` of each study are selected. The others
  * are reported as rejected with reason code "over-limit".
+ *
+ * Series first: Modality and Body Part Examined are series attributes, so a
+ * study's series (from Orthanc's index: study-candidates.ts) are checked
+ * before any instance is asked for. rejectSeries gives a series whose
+ * Modality or Body Part Examined is not accepted the reason each of its
+ * instances would get from selectImages (the SOP class reason first, when the
+ * SOP class of its instances is known and not accepted), and only the
+ * instances of the other series are read and selected as above.
  */
 import { RadzError } from "../errors.js";
 import {
@@ -140,44 +148,94 @@ function listing(values: readonly string[]): string {
   return values.map((v) => (v.trim() === "" ? "(absent)" : norm(v))).join(", ");
 }
 
+type Verdict = Omit<Rejection, "sopInstanceUid">;
+
+/** The first rule an instance (or series) with these attributes fails, or null. */
+function firstFailedRule(
+  attrs: { sopClassUid?: string; modality?: string; bodyPartExamined?: string },
+  rules: SelectionRules,
+): Verdict | null {
+  if (attrs.sopClassUid !== undefined && !ACCEPTED_IMAGE_SOP_CLASSES.has(attrs.sopClassUid)) {
+    return {
+      code: RejectionCode.NotAnImage,
+      reason: `SOP class ${sopClassName(attrs.sopClassUid)} is not an accepted radiograph image class`,
+    };
+  }
+  if (!rules.modalities.some((m) => norm(m) === norm(attrs.modality))) {
+    return {
+      code: RejectionCode.Modality,
+      // Only a Defined Term is quoted (dicom/defined-terms.ts).
+      reason: `${codedLabel("Modality", norm(attrs.modality))} is not one of ${listing(rules.modalities)}`,
+    };
+  }
+  if (!rules.bodyParts.some((b) => norm(b) === norm(attrs.bodyPartExamined))) {
+    return {
+      code: RejectionCode.BodyPart,
+      // Body Part Examined is often free text: its value is never quoted.
+      reason:
+        norm(attrs.bodyPartExamined) === ""
+          ? `${tagLabel("BodyPartExamined")} is absent; accepted: ${listing(rules.bodyParts)}`
+          : `${tagLabel("BodyPartExamined")} is not one of ${listing(rules.bodyParts)} (its value is not quoted)`,
+    };
+  }
+  return null;
+}
+
+/** A study's series as Orthanc's index describes it (no instance is read). */
+export interface SeriesSummary {
+  seriesInstanceUid: string;
+  modality?: string;
+  bodyPartExamined?: string;
+  seriesDescription?: string;
+  numberOfInstances: number;
+  /** The SOP Class UID of (one of) its instances, when known. */
+  sopClassUid?: string;
+}
+
+export interface SeriesRejection {
+  seriesInstanceUid: string;
+  /** How many instances the series holds (all rejected with this reason). */
+  instances: number;
+  /** The SOP Class UID of (one of) its instances, when known. */
+  sopClassUid?: string;
+  code: RejectionCode;
+  /** The reason selectImages gives each of its instances (no PHI). */
+  reason: string;
+}
+
+/**
+ * Null when the series' instances must be looked at (its Modality and Body
+ * Part Examined are accepted); else the rejection every instance of it gets:
+ * the SOP class reason when its SOP class is known and not accepted, else the
+ * Modality or Body Part Examined reason — as selectImages would decide.
+ */
+export function rejectSeries(series: SeriesSummary, rules: SelectionRules): SeriesRejection | null {
+  const bySeriesTags = firstFailedRule(
+    { modality: series.modality, bodyPartExamined: series.bodyPartExamined },
+    rules,
+  );
+  if (bySeriesTags === null) return null;
+  const verdict = firstFailedRule(series, rules) ?? bySeriesTags;
+  return {
+    seriesInstanceUid: series.seriesInstanceUid,
+    instances: series.numberOfInstances,
+    ...(series.sopClassUid === undefined ? {} : { sopClassUid: series.sopClassUid }),
+    ...verdict,
+  };
+}
+
 /** Applies the selection rules to the instances of one or more studies. */
 export function selectImages(
   candidates: readonly ImageCandidate[],
   rules: SelectionRules,
 ): SelectionResult {
-  const modalities = new Set(rules.modalities.map(norm));
-  const bodyParts = new Set(rules.bodyParts.map(norm));
   const rejected: Rejection[] = [];
   const byStudy = new Map<string, ImageCandidate[]>();
 
   for (const c of candidates) {
-    if (!ACCEPTED_IMAGE_SOP_CLASSES.has(c.sopClassUid)) {
-      rejected.push({
-        sopInstanceUid: c.sopInstanceUid,
-        code: RejectionCode.NotAnImage,
-        reason: `SOP class ${sopClassName(c.sopClassUid)} is not an accepted radiograph image class`,
-      });
-      continue;
-    }
-    if (!modalities.has(norm(c.modality))) {
-      rejected.push({
-        sopInstanceUid: c.sopInstanceUid,
-        code: RejectionCode.Modality,
-        // Only a Defined Term is quoted (dicom/defined-terms.ts).
-        reason: `${codedLabel("Modality", norm(c.modality))} is not one of ${listing(rules.modalities)}`,
-      });
-      continue;
-    }
-    if (!bodyParts.has(norm(c.bodyPartExamined))) {
-      rejected.push({
-        sopInstanceUid: c.sopInstanceUid,
-        code: RejectionCode.BodyPart,
-        // Body Part Examined is often free text: its value is never quoted.
-        reason:
-          norm(c.bodyPartExamined) === ""
-            ? `${tagLabel("BodyPartExamined")} is absent; accepted: ${listing(rules.bodyParts)}`
-            : `${tagLabel("BodyPartExamined")} is not one of ${listing(rules.bodyParts)} (its value is not quoted)`,
-      });
+    const failed = firstFailedRule(c, rules);
+    if (failed !== null) {
+      rejected.push({ sopInstanceUid: c.sopInstanceUid, ...failed });
       continue;
     }
     const list = byStudy.get(c.studyInstanceUid) ?? [];

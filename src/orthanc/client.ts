@@ -75,6 +75,7 @@ const SystemSchema = z.object({
   HasLabels: z.boolean().optional(),
 });
 const PluginsSchema = z.array(z.string());
+const PluginSchema = z.object({ Version: z.string() });
 const ChangesSchema = z.object({
   Changes: z.array(
     z.object({
@@ -104,6 +105,7 @@ const SeriesListSchema = z.array(
       Modality: z.string().optional(),
       BodyPartExamined: z.string().optional(),
       SeriesNumber: z.string().optional(),
+      SeriesDescription: z.string().optional(),
     }),
     Instances: z.array(z.string()),
     ParentStudy: z.string(),
@@ -155,6 +157,27 @@ export class OrthancClient {
     };
   }
 
+  /**
+   * The DICOMweb plugin's version ("1.7", "1.20"), or null when it is not
+   * loaded: GET /plugins/dicom-web.
+   */
+  async dicomWebPluginVersion(): Promise<string | null> {
+    if (!(await this.getJson("/plugins", PluginsSchema)).includes("dicom-web")) return null;
+    return (await this.getJson("/plugins/dicom-web", PluginSchema)).Version;
+  }
+
+  /**
+   * An instance's SOP Class UID from Orthanc's index (its "SopClassUid"
+   * metadata; no storage read), or null when Orthanc did not record it.
+   */
+  async instanceSopClassUid(orthancId: string): Promise<string | null> {
+    const all = await this.getJson(
+      `/instances/${checkId(orthancId)}/metadata?expand`,
+      MetadataMapSchema,
+    );
+    return all.SopClassUid ?? null;
+  }
+
   /** GET /changes?since=&limit= — one page of the change feed. */
   async changes(since: number, limit: number): Promise<OrthancChangesPage> {
     if (!Number.isSafeInteger(since) || since < 0) throw invalid("since must be an integer >= 0");
@@ -201,6 +224,7 @@ export class OrthancClient {
       modality: s.MainDicomTags.Modality ?? null,
       bodyPartExamined: s.MainDicomTags.BodyPartExamined ?? null,
       seriesNumber: s.MainDicomTags.SeriesNumber ?? null,
+      seriesDescription: s.MainDicomTags.SeriesDescription ?? null,
       instanceIds: s.Instances,
       parentStudy: s.ParentStudy,
     }));

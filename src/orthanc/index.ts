@@ -12,5 +12,9 @@ export {
   findOrthancBinaryIn,
   findDicomWebPlugin,
 } from "./installation.js";
-export { isVersionAtLeast, LABELS_MIN_VERSION } from "./version.js";
+export {
+  isVersionAtLeast,
+  LABELS_MIN_VERSION,
+  DICOMWEB_SERIES_METADATA_CACHE_VERSION,
+} from "./version.js";
 export { type OrthancChange } from "./types.js";

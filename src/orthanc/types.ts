@@ -59,6 +59,7 @@ export interface OrthancSeries {
   readonly modality: string | null;
   readonly bodyPartExamined: string | null;
   readonly seriesNumber: string | null;
+  readonly seriesDescription: string | null;
   readonly instanceIds: string[];
   readonly parentStudy: string;
 }

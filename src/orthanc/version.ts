@@ -45,3 +45,10 @@ export function isVersionAtLeast(version: string, minimum: string): boolean {
 
 /** First Orthanc release with labels on resources (and "HasLabels" in /system). */
 export const LABELS_MIN_VERSION = "1.12.0";
+
+/**
+ * First DICOMweb plugin release that caches each series' metadata (attachment
+ * 4301), so WADO-RS Retrieve Series Metadata no longer reads every file — and,
+ * unlike an instance-level QIDO-RS on Orthanc 1.12, logs no W001 warning.
+ */
+export const DICOMWEB_SERIES_METADATA_CACHE_VERSION = "1.15";

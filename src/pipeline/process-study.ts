@@ -1,5 +1,6 @@
 /**
- * The service's study processor: Orthanc study → QIDO-RS → selection →
+ * The service's study processor: Orthanc study → its series (Orthanc's index)
+ * → instances of the series that can be eligible → selection →
  * WADO-RS → analyze → earlier results → SR + summary image → STOW-RS →
  * verify → (delete earlier results) → flags. Returns what the job records.
  * Write-back and idempotency: write-back.ts.
@@ -7,7 +8,7 @@
 import type { Config } from "../config/index.js";
 import type { DicomWebClient } from "../dicomweb/index.js";
 import { RadzError } from "../errors.js";
-import { candidateFromDicomJson, selectImages, QIDO_INCLUDE_FIELDS } from "../intake/index.js";
+import { readStudyCandidates, selectImages } from "../intake/index.js";
 import type { JobResult } from "../jobs/index.js";
 import type { ZeroShotModel } from "../model/index.js";
 import type { Logger } from "../observability/index.js";
@@ -22,10 +23,17 @@ import { deleteEarlierResults, findEarlierResults, storeResultObjects } from "./
 import type { StudyFlagger } from "../flags/index.js";
 
 export interface StudyProcessorDeps {
-  orthanc: Pick<OrthancClient, "study" | "studyInstances" | "deleteInstance">;
+  orthanc: Pick<
+    OrthancClient,
+    "study" | "studyInstances" | "studySeries" | "instanceSopClassUid" | "deleteInstance"
+  >;
   dicomweb: Pick<
     DicomWebClient,
-    "searchForInstances" | "searchForSeries" | "retrieveInstance" | "storeInstances"
+    | "searchForInstances"
+    | "searchForSeries"
+    | "seriesInstances"
+    | "retrieveInstance"
+    | "storeInstances"
   >;
   model: ZeroShotModel;
   config: Config;
@@ -81,16 +89,18 @@ export function createStudyProcessor(deps: StudyProcessorDeps): StudyProcessor {
     const study = await clock.timeAsync("orthanc", () => orthanc.study(job.orthancStudyId));
     const studyUid = study.studyInstanceUid;
 
+    // Series first: instances only of the series that can hold a chest radiograph.
     const found = await clock.timeAsync("qido", () =>
-      dicomweb.searchForInstances(studyUid, undefined, [...QIDO_INCLUDE_FIELDS]),
+      readStudyCandidates({ orthanc, dicomweb }, job.orthancStudyId, studyUid, config.selection),
     );
-    const candidates = found.map(candidateFromDicomJson);
-    const { selected, rejected } = selectImages(candidates, config.selection);
+    const { selected, rejected } = selectImages(found.candidates, config.selection);
     if (selected.length === 0) {
-      const reasons = [...new Set(rejected.map((r) => r.reason))].slice(0, 5).join("; ");
+      const reasons = [...new Set([...found.rejectedSeries, ...rejected].map((r) => r.reason))]
+        .slice(0, 5)
+        .join("; ");
       throw new RadzError(
         "NO_ELIGIBLE_IMAGES",
-        `no eligible chest radiograph among ${candidates.length} instance(s)${reasons ? `: ${reasons}` : ""}`,
+        `no eligible chest radiograph among ${found.instanceCount} instance(s)${reasons ? `: ${reasons}` : ""}`,
       );
     }
 

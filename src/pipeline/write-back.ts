@@ -78,7 +78,7 @@ function instanceInfo(json: DicomJsonObject, studyUid: string): StudyInstanceInf
 
 /** Earlier RadZ results in the study (see the file comment, step 1). */
 export async function findEarlierResults(
-  dicomweb: Pick<DicomWebClient, "searchForSeries" | "searchForInstances">,
+  dicomweb: Pick<DicomWebClient, "searchForSeries" | "seriesInstances">,
   studyUid: string,
   current: { readonly sopInstanceUid: string; readonly summarySopInstanceUid: string },
 ): Promise<PreviousResults> {
@@ -87,11 +87,7 @@ export async function findEarlierResults(
   for (const s of series) {
     const seriesUid = firstString(s, Tag.SeriesInstanceUID);
     if (!seriesUid) continue;
-    for (const json of await dicomweb.searchForInstances(
-      studyUid,
-      seriesUid,
-      RESULT_INCLUDE_FIELDS,
-    )) {
+    for (const json of await dicomweb.seriesInstances(studyUid, seriesUid, RESULT_INCLUDE_FIELDS)) {
       const info = instanceInfo(json, studyUid);
       if (info) instances.push(info);
     }
@@ -101,7 +97,7 @@ export async function findEarlierResults(
 
 /** STOW-RS all objects in one request, then verify each is in the study (file comment, step 2). */
 export async function storeResultObjects(
-  dicomweb: Pick<DicomWebClient, "storeInstances" | "searchForInstances">,
+  dicomweb: Pick<DicomWebClient, "storeInstances" | "seriesInstances">,
   studyUid: string,
   objects: readonly ResultObject[],
   clock: Stopwatch,
@@ -127,7 +123,7 @@ export async function storeResultObjects(
   const visible = new Set<string>();
   await clock.timeAsync("verify", async () => {
     for (const seriesUid of new Set(objects.map((o) => o.seriesInstanceUid))) {
-      for (const json of await dicomweb.searchForInstances(studyUid, seriesUid)) {
+      for (const json of await dicomweb.seriesInstances(studyUid, seriesUid)) {
         const uid = firstString(json, Tag.SOPInstanceUID);
         if (uid) visible.add(uid);
       }

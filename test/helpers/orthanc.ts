@@ -150,6 +150,8 @@ export interface TestInstanceOptions {
   patientBirthDate?: string;
   accessionNumber?: string;
   modality?: string;
+  /** SOP Class UID (default DX For Presentation), in the file meta and the dataset. */
+  sopClassUid?: string;
   bodyPartExamined?: string;
   viewPosition?: string;
   seriesNumber?: number;
@@ -172,6 +174,7 @@ export function makeTestInstance(opts: TestInstanceOptions = {}): TestInstance {
   const studyInstanceUid = opts.studyInstanceUid ?? randomUid();
   const seriesInstanceUid = opts.seriesInstanceUid ?? randomUid();
   const sopInstanceUid = opts.sopInstanceUid ?? randomUid();
+  const sopClassUid = opts.sopClassUid ?? DX_FOR_PRESENTATION;
   const rows = opts.rows ?? 64;
   const columns = opts.columns ?? 64;
 
@@ -182,7 +185,7 @@ export function makeTestInstance(opts: TestInstanceOptions = {}): TestInstance {
 
   const meta = {
     FileMetaInformationVersion: new Uint8Array([0, 1]).buffer,
-    MediaStorageSOPClassUID: DX_FOR_PRESENTATION,
+    MediaStorageSOPClassUID: sopClassUid,
     MediaStorageSOPInstanceUID: sopInstanceUid,
     TransferSyntaxUID: EXPLICIT_VR_LITTLE_ENDIAN,
     ImplementationClassUID: "2.25.80302813137786398554742050926734630921",
@@ -191,7 +194,7 @@ export function makeTestInstance(opts: TestInstanceOptions = {}): TestInstance {
   const dataset: Record<string, unknown> = {
     SpecificCharacterSet: "ISO_IR 100",
     ImageType: ["ORIGINAL", "PRIMARY"],
-    SOPClassUID: DX_FOR_PRESENTATION,
+    SOPClassUID: sopClassUid,
     SOPInstanceUID: sopInstanceUid,
     StudyDate: "20240101",
     StudyTime: "120000",

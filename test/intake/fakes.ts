@@ -32,7 +32,16 @@ const str = (vr: string, ...v: string[]) => ({ vr, Value: v });
 /** A fake PACS answering the few QIDO/REST calls intake makes; counts calls. */
 export class FakePacs {
   studies: FakeStudy[] = [];
-  calls = { searchForStudies: 0, searchForSeries: 0, searchForInstances: 0, lookup: 0, study: 0 };
+  calls = {
+    searchForStudies: 0,
+    searchForSeries: 0,
+    searchForInstances: 0,
+    seriesInstances: 0,
+    studySeries: 0,
+    sopClass: 0,
+    lookup: 0,
+    study: 0,
+  };
   failNext: RadzError | null = null;
 
   add(s: Partial<FakeStudy> & { uid: string }): FakeStudy {
@@ -85,16 +94,61 @@ export class FakePacs {
   async searchForInstances(studyUid: string): Promise<DicomJsonObject[]> {
     this.calls.searchForInstances++;
     this.maybeFail();
+    return this.instanceJson(studyUid);
+  }
+
+  /** DicomWebClient.seriesInstances: the series' instances as DICOM JSON. */
+  async seriesInstances(studyUid: string, seriesUid: string): Promise<DicomJsonObject[]> {
+    this.calls.seriesInstances++;
+    this.maybeFail();
+    return this.instanceJson(studyUid, seriesUid);
+  }
+
+  /** OrthancClient.studySeries: series from the instances (tags of the first one). */
+  async studySeries(orthancId: string) {
+    this.calls.studySeries++;
+    this.maybeFail();
+    const s = this.studies.find((x) => x.orthancId === orthancId);
+    if (!s) throw new RadzError("ORTHANC_NOT_FOUND", "no such study");
+    const uids = [...new Set(s.instances.map((i) => i.series))];
+    return uids.map((uid) => {
+      const inSeries = s.instances.filter((i) => i.series === uid);
+      const first = inSeries[0]!;
+      return {
+        orthancId: `series-${uid}`,
+        seriesInstanceUid: uid,
+        modality: first.modality ?? "DX",
+        bodyPartExamined: first.bodyPart ?? "CHEST",
+        seriesNumber: null,
+        seriesDescription: null,
+        instanceIds: inSeries.map((i) => `inst-${i.sop}`),
+        parentStudy: orthancId,
+      };
+    });
+  }
+
+  /** OrthancClient.instanceSopClassUid. */
+  async instanceSopClassUid(orthancId: string): Promise<string | null> {
+    this.calls.sopClass++;
+    this.maybeFail();
+    for (const s of this.studies)
+      for (const i of s.instances) if (`inst-${i.sop}` === orthancId) return i.sopClass ?? DX;
+    return null;
+  }
+
+  private instanceJson(studyUid: string, seriesUid?: string): DicomJsonObject[] {
     const s = this.studies.find((x) => x.uid === studyUid);
-    return (s?.instances ?? []).map((i) => ({
-      "0020000D": str("UI", studyUid),
-      "0020000E": str("UI", i.series),
-      "00080018": str("UI", i.sop),
-      "00080016": str("UI", i.sopClass ?? DX),
-      "00080060": str("CS", i.modality ?? "DX"),
-      "00180015": str("CS", i.bodyPart ?? "CHEST"),
-      ...(i.view ? { "00185101": str("CS", i.view) } : {}),
-    }));
+    return (s?.instances ?? [])
+      .filter((i) => seriesUid === undefined || i.series === seriesUid)
+      .map((i) => ({
+        "0020000D": str("UI", studyUid),
+        "0020000E": str("UI", i.series),
+        "00080018": str("UI", i.sop),
+        "00080016": str("UI", i.sopClass ?? DX),
+        "00080060": str("CS", i.modality ?? "DX"),
+        "00180015": str("CS", i.bodyPart ?? "CHEST"),
+        ...(i.view ? { "00185101": str("CS", i.view) } : {}),
+      }));
   }
 
   async findStudyByUid(uid: string): Promise<string | null> {

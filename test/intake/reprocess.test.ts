@@ -5,6 +5,8 @@ import { SqliteJobStore, type JobResult } from "../../src/jobs/index.js";
 import { silentLogger } from "../../src/observability/index.js";
 import { FakePacs, SR, type FakeInstance } from "./fakes.js";
 
+const CT = "1.2.840.10008.5.1.4.1.1.2";
+
 const rules = { modalities: ["CR", "DX"], bodyParts: ["CHEST", ""], maxImagesPerStudy: 2 };
 
 function candidates(list: FakeInstance[]) {
@@ -161,7 +163,33 @@ describe("intake/reprocess: check", () => {
   it("policy never clears flags without asking the PACS", async () => {
     finish("a", ["1.1"]);
     expect((await check("never").run()).requeued).to.equal(0);
-    expect(pacs.calls.study + pacs.calls.searchForInstances).to.equal(0);
+    const { study, studySeries, seriesInstances, searchForInstances } = pacs.calls;
+    expect(study + studySeries + seriesInstances + searchForInstances).to.equal(0);
     expect(store.getByStudy("a")).to.include({ state: "done", recheck: false });
+  });
+
+  it("series first: lists instances only of series that can be eligible, with the same decision", async () => {
+    pacs.add({
+      uid: "1.2.3",
+      orthancId: "a",
+      instances: [
+        { series: "1", sop: "1.1" },
+        ...Array.from({ length: 50 }, (_, i) => ({
+          series: "9",
+          sop: `9.${i}`,
+          sopClass: CT,
+          modality: "CT",
+          bodyPart: "HEAD",
+        })),
+        { series: "3", sop: "3.1", bodyPart: "HAND" },
+      ],
+    });
+    finish("a", ["1.1"]);
+    expect((await check("new-images").run()).requeued).to.equal(0);
+    expect(pacs.calls.seriesInstances, "only series 1 listed").to.equal(1);
+    expect(pacs.calls.searchForInstances).to.equal(0);
+    // "always": the DX HAND image (a radiograph in a rejected series) was not read.
+    store.enqueueBatch(["a"], "changes", undefined, { recheckExisting: true });
+    expect((await check("always").run()).requeued).to.equal(1);
   });
 });

@@ -6,11 +6,13 @@ import {
   QIDO_INCLUDE_FIELDS,
   candidateFromDicomJson,
   candidateFromInstance,
+  rejectSeries,
   selectImages,
   type ImageCandidate,
 } from "../../src/intake/index.js";
 import { gray16 } from "../imaging/fixtures.js";
 
+const CT_IMAGE = "1.2.840.10008.5.1.4.1.1.2";
 const RULES = { modalities: ["CR", "DX"], bodyParts: ["CHEST", ""], maxImagesPerStudy: 2 };
 
 let n = 0;
@@ -219,6 +221,55 @@ describe("imaging/candidateFromDicomJson", () => {
       rows: 2,
       columns: 2,
       instanceNumber: 7,
+    });
+  });
+});
+
+describe("intake/rejectSeries (series first)", () => {
+  const series = (over: Partial<Parameters<typeof rejectSeries>[0]> = {}) => ({
+    seriesInstanceUid: "1.2.3.4",
+    modality: "DX",
+    bodyPartExamined: "CHEST",
+    numberOfInstances: 3,
+    ...over,
+  });
+
+  it("lets a series through whose Modality and Body Part Examined are accepted (its instances decide)", () => {
+    expect(rejectSeries(series(), RULES)).to.equal(null);
+    expect(rejectSeries(series({ bodyPartExamined: undefined }), RULES)).to.equal(null);
+    // Even with a SOP class that is not accepted: each instance is looked at.
+    expect(
+      rejectSeries(series({ sopClassUid: SopClassUid.ComprehensiveSRStorage }), RULES),
+    ).to.equal(null);
+  });
+
+  it("rejects the others with the code and reason selectImages gives each of their instances", () => {
+    const cases: [Partial<Parameters<typeof rejectSeries>[0]>, Partial<ImageCandidate>][] = [
+      [
+        { modality: "CT", bodyPartExamined: "HEAD", sopClassUid: CT_IMAGE },
+        { modality: "CT", bodyPartExamined: "HEAD", sopClassUid: CT_IMAGE },
+      ],
+      [{ modality: "MR" }, { modality: "MR" }],
+      [{ bodyPartExamined: "HAND" }, { bodyPartExamined: "HAND" }],
+      [
+        { modality: "SR", sopClassUid: SopClassUid.Comprehensive3DSRStorage },
+        { modality: "SR", sopClassUid: SopClassUid.Comprehensive3DSRStorage },
+      ],
+    ];
+    for (const [s, c] of cases) {
+      const bySeries = rejectSeries(series(s), RULES);
+      const byInstance = selectImages([cand(c)], RULES).rejected[0]!;
+      expect(bySeries, JSON.stringify(s)).to.include({
+        code: byInstance.code,
+        reason: byInstance.reason,
+        instances: 3,
+      });
+    }
+  });
+
+  it("without a known SOP class, gives the Modality or Body Part Examined reason", () => {
+    expect(rejectSeries(series({ modality: "CT" }), RULES)).to.include({
+      code: "modality-not-accepted",
     });
   });
 });

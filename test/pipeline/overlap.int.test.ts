@@ -114,6 +114,7 @@ describe("pipeline overlap (issue 11)", function () {
     const recording: StudyProcessorDeps["dicomweb"] = {
       searchForInstances: (...a) => dicomweb.searchForInstances(...a),
       searchForSeries: (...a) => dicomweb.searchForSeries(...a),
+      seriesInstances: (...a) => dicomweb.seriesInstances(...a),
       storeInstances: (...a) => dicomweb.storeInstances(...a),
       retrieveInstance: (study, series, sop) => {
         events.push({ kind: "wado", study: job.getStore() ?? "?" });

@@ -50,7 +50,7 @@ function fakeDicomweb(o: { store: () => Promise<StoreInstancesResult>; visible: 
         calls.push(`stow ${parts.length}`);
         return o.store();
       },
-      searchForInstances: async (studyUid, seriesUid) => {
+      seriesInstances: async (studyUid, seriesUid) => {
         calls.push(`qido ${studyUid} ${seriesUid ?? ""}`);
         return o.visible.map((uid) => instanceJson(uid));
       },
@@ -164,10 +164,10 @@ describe("pipeline/write-back", () => {
             { "0020000E": { vr: "UI", Value: ["2.25.2"] } },
           ];
         },
-        searchForInstances: async (studyUid, seriesUid, fields) => {
+        seriesInstances: async (studyUid, seriesUid, fields) => {
           queries.push(`instances ${seriesUid} ${(fields ?? []).join(",")}`);
           const common = {
-            "0020000E": seriesUid!,
+            "0020000E": seriesUid,
             "00081090": RADZ_EQUIPMENT_MODEL_NAME,
             "00080023": "20240101",
           };

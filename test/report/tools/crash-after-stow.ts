@@ -27,6 +27,7 @@ const runner = new JobRunner({
   process: harness.processor((dicomweb) => ({
     searchForInstances: (...a) => dicomweb.searchForInstances(...a),
     searchForSeries: (...a) => dicomweb.searchForSeries(...a),
+    seriesInstances: (...a) => dicomweb.seriesInstances(...a),
     retrieveInstance: (...a) => dicomweb.retrieveInstance(...a),
     storeInstances: async (...a) => {
       const stored = await dicomweb.storeInstances(...a);
