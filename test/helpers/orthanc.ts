@@ -9,6 +9,7 @@
  *   orthancStorageReadWarnings(log)  1.12's W001 lines (tags read from storage)
  *   makeTestInstance(o)   a minimal valid DX Part-10 image (dcmjs), random UIDs
  *   readPart10(bytes)     parse Part-10 bytes back into { meta, dataset } (naturalized)
+ *   writePart10(m, d)     and write them again
  *
  * The full synthetic chest generator lives in src/synthetic/; this one is
  * deliberately tiny (64x64, 16-bit) so HTTP tests stay fast.
@@ -256,4 +257,15 @@ export function readPart10(bytes: Uint8Array): {
     meta: dcmjs.data.DicomMetaDictionary.naturalizeDataset(file.meta),
     dataset: dcmjs.data.DicomMetaDictionary.naturalizeDataset(file.dict),
   };
+}
+
+/** Writes naturalized { meta, dataset } (as readPart10 returns them) back to Part-10 bytes. */
+export function writePart10(
+  meta: Record<string, unknown>,
+  dataset: Record<string, unknown>,
+): Uint8Array {
+  const { DicomDict, DicomMetaDictionary } = dcmjs.data;
+  const dict = new DicomDict(DicomMetaDictionary.denaturalizeDataset(meta));
+  dict.dict = DicomMetaDictionary.denaturalizeDataset(dataset);
+  return new Uint8Array(dict.write());
 }

@@ -212,7 +212,8 @@ describe("reliability: fault classes (real Orthanc behind the fault proxy)", fun
 
   it("faults on QIDO-RS, Orthanc REST and STOW-RS: retried; the re-sent SR stays one", async () => {
     const { job, uid, states } = await runStudy((u, id) => [
-      { match: `GET /dicom-web/studies/${u}/instances`, fault: "http-error", times: 1 },
+      // The series-first instance search (QIDO-RS per eligible series on DICOMweb 1.7).
+      { match: `GET /dicom-web/studies/${u}/series/*/instances`, fault: "http-error", times: 1 },
       // This study's only: another study's late requests must not take the fault.
       { match: `GET /studies/${id}`, fault: "http-error", status: 500, times: 1 },
       // Stored, but the answer is lost: the retry sends the same SR again.
