@@ -134,6 +134,14 @@ export function orthancErrorLines(log: readonly string[]): string[] {
   return log.filter((line) => /^E\d{4} /.test(line));
 }
 
+/**
+ * Orthanc 1.12's W001 warnings: a query that made Orthanc read DICOM files
+ * from storage because it asked for attributes Orthanc does not index.
+ */
+export function orthancStorageReadWarnings(log: readonly string[]): string[] {
+  return log.filter((line) => /\bW001:/.test(line));
+}
+
 /** A random UID under the UUID-derived root 2.25 (PS3.5 B.2). */
 export function randomUid(): string {
   return `2.25.${BigInt(`0x${randomBytes(16).toString("hex")}`).toString(10)}`;
