@@ -15,11 +15,7 @@ export {
   type BackfillProgress,
   type BackfillReport,
 } from "./backfill.js";
-export {
-  readStudyCandidates,
-  type StudyCandidates,
-  type StudyCandidateSources,
-} from "./study-candidates.js";
+export { readStudyCandidates } from "./study-candidates.js";
 export {
   selectImages,
   candidateFromDicomJson,
