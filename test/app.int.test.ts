@@ -67,6 +67,7 @@ for (const version of ORTHANC_VERSIONS)
         maxInstanceBytes: 1 << 28,
       });
       const labels = svc.model.labels.map((l) => l.id);
+      let positives = 0;
       for (const s of studies) {
         const job = svc.store.getByStudy(orthancIds.get(s.studyInstanceUid)!)!;
         expect(job.state, JSON.stringify(job.lastError)).to.equal("done");
@@ -97,6 +98,12 @@ for (const version of ORTHANC_VERSIONS)
           const inSr = parsed.findings.find((p) => p.labelId === f.labelId)!;
           expect(inSr.probability).to.be.closeTo(f.probability, 1e-12);
           expect(inSr.present).to.equal(f.positive);
+          // The demo bundle has a spatial output: positive findings say where they are.
+          if (f.positive) {
+            positives++;
+            expect(f.regions, `${f.labelId} regions`).to.have.length.greaterThan(0);
+            for (const r of f.regions!) expect(s.sopInstanceUids).to.include(r.sopInstanceUID);
+          } else expect(f.regions).to.equal(undefined);
         }
         expect(parsed.priority).to.equal(job.result!.priority);
         expect(parsed.referencedSopInstanceUids).to.include.members([...s.sopInstanceUids]);
@@ -111,8 +118,10 @@ for (const version of ORTHANC_VERSIONS)
         ).json()) as {
           state: string;
           sr: { sopInstanceUid: string };
+          findings: unknown;
         };
         expect(api.state).to.equal("done");
+        expect(api.findings).to.deep.equal(JSON.parse(JSON.stringify(job.result!.findings)));
         expect(api.sr.sopInstanceUid).to.equal(sr.sopInstanceUid);
       }
     });
