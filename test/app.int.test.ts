@@ -124,6 +124,7 @@ for (const version of ORTHANC_VERSIONS)
         expect(api.findings).to.deep.equal(JSON.parse(JSON.stringify(job.result!.findings)));
         expect(api.sr.sopInstanceUid).to.equal(sr.sopInstanceUid);
       }
+      expect(positives, "positive findings (seed 11 draws a nodule)").to.be.greaterThan(0);
     });
 
     it("does not reprocess studies already done after a restart", async () => {
