@@ -314,6 +314,7 @@ export async function createService(
           id: model.identity.id,
           version: model.identity.version,
           executionProvider: model.identity.executionProvider,
+          adaptation: model.identity.adaptation?.id ?? null,
         }),
       });
       // Idle and header timeouts, a connection cap, descriptors kept (security/listener-limits.ts).

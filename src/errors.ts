@@ -174,6 +174,12 @@ export const ERROR_CATALOGUE = {
     summary:
       "The calibration overlay cannot be read or does not fit the model (other bundle, changed prompts).",
   },
+  ADAPTATION_INVALID: {
+    cls: "permanent",
+    http: 500,
+    summary:
+      "The site adaptation cannot be read or does not fit the model (other bundle, changed bundle or prompts).",
+  },
   GPU_UNAVAILABLE: {
     cls: "permanent",
     http: 500,

@@ -27,6 +27,7 @@ import {
   type EvaluationReport,
   type LabelEvaluation,
   type LocalisationEvaluation,
+  type ScoreStudiesOptions,
   type ScoredRun,
   type TruthTable,
 } from "../eval/index.js";
@@ -41,6 +42,7 @@ interface EvalOptions extends CommonOptions {
   out?: string;
   json?: boolean;
   calibrationOverlay?: string;
+  adaptation?: string;
   bootstrap: number;
   seed: number;
 }
@@ -74,6 +76,7 @@ export async function scoreFolder(
   expected: number,
   label: string,
   overrides: Partial<LoadModelOptions> = {},
+  scoring: Pick<ScoreStudiesOptions, "keepEmbeddings"> = {},
 ): Promise<{ run: ScoredRun; model: Awaited<ReturnType<typeof loadModel>> }> {
   const model = await loadModel(
     config.model.bundle,
@@ -87,6 +90,7 @@ export async function scoreFolder(
       logger,
       softwareVersion: RADZ_VERSION,
       onStudy: (done) => progress.update(done),
+      ...scoring,
     });
     return { run, model };
   } finally {
@@ -128,6 +132,10 @@ export function registerEvalCommand(program: Command): void {
         "--calibration-overlay <file>",
         "evaluate with this overlay (from radz calibrate) and show before -> after",
       )
+      .option(
+        "--adaptation <file>",
+        "evaluate with this site adaptation (from radz adapt) and show before -> after",
+      )
       .option("--bootstrap <n>", "bootstrap resamples for the AUROC CI", positiveInt, 1000)
       .option("--seed <n>", "bootstrap seed (same seed, same CI)", int, 1),
   ).action(async (paths: string[], opts: EvalOptions) => {
@@ -140,16 +148,13 @@ export async function runEval(paths: readonly string[], opts: EvalOptions): Prom
   const logger = loggerFor(config);
   const truth = await readTruthCsv(opts.truth);
   const overlay = opts.calibrationOverlay ?? config.model.calibrationOverlay;
+  const adaptation = opts.adaptation ?? config.model.adaptation;
   const expected = truth.studies.size;
 
-  const { run, model } = await scoreFolder(
-    paths,
-    config,
-    logger,
-    expected,
-    "eval",
-    overlay !== undefined ? { calibrationOverlay: overlay } : {},
-  );
+  const { run, model } = await scoreFolder(paths, config, logger, expected, "eval", {
+    ...(overlay !== undefined ? { calibrationOverlay: overlay } : {}),
+    ...(adaptation !== undefined ? { adaptation } : {}),
+  });
   if (run.studies.length === 0) {
     throw new RadzError(
       "INPUT_INVALID",
@@ -171,10 +176,17 @@ export async function runEval(paths: readonly string[], opts: EvalOptions): Prom
   const evaluated = run.studies.filter((s) => truth.studies.has(s.studyInstanceUid)).length;
 
   let calibration: EvaluationReport["calibration"];
-  if (overlay !== undefined) {
-    const before = await scoreFolder(paths, config, logger, expected, "eval (without overlay)", {
-      calibrationOverlay: undefined,
-    });
+  let adapted: EvaluationReport["adaptation"];
+  if (overlay !== undefined || adaptation !== undefined) {
+    // Before = the same model without the adaptation (if one is in effect), else without the overlay.
+    const before = await scoreFolder(
+      paths,
+      config,
+      logger,
+      expected,
+      adaptation !== undefined ? "eval (without adaptation)" : "eval (without overlay)",
+      adaptation !== undefined ? { adaptation: undefined } : { calibrationOverlay: undefined },
+    );
     const beforeEval = evaluateSeries(labelSeries(before.run.studies, truth.studies, ids), {
       bootstrap: { ...bootstrap, samples: 1 },
     }).labels;
@@ -191,7 +203,9 @@ export async function runEval(paths: readonly string[], opts: EvalOptions): Prom
         specificity: [b.specificity, a.specificity],
       };
     }
-    calibration = { overlay, labels: comparison };
+    if (adaptation !== undefined)
+      adapted = { file: adaptation, id: model.identity.adaptation?.id ?? "", labels: comparison };
+    else calibration = { overlay: overlay!, labels: comparison };
   }
 
   // Localisation, when regions.csv (radz demo --generate writes it) lies beside the truth file.
@@ -227,6 +241,7 @@ export async function runEval(paths: readonly string[], opts: EvalOptions): Prom
       version: model.identity.version,
       labelSetHash: model.identity.labelSetHash,
       synthetic: model.identity.synthetic,
+      ...(model.identity.adaptation ? { adaptation: model.identity.adaptation.id } : {}),
     },
     aggregation: config.model.aggregation,
     studies: {
@@ -245,6 +260,7 @@ export async function runEval(paths: readonly string[], opts: EvalOptions): Prom
     ),
     ...(hasRegions ? { regionsFile } : {}),
     ...(calibration ? { calibration } : {}),
+    ...(adapted ? { adaptation: adapted } : {}),
     unknownTruthLabels: unknown,
   };
 

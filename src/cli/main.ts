@@ -11,6 +11,7 @@ import { registerCalibrateCommand } from "./calibrate.js";
 import { registerDemoCommand } from "./demo.js";
 import { registerImageCommand } from "./image.js";
 import { registerDoctorCommand } from "./doctor.js";
+import { registerAdaptCommand } from "./adapt.js";
 import { registerEvalCommand } from "./eval.js";
 import { registerFeedbackCommands } from "./feedback.js";
 import { registerInferCommand } from "./infer.js";
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerBundleCommands(program);
   registerEvalCommand(program);
   registerCalibrateCommand(program);
+  registerAdaptCommand(program);
   registerFeedbackCommands(program);
   registerTokenCommands(program);
   registerWorkerCommand(program);

@@ -470,6 +470,12 @@ export const ConfigSchema = z
           .describe(
             "Calibration overlay written by `radz calibrate`: per-label calibration and thresholds applied over the bundle's.",
           ),
+        adaptation: z
+          .string()
+          .optional()
+          .describe(
+            "Site adaptation written by `radz adapt`: a few-shot term added to the labels' zero-shot logits, with their recalibrated thresholds. Refused (ADAPTATION_INVALID) when it was fitted for another bundle or label texts. Remove the setting to roll back. See docs/models.md.",
+          ),
       })
       .strict()
       .prefault({}),

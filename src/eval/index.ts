@@ -32,4 +32,5 @@ export {
 } from "./report.js";
 export { rocPng } from "./roc-plot.js";
 export { studyProgress } from "./progress.js";
-export { scoreStudies, type ScoredRun } from "./score-studies.js";
+export { scoreStudies, type ScoreStudiesOptions, type ScoredRun } from "./score-studies.js";
+export { fitAdaptation, linearDiscriminant, type AdaptationExample } from "./adapt.js";

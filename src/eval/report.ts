@@ -11,6 +11,8 @@ export interface ReportBundle {
   readonly version: string;
   readonly labelSetHash: string;
   readonly synthetic: boolean;
+  /** Id of the site adaptation scored with, if any. */
+  readonly adaptation?: string;
 }
 
 export interface StudyCounts {
@@ -49,6 +51,12 @@ export interface EvaluationReport {
   /** Present when a calibration overlay is in effect: each metric [before, after]. */
   readonly calibration?: {
     readonly overlay: string;
+    readonly labels: Record<string, CalibrationComparison>;
+  };
+  /** Present when a site adaptation is in effect: each metric [without, with] it. */
+  readonly adaptation?: {
+    readonly file: string;
+    readonly id: string;
     readonly labels: Record<string, CalibrationComparison>;
   };
   /** Truth columns that name no label of the model. */
@@ -116,13 +124,24 @@ export function formatEvaluation(report: EvaluationReport): string {
       rows,
     ),
   );
-  if (report.calibration) {
-    out.push("", `Calibration overlay ${report.calibration.overlay}: before -> after`);
+  const comparisons: [string, Record<string, CalibrationComparison>][] = [];
+  if (report.calibration)
+    comparisons.push([
+      `Calibration overlay ${report.calibration.overlay}: before -> after`,
+      report.calibration.labels,
+    ]);
+  if (report.adaptation)
+    comparisons.push([
+      `Site adaptation ${report.adaptation.id} (${report.adaptation.file}): without -> with`,
+      report.adaptation.labels,
+    ]);
+  for (const [title, labels] of comparisons) {
+    out.push("", title);
     const pair = (p: readonly [number, number]): string => `${f3(p[0])} -> ${f3(p[1])}`;
     out.push(
       table(
         ["label", "AUROC", "Brier", "ECE", "threshold", "sensitivity", "specificity"],
-        Object.entries(report.calibration.labels).map(([id, c]) => [
+        Object.entries(labels).map(([id, c]) => [
           id,
           pair(c.auroc),
           pair(c.brier),

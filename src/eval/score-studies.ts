@@ -20,6 +20,8 @@ export interface ScoreStudiesOptions {
   readonly softwareVersion: string;
   /** Called after each study (scored, skipped or failed). */
   readonly onStudy?: (done: number) => void;
+  /** Keep each study's image embeddings (for radz adapt). */
+  readonly keepEmbeddings?: boolean;
 }
 
 export interface ScoredRun {
@@ -40,9 +42,26 @@ export async function scoreStudies(
   const failed: { studyInstanceUid: string | null; code: string }[] = [];
   let skipped = 0;
   let done = 0;
+  // inferFiles scores one study at a time, so the rows embedded since the last
+  // outcome are that study's images.
+  let pending: Float32Array[] = [];
+  const model: ZeroShotModel = o.keepEmbeddings
+    ? new Proxy(o.model, {
+        get(target, prop, receiver) {
+          if (prop === "embedImages")
+            return async (inputs: readonly Float32Array[]) => {
+              const rows = await target.embedImages(inputs);
+              pending.push(...rows);
+              return rows;
+            };
+          const value: unknown = Reflect.get(target, prop, receiver);
+          return typeof value === "function" ? (value as () => unknown).bind(target) : value;
+        },
+      })
+    : o.model;
   try {
     for await (const outcome of inferFiles(paths, {
-      model: o.model,
+      model,
       config: o.config,
       outDir,
       logger: o.logger,
@@ -77,6 +96,7 @@ export async function scoreStudies(
                 : [],
             ),
           ),
+          ...(o.keepEmbeddings ? { embeddings: pending } : {}),
         });
       } else if (outcome.state === "skipped") {
         skipped++;
@@ -86,6 +106,7 @@ export async function scoreStudies(
           code: outcome.error?.code ?? "INTERNAL",
         });
       }
+      pending = [];
       o.onStudy?.(done);
     }
   } finally {

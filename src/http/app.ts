@@ -16,7 +16,13 @@ export interface ApiDeps {
   /** Readiness: true when the model is loaded and Orthanc was reachable at start. */
   ready: () => boolean;
   /** Identity of the running model, for /healthz. */
-  model: () => { id: string; version: string; executionProvider: string } | null;
+  /** The running model; `adaptation` is the id of the site adaptation in use (null: none). */
+  model: () => {
+    id: string;
+    version: string;
+    executionProvider: string;
+    adaptation?: string | null;
+  } | null;
   /** Detailed readiness for /readyz (model loaded + Orthanc answered recently); replaces `ready` when set. */
   readiness?: () => Promise<{ ready: boolean }>;
   /** Routes that parse and authenticate their own bodies (the Orthanc webhook), mounted before body parsing. */

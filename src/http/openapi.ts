@@ -121,7 +121,12 @@ export function openApiDocument(): Record<string, unknown> {
               "Alive.",
               object({
                 status: { const: "ok" },
-                model: nullable(object({ id: str, version: str, executionProvider: str })),
+                model: nullable(
+                  object(
+                    { id: str, version: str, executionProvider: str, adaptation: nullable(str) },
+                    ["adaptation"],
+                  ),
+                ),
               }),
             ),
           },

@@ -26,6 +26,13 @@ import type { Logger } from "../observability/index.js";
 import { parseBundleManifest, type BundleLabel, type BundleManifest } from "./bundle-schema.js";
 import { verifiedBundleFile } from "./bundle-files.js";
 import {
+  applyAdaptation,
+  parseAdaptation,
+  readAdaptation,
+  type Adaptation,
+  type LogitAdapter,
+} from "./adaptation.js";
+import {
   applyCalibrationOverlay,
   readCalibrationOverlay,
   type CalibrationOverlay,
@@ -73,6 +80,12 @@ export interface LoadModelOptions {
    * sigmoid(raw logit)) and any overlay is ignored. For fitting calibration.
    */
   readonly rawScores?: boolean;
+  /**
+   * A site adaptation (path or parsed, from radz adapt): a few-shot term added
+   * to the labels' raw logits and their calibration and thresholds. Ignored
+   * with rawScores.
+   */
+  readonly adaptation?: string | Adaptation;
   /** onnxruntime intra-op threads (0 or absent: onnxruntime's default). */
   readonly intraOpThreads?: number;
   readonly graphOptimization?: GraphOptimization;
@@ -374,7 +387,15 @@ async function effectiveManifest(
   bundle: BundleManifest,
   opts: LoadModelOptions,
   logger: Logger,
-): Promise<{ manifest: BundleManifest; textChanged: ReadonlySet<string> }> {
+): Promise<{
+  manifest: BundleManifest;
+  textChanged: ReadonlySet<string>;
+  adaptation?: {
+    readonly id: string;
+    readonly method: string;
+    adapters: ReadonlyMap<string, LogitAdapter>;
+  };
+}> {
   const merged = mergeLabelDefinitions(bundle, opts.labels ?? []);
   if (merged.added.length + merged.overridden.length + merged.removed.length > 0) {
     logger.info(
@@ -399,6 +420,22 @@ async function effectiveManifest(
       "calibration overlay applied",
     );
   }
+  if (!opts.rawScores && opts.adaptation !== undefined) {
+    const a =
+      typeof opts.adaptation === "string"
+        ? await readAdaptation(opts.adaptation)
+        : parseAdaptation(opts.adaptation);
+    const applied = applyAdaptation(bundle, manifest, a);
+    logger.info(
+      { adaptation: a.id, method: a.method.name, labels: Object.keys(a.labels) },
+      "site adaptation applied",
+    );
+    return {
+      manifest: applied.manifest,
+      textChanged: merged.textChanged,
+      adaptation: { id: a.id, method: a.method.name, adapters: applied.adapters },
+    };
+  }
   return { manifest, textChanged: merged.textChanged };
 }
 
@@ -421,7 +458,11 @@ export async function loadModel(dir: string, opts: LoadModelOptions): Promise<Ze
     precomputed = await readPrecomputedEmbeddings(file, bundleManifest.labelEmbeddings);
   }
   // Configuration problems (labels, overlay) are reported before any session opens.
-  const { manifest, textChanged } = await effectiveManifest(bundleManifest, opts, logger);
+  const { manifest, textChanged, adaptation } = await effectiveManifest(
+    bundleManifest,
+    opts,
+    logger,
+  );
 
   const { session, executionProvider } = await openSession(imagePath, {
     executionProviders: opts.executionProviders,
@@ -476,18 +517,25 @@ export async function loadModel(dir: string, opts: LoadModelOptions): Promise<Ze
       patchGrid = [gh, gw];
     }
 
-    const scoringLabels = assembleScoringLabels(
+    const zeroShotLabels = assembleScoringLabels(
       manifest,
       await labelEmbeddingSources(dir, manifest, opts, logger, precomputed),
       textChanged,
     );
+    const scoringLabels = adaptation
+      ? zeroShotLabels.map((l) => {
+          const adapter = adaptation.adapters.get(l.label.id);
+          return adapter ? { ...l, adapter } : l;
+        })
+      : zeroShotLabels;
     const identity: ModelIdentity = {
       id: manifest.identity.id,
       name: manifest.identity.name,
       version: manifest.identity.version,
-      labelSetHash: labelSetHash(manifest),
+      labelSetHash: labelSetHash(manifest, adaptation?.id),
       synthetic: manifest.identity.synthetic,
       executionProvider,
+      ...(adaptation ? { adaptation: { id: adaptation.id, method: adaptation.method } } : {}),
     };
     const model = new OnnxZeroShotModel(identity, manifest, session, scoringLabels, patchGrid);
 
@@ -509,6 +557,7 @@ export async function loadModel(dir: string, opts: LoadModelOptions): Promise<Ze
         bundleId: identity.id,
         bundleVersion: identity.version,
         labelSetHash: identity.labelSetHash,
+        adaptation: identity.adaptation?.id ?? null,
         executionProvider,
         labels: manifest.labels.length,
         warmupMs: Math.round(performance.now() - started),

@@ -18,7 +18,7 @@ import { canonicalJson } from "./label-set.js";
 
 export const CALIBRATION_OVERLAY_KIND = "radz-calibration-overlay";
 
-const TargetSchema = z.discriminatedUnion("metric", [
+export const ThresholdTargetSchema = z.discriminatedUnion("metric", [
   z.object({ metric: z.literal("sensitivity"), value: z.number().gt(0).max(1) }).strict(),
   z.object({ metric: z.literal("specificity"), value: z.number().gt(0).max(1) }).strict(),
   z.object({ metric: z.literal("youden") }).strict(),
@@ -31,7 +31,7 @@ export const OverlayLabelSchema = z
     calibration: CalibrationSchema,
     threshold: z.number().min(0).max(1),
     /** How the threshold was chosen. */
-    target: TargetSchema.optional(),
+    target: ThresholdTargetSchema.optional(),
     /** Data the fit saw. */
     fit: z
       .object({

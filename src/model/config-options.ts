@@ -22,6 +22,7 @@ export function modelOptionsFromConfig(
     ...(model.calibrationOverlay !== undefined
       ? { calibrationOverlay: model.calibrationOverlay }
       : {}),
+    ...(model.adaptation !== undefined ? { adaptation: model.adaptation } : {}),
     intraOpThreads: model.intraOpThreads,
     graphOptimization: model.graphOptimization,
     ...overrides,

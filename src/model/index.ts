@@ -35,6 +35,14 @@ export {
   parseCalibrationOverlay,
   type CalibrationOverlay,
 } from "./calibration-overlay.js";
+export {
+  ADAPTATION_KIND,
+  ADAPTATION_METHOD,
+  adaptationId,
+  bundleManifestSha256,
+  parseAdaptation,
+  type Adaptation,
+} from "./adaptation.js";
 export { applyCalibration, fitPlatt, logit, sigmoid } from "./calibration.js";
 export {
   combineLabelEmbedding,

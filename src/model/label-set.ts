@@ -3,7 +3,7 @@
  * so results from different prompt sets, calibrations or thresholds are never
  * confused. sha256 over a canonical JSON (keys sorted) of the bundle id and
  * version and, per label: id, prompts, knowledge, combine, calibration,
- * threshold. First 16 hex characters.
+ * threshold, and the id of the site adaptation in use, if any. First 16 hex characters.
  */
 import { createHash } from "node:crypto";
 import type { BundleManifest } from "./bundle-schema.js";
@@ -19,8 +19,12 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
 }
 
-export function labelSetHash(manifest: Pick<BundleManifest, "identity" | "labels">): string {
+export function labelSetHash(
+  manifest: Pick<BundleManifest, "identity" | "labels">,
+  adaptationId?: string,
+): string {
   const payload = {
+    ...(adaptationId !== undefined ? { adaptation: adaptationId } : {}),
     bundle: { id: manifest.identity.id, version: manifest.identity.version },
     labels: manifest.labels.map((l) => ({
       id: l.id,

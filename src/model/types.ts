@@ -79,6 +79,8 @@ export interface ModelIdentity {
   readonly synthetic: boolean;
   /** The execution provider actually running the image encoder ("cpu", "cuda", or "remote"). */
   readonly executionProvider: string;
+  /** The site adaptation in use (config model.adaptation), if any. */
+  readonly adaptation?: { readonly id: string; readonly method: string };
 }
 
 /** A private coding scheme a bundle declares for labels without a standard code. */

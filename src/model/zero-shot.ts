@@ -89,6 +89,8 @@ export interface ScoringLabel {
   readonly positive: Float32Array;
   /** Unit-length negative embedding (posneg-softmax only). */
   readonly negative?: Float32Array;
+  /** A site adaptation's term w·e + c, added to the raw logit (src/model/adaptation.ts). */
+  readonly adapter?: { readonly weights: Float32Array; readonly bias: number };
 }
 
 /** Raw logits z (log-odds of the uncalibrated probability), one per label, for one unit-length image embedding. */
@@ -142,7 +144,7 @@ export function scoreEmbedding(
   }
   const z = rawLogits(unit, labels, scoring);
   return labels.map((l, k) => {
-    const logit = z[k]!;
+    const logit = l.adapter ? z[k]! + dot(unit, l.adapter.weights) + l.adapter.bias : z[k]!;
     const probability = applyCalibration(l.label.calibration, logit);
     return {
       labelId: l.label.id,

@@ -263,6 +263,9 @@ function algorithmParameters(finding: LabelScore, model: ModelIdentity): string[
     `labelSetHash=${model.labelSetHash}`,
     `threshold=${finding.threshold}`,
     `triageWeight=${finding.triageWeight}`,
+    ...(model.adaptation
+      ? [`adaptation=${model.adaptation.id}`, `adaptationMethod=${model.adaptation.method}`]
+      : []),
   ];
 }
 

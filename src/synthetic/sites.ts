@@ -48,12 +48,12 @@ export interface SiteProfile {
  */
 function drawShiftedFindings(rng: Prng, rate: number): StudyFindings {
   const scale = rate / 0.35;
-  const heartFailure = rng.chance(0.25);
+  const heartFailure = rng.chance(0.3);
   const pneumonia = rng.chance(0.25);
   const present = {
-    cardiomegaly: rng.chance(Math.min(1, (heartFailure ? 0.85 : 0.08) * scale)),
+    cardiomegaly: rng.chance(Math.min(1, (heartFailure ? 0.9 : 0.03) * scale)),
     pleural_effusion: rng.chance(
-      Math.min(1, (heartFailure ? 0.75 : pneumonia ? 0.5 : 0.06) * scale),
+      Math.min(1, (heartFailure ? 0.9 : pneumonia ? 0.3 : 0.04) * scale),
     ),
     consolidation: rng.chance(Math.min(1, (pneumonia ? 0.9 : 0.05) * scale)),
     pneumothorax: rng.chance(Math.min(1, 0.3 * scale)),
@@ -62,7 +62,7 @@ function drawShiftedFindings(rng: Prng, rate: number): StudyFindings {
   const labels = (
     ["pleural_effusion", "pneumothorax", "cardiomegaly", "consolidation", "nodule"] as const
   ).filter((l): l is SyntheticLabel => present[l]);
-  const heartHalfWidth = present.cardiomegaly ? rng.uniform(0.32, 0.4) : rng.uniform(0.27, 0.35);
+  const heartHalfWidth = present.cardiomegaly ? rng.uniform(0.3, 0.37) : rng.uniform(0.27, 0.34);
   let nodule: StudyFindings["nodule"];
   if (present.nodule) {
     const side = rng.sign();
@@ -79,7 +79,7 @@ function drawShiftedFindings(rng: Prng, rate: number): StudyFindings {
     labels,
     heartHalfWidth,
     effusion: present.pleural_effusion
-      ? { side: rng.sign(), level: rng.uniform(0.27, 0.34) }
+      ? { side: rng.sign(), level: rng.uniform(0.1, 0.24) }
       : undefined,
     pneumothorax: present.pneumothorax
       ? { side: rng.sign(), rim: rng.uniform(0.03, 0.07), lowerY: rng.uniform(-0.3, -0.05) }
@@ -102,8 +102,8 @@ function drawShiftedImage(rng: Prng): { jitter: ImageJitter; detector: DetectorR
     shiftX: rng.uniform(-0.05, 0.05),
     shiftY: rng.uniform(-0.06, 0.06),
     scale: rng.uniform(0.92, 1.06),
-    gain: rng.uniform(0.85, 1.12),
-    offset: rng.uniform(-0.04, 0.07),
+    gain: rng.uniform(0.8, 1.12),
+    offset: rng.uniform(-0.07, 0.07),
     noiseSigma: rng.uniform(0.018, 0.03),
     noiseSeed: rng.nextUint32(),
   };
