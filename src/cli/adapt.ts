@@ -184,6 +184,11 @@ export async function runAdapt(paths: readonly string[], opts: AdaptOptions): Pr
       for (let j = 0; j < d; j++) acc[j]! += row[j]! / n;
     }
     const norm = Math.hypot(...acc);
+    if (!(norm > 0))
+      throw new RadzError(
+        "INFERENCE_BAD_OUTPUT",
+        "a confirmed study has no usable image embedding",
+      );
     return {
       embedding: acc.map((v) => v / norm),
       logits: new Map(

@@ -75,8 +75,8 @@ export interface ScoredStudy {
   >;
   /** Label id -> its regions on the study's images (bundles with a spatial output). */
   readonly regions?: ReadonlyMap<string, readonly PredictedRegion[]>;
-  /** With scoreStudies' keepEmbeddings: the image encoder's raw output, one row per image scored. */
-  readonly embeddings?: readonly Float32Array[];
+  /** With scoreStudies' keepEmbeddings: the image embeddings as scored, one row per image. */
+  readonly embeddings?: readonly ArrayLike<number>[];
 }
 
 export interface LabelSeries {

@@ -42,17 +42,17 @@ export async function scoreStudies(
   const failed: { studyInstanceUid: string | null; code: string }[] = [];
   let skipped = 0;
   let done = 0;
-  // inferFiles scores one study at a time, so the rows embedded since the last
-  // outcome are that study's images.
-  let pending: Float32Array[] = [];
+  // inferFiles scores one study at a time, and every image's embedding passes
+  // through model.scoreEmbeddings, so the rows scored since the last outcome
+  // are that study's images.
+  let pending: ArrayLike<number>[] = [];
   const model: ZeroShotModel = o.keepEmbeddings
     ? new Proxy(o.model, {
         get(target, prop, receiver) {
-          if (prop === "embedImages")
-            return async (inputs: readonly Float32Array[]) => {
-              const rows = await target.embedImages(inputs);
-              pending.push(...rows);
-              return rows;
+          if (prop === "scoreEmbeddings")
+            return (embeddings: readonly ArrayLike<number>[]) => {
+              pending.push(...embeddings);
+              return target.scoreEmbeddings(embeddings);
             };
           const value: unknown = Reflect.get(target, prop, receiver);
           return typeof value === "function" ? (value as () => unknown).bind(target) : value;

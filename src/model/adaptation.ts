@@ -84,7 +84,6 @@ export const AdaptationSchema = z
   .strict();
 
 export type Adaptation = z.output<typeof AdaptationSchema>;
-export type LabelAdaptation = z.output<typeof LabelAdaptationSchema>;
 
 /** sha256 of the bundle's own manifest (canonical JSON), before configuration labels are merged. */
 export function bundleManifestSha256(manifest: BundleManifest): string {
