@@ -645,7 +645,15 @@ export const ConfigSchema = z
           .int()
           .min(1)
           .default(9900)
-          .describe("Series Number of the RadZ results series."),
+          .describe("Series Number of the RadZ results series (the SR)."),
+        summarySeriesNumber: z
+          .number()
+          .int()
+          .min(1)
+          .default(9901)
+          .describe(
+            "Series Number of the summary image's own series (Modality OT), so viewers list it as an image with a thumbnail.",
+          ),
         seriesDescription: z
           .string()
           .max(64)
@@ -665,7 +673,7 @@ export const ConfigSchema = z
           .boolean()
           .default(true)
           .describe(
-            "Also write a summary image (Secondary Capture: findings table, priority, model, thumbnail) into the results series, for viewers that do not render SR.",
+            "Also write a summary image (Secondary Capture: findings table, priority, model, the image read with the regions of positive findings) in a series of its own, for viewers that do not render SR.",
           ),
         previousResults: z
           .enum(["keep", "delete"])

@@ -46,11 +46,21 @@ export interface StudyAnalysis {
 }
 
 export function imageRef(instance: DicomInstance): SourceImageRef {
+  const dimension = (value: unknown): number | undefined => {
+    const n = Number(value);
+    return Number.isInteger(n) && n > 0 ? n : undefined;
+  };
+  const frames = dimension(instance.dataset.NumberOfFrames);
+  const columns = dimension(instance.dataset.Columns);
+  const rows = dimension(instance.dataset.Rows);
   return {
     studyInstanceUid: instance.studyInstanceUid,
     seriesInstanceUid: instance.seriesInstanceUid,
     sopInstanceUid: instance.sopInstanceUid,
     sopClassUid: instance.sopClassUid,
+    ...(frames !== undefined && frames > 1 ? { numberOfFrames: frames } : {}),
+    ...(columns !== undefined ? { columns } : {}),
+    ...(rows !== undefined ? { rows } : {}),
   };
 }
 
@@ -264,6 +274,7 @@ export async function buildReport(
   clock: Stopwatch,
   options: BuildReportOptions = {},
 ): Promise<ReportObjects> {
+  const description = `${config.report.seriesDescription} ${model.identity.name}`.slice(0, 64);
   const common = {
     source: source.dataset,
     images: analysis.images,
@@ -275,10 +286,7 @@ export async function buildReport(
       softwareVersion,
       ...(config.report.institutionName ? { institutionName: config.report.institutionName } : {}),
     },
-    series: {
-      number: config.report.seriesNumber,
-      description: `${config.report.seriesDescription} ${model.identity.name}`.slice(0, 64),
-    },
+    series: { number: config.report.seriesNumber, description },
     contentDateTime: options.contentDateTime ?? new Date(),
   };
   const sr = clock.time("srBuild", () =>
@@ -290,7 +298,12 @@ export async function buildReport(
   );
   const summary = config.report.summaryImage
     ? await clock.timeAsync("summary", () =>
-        buildSummaryImage({ ...common, thumbnail: analysis.thumbnail }),
+        buildSummaryImage({
+          ...common,
+          // The summary image has a series of its own (an image modality; docs/report.md).
+          series: { number: config.report.summarySeriesNumber, description },
+          thumbnail: analysis.thumbnail,
+        }),
       )
     : null;
   return { sr, summary };

@@ -2,12 +2,13 @@
  * Writing a study's result objects (SR + summary image) back into the PACS,
  * idempotently:
  *
- * 1. findEarlierResults: QIDO-RS for the study's SR-modality series, then
+ * 1. findEarlierResults: QIDO-RS for the study's SR- and OT-modality series
+ *    (the SR; the summary image, in a series of its own since localisation), then
  *    their instances with SOP Class, Manufacturer's Model Name and Content
  *    Date/Time; report/previous-results.ts picks the earlier RadZ objects
  *    (not the current key's own UIDs) and the newest earlier SR, which the
- *    new SR names as predecessor. Only SR series are read, so a large
- *    non-chest study costs one series query.
+ *    new SR names as predecessor. Only SR and OT series are read, so a large
+ *    non-chest study costs two series queries.
  * 2. storeResultObjects: one STOW-RS request with every object, then a
  *    QIDO-RS check that each is visible in the study. An object the server
  *    did not acknowledge (Failed SOP Sequence, or a STOW_FAILED answer such as
@@ -82,7 +83,10 @@ export async function findEarlierResults(
   studyUid: string,
   current: { readonly sopInstanceUid: string; readonly summarySopInstanceUid: string },
 ): Promise<PreviousResults> {
-  const series = await dicomweb.searchForSeries(studyUid, { [Tag.Modality]: "SR" });
+  const series = [
+    ...(await dicomweb.searchForSeries(studyUid, { [Tag.Modality]: "SR" })),
+    ...(await dicomweb.searchForSeries(studyUid, { [Tag.Modality]: "OT" })),
+  ];
   const instances: StudyInstanceInfo[] = [];
   for (const s of series) {
     const seriesUid = firstString(s, Tag.SeriesInstanceUID);

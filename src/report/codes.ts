@@ -72,6 +72,12 @@ export const CODES = {
   source: { value: "260753009", scheme: "SCT", meaning: "Source" },
   /** TID 1500 row 6. [P] [D CODE_DCM_ImagingMeasurements] */
   imagingMeasurements: { value: "126010", scheme: "DCM", meaning: "Imaging Measurements" },
+  /**
+   * Container (an extension of TID 1500, which is extensible) holding one TID 1501 group per
+   * label, present or absent: outside "Imaging Measurements", whose groups viewers draw only
+   * through a SCOORD (docs/report.md "Layout"). A DCM report section heading. [P CID 7001] [D CODE_DCM_Findings]
+   */
+  findings: { value: "121070", scheme: "DCM", meaning: "Findings" },
   /** TID 1500 row 12 "Qualitative Evaluations" container (rows 13/14 CODE/TEXT). [D CODE_UMLS_QualitativeEvaluations, tid1500.cc] */
   qualitativeEvaluations: { value: "C0034375", scheme: "UMLS", meaning: "Qualitative Evaluations" },
 
@@ -104,6 +110,12 @@ export const CODES = {
   /** IMAGE items of a group: "Image or waveform used as source for measurement". [P CID 7003] [F7003] [H SourceImageForMeasurementGroup] */
   sourceOfMeasurement: { value: "121112", scheme: "DCM", meaning: "Source of Measurement" },
 
+  // ---- TID 1410 Planar ROI Measurements and Qualitative Evaluations ------------------------
+  /** The SCOORD of a planar ROI group (exactly one per group). [P] [H ImageRegion] (Orthanc Stone draws it) */
+  imageRegion: { value: "111030", scheme: "DCM", meaning: "Image Region" },
+  /** The IMAGE a region's SCOORD is SELECTED FROM. [P] [H SourceImageForRegion] (Orthanc Stone requires it) */
+  originalSource: { value: "111040", scheme: "DCM", meaning: "Original Source" },
+
   // ---- Study-level outcome (TID 1500 row 12 Qualitative Evaluations) -------------------
   /** TEXT item carrying the triage priority ("urgent" | "review" | "routine"). [P SCT "Priority (attribute)"] */
   priority: { value: "260870009", scheme: "SCT", meaning: "Priority" },
@@ -127,7 +139,11 @@ export const UNITS = {
 } as const satisfies Record<string, CodedConcept>;
 
 /** Template identifiers written in Content Template Sequence. */
-export const TEMPLATE_IDS = { measurementReport: "1500", measurementGroup: "1501" } as const;
+export const TEMPLATE_IDS = {
+  measurementReport: "1500",
+  measurementGroup: "1501",
+  planarRoiMeasurements: "1410",
+} as const;
 
 /**
  * Manufacturer's Model Name (0008,1090) of every object RadZ writes (SR and

@@ -198,3 +198,44 @@ export function imageContentItem(
     ],
   });
 }
+
+/** A reference to one image (and, for a multi-frame image, one frame of it). */
+export interface ImageReference {
+  readonly sopClassUid: string;
+  readonly sopInstanceUid: string;
+  /** Referenced Frame Number (1-based); only for multi-frame images. */
+  readonly frame?: number;
+}
+
+/**
+ * SCOORD item (PS3.3 §C.18.6): 2D image coordinates in pixels of the referenced
+ * image (column, row; (0, 0) the top-left corner of the top-left pixel),
+ * SELECTED FROM one IMAGE item. A closed POLYLINE repeats its first point last.
+ */
+export function scoordContentItem(
+  relationship: RelationshipType,
+  concept: CodedConcept | undefined,
+  graphicType: "POINT" | "POLYLINE",
+  points: readonly (readonly [number, number])[],
+  image: ImageReference,
+  imageConcept: CodedConcept | undefined,
+): ContentItem {
+  const reference: NaturalizedDataset = {
+    ReferencedSOPClassUID: image.sopClassUid,
+    ReferencedSOPInstanceUID: image.sopInstanceUid,
+  };
+  if (image.frame !== undefined) reference.ReferencedFrameNumber = image.frame;
+  const selectedFrom: ContentItem = {
+    RelationshipType: RelationshipType.SelectedFrom,
+    ValueType: "IMAGE",
+    ...(imageConcept === undefined ? {} : { ConceptNameCodeSequence: [codeItem(imageConcept)] }),
+    ReferencedSOPSequence: [reference],
+  };
+  return withRelationship(relationship, {
+    ValueType: "SCOORD",
+    ...(concept === undefined ? {} : { ConceptNameCodeSequence: [codeItem(concept)] }),
+    GraphicType: graphicType,
+    GraphicData: points.flatMap(([x, y]) => [x, y]),
+    ContentSequence: [selectedFrom],
+  });
+}

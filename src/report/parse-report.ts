@@ -21,6 +21,19 @@ export interface ParsedFinding {
   readonly threshold: number;
   /** From the "triageWeight=" Algorithm Parameter; undefined if absent. */
   readonly triageWeight: number | undefined;
+  /** Where the finding is (its TID 1410 groups; none in SRs written before localisation). */
+  readonly regions: ParsedRegion[];
+}
+
+/** One region of a finding as the SR carries it (source pixels, x = column, y = row). */
+interface ParsedRegion {
+  readonly sopInstanceUid: string;
+  /** Referenced Frame Number; 1 when the reference names none. */
+  readonly frame: number;
+  /** The Image Region outline, closed (its last point repeats the first). */
+  readonly outline: [number, number][];
+  readonly peak: [number, number] | undefined;
+  readonly box: [number, number, number, number] | undefined;
 }
 
 export interface ParsedReport {
@@ -126,7 +139,54 @@ function parameter(group: NaturalizedDataset, key: string): string | undefined {
     ?.slice(prefix.length);
 }
 
-function parseFinding(group: NaturalizedDataset, index: number): ParsedFinding {
+function points(scoord: NaturalizedDataset): [number, number][] {
+  const data = Array.isArray(scoord.GraphicData) ? (scoord.GraphicData as unknown[]) : [];
+  const out: [number, number][] = [];
+  for (let i = 0; i + 1 < data.length; i += 2) out.push([Number(data[i]), Number(data[i + 1])]);
+  return out;
+}
+
+/** A TID 1410 group: the finding's concept and its region, or undefined when it is not one. */
+function parseRegion(
+  group: NaturalizedDataset,
+): { concept: CodedConcept; region: ParsedRegion } | undefined {
+  const scoord = firstNamed(group, CODES.imageRegion, "SCOORD");
+  const concept = conceptValue(firstNamed(group, CODES.finding, "CODE"));
+  if (scoord === undefined || concept === undefined) return undefined;
+  const reference = items(
+    children(scoord).find((c) => c.ValueType === "IMAGE")?.ReferencedSOPSequence,
+  )[0];
+  const sopInstanceUid = str(reference?.ReferencedSOPInstanceUID);
+  if (sopInstanceUid === undefined) parseError("An Image Region has no image reference.");
+  const frame = Number(str(reference?.ReferencedFrameNumber) ?? "1");
+  const inferred = children(firstNamed(group, concept, "NUM") ?? {}).filter(
+    (c) => c.ValueType === "SCOORD",
+  );
+  const peak = inferred.find((c) => c.GraphicType === "POINT");
+  const outline = inferred.find((c) => c.GraphicType === "POLYLINE");
+  const corners = outline === undefined ? [] : points(outline);
+  const xs = corners.map((p) => p[0]);
+  const ys = corners.map((p) => p[1]);
+  return {
+    concept,
+    region: {
+      sopInstanceUid,
+      frame: Number.isInteger(frame) && frame > 0 ? frame : 1,
+      outline: points(scoord),
+      peak: peak === undefined ? undefined : points(peak)[0],
+      box:
+        corners.length === 0
+          ? undefined
+          : [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)],
+    },
+  };
+}
+
+function parseFinding(
+  group: NaturalizedDataset,
+  index: number,
+  regions: readonly { concept: CodedConcept; region: ParsedRegion }[],
+): ParsedFinding {
   const where = `Measurement group ${index + 1}`;
   const labelId = textOf(firstNamed(group, CODES.trackingIdentifier, "TEXT"));
   const trackingUid = str(firstNamed(group, CODES.trackingUniqueIdentifier, "UIDREF")?.UID);
@@ -153,6 +213,7 @@ function parseFinding(group: NaturalizedDataset, index: number): ParsedFinding {
     threshold,
     triageWeight:
       weight === undefined || !Number.isFinite(Number(weight)) ? undefined : Number(weight),
+    regions: regions.filter((r) => sameCode(r.concept, concept)).map((r) => r.region),
   };
 }
 
@@ -191,8 +252,12 @@ export function readStudyReport(part10: Uint8Array): ParsedReport {
     );
   }
   const sopClassUid = str(dataset.SOPClassUID);
-  if (sopClassUid !== SopClassUid.Comprehensive3DSRStorage)
-    parseError("The object is not a Comprehensive 3D SR.");
+  // Comprehensive SR since localisation; Comprehensive 3D SR before (still read).
+  if (
+    sopClassUid !== SopClassUid.ComprehensiveSRStorage &&
+    sopClassUid !== SopClassUid.Comprehensive3DSRStorage
+  )
+    parseError("The object is not a Comprehensive SR.");
   const rootName = conceptName(dataset);
   if (
     dataset.ValueType !== "CONTAINER" ||
@@ -211,12 +276,25 @@ export function readStudyReport(part10: Uint8Array): ParsedReport {
   )
     parseError("The SR lacks its UIDs.");
 
+  // Every label's TID 1501 group: in the "Findings" container; SRs written before
+  // localisation kept them in "Imaging Measurements", which now holds only TID 1410 regions.
   const measurements = firstNamed(dataset, CODES.imagingMeasurements, "CONTAINER");
-  const groups =
+  const measurementGroups =
     measurements === undefined
       ? []
       : childrenNamed(measurements, CODES.measurementGroup, "CONTAINER");
-  const findings = groups.map(parseFinding);
+  const findingsContainer = firstNamed(dataset, CODES.findings, "CONTAINER");
+  const groups =
+    findingsContainer === undefined
+      ? measurementGroups
+      : childrenNamed(findingsContainer, CODES.measurementGroup, "CONTAINER");
+  const regions =
+    findingsContainer === undefined
+      ? []
+      : measurementGroups
+          .map(parseRegion)
+          .filter((r): r is { concept: CodedConcept; region: ParsedRegion } => r !== undefined);
+  const findings = groups.map((g, i) => parseFinding(g, i, regions));
 
   const evaluations = firstNamed(dataset, CODES.qualitativeEvaluations, "CONTAINER");
   if (evaluations === undefined) parseError("The SR has no Qualitative Evaluations container.");

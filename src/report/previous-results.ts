@@ -8,8 +8,8 @@
  *   and summary image) is removed once the new one is stored.
  *
  * "RadZ object" = an instance whose Manufacturer's Model Name is
- * RADZ_EQUIPMENT_MODEL_NAME (codes.ts) and whose SOP Class is Comprehensive 3D SR or
- * Secondary Capture. Both builders always write that model name (it is not
+ * RADZ_EQUIPMENT_MODEL_NAME (codes.ts) and whose SOP Class is Comprehensive SR,
+ * Comprehensive 3D SR (what RadZ wrote before localisation) or Secondary Capture. Both builders always write that model name (it is not
  * configurable, unlike Manufacturer and Series Description), so the mark
  * survives configuration changes between runs. "Earlier" = not one of the
  * UIDs the current key (study, bundle id, version, label set) gives: a re-run
@@ -42,8 +42,14 @@ export interface PreviousResults {
   readonly objects: readonly SourceImageRef[];
 }
 
-const RESULT_SOP_CLASSES: ReadonlySet<string> = new Set([
+/** SRs RadZ writes (Comprehensive SR; Comprehensive 3D SR before localisation). */
+const RESULT_SR_CLASSES: ReadonlySet<string> = new Set([
+  SopClassUid.ComprehensiveSRStorage,
   SopClassUid.Comprehensive3DSRStorage,
+]);
+
+const RESULT_SOP_CLASSES: ReadonlySet<string> = new Set([
+  ...RESULT_SR_CLASSES,
   SopClassUid.SecondaryCaptureImageStorage,
 ]);
 
@@ -93,7 +99,7 @@ export function findPreviousResults(
           ? -1
           : 1,
     );
-  const srs = earlier.filter((e) => e.info.sopClassUid === SopClassUid.Comprehensive3DSRStorage);
+  const srs = earlier.filter((e) => RESULT_SR_CLASSES.has(e.info.sopClassUid));
   const newest = srs[srs.length - 1];
   return {
     predecessor: newest === undefined ? null : ref(newest.info),

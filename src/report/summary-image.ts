@@ -1,20 +1,24 @@
 /**
  * The summary image: a DICOM Secondary Capture Image (SOP Class
- * 1.2.840.10008.5.1.4.1.1.7, PS3.3 A.8.1) in the SR's series, so that
- * Orthanc Explorer and viewers that do not render SR still show the result:
+ * 1.2.840.10008.5.1.4.1.1.7, PS3.3 A.8.1) in a series of its own (Modality
+ * OT, Series Number report.summarySeriesNumber), so that Orthanc Explorer,
+ * the worklist preview and viewers (with a thumbnail) show the result:
  * findings table, priority, model, "machine-generated, not verified", and a
- * thumbnail of the image read (summary-render.ts draws it).
+ * thumbnail of the image read with the regions of positive findings outlined
+ * in the colours of the table (summary-render.ts draws it).
  *
  * Pixels: RGB, 8 bits, interleaved (Planar Configuration 0), uncompressed
  * Explicit VR Little Endian.
  *
- * Identity: the SOP Instance UID comes from the same key as the SR's
- * (study, bundle id, version, label-set hash), and the Series Instance UID is
- * the SR's, so a re-send after a crash reuses both.
+ * Identity: the SOP and Series Instance UIDs come from the same key as the
+ * SR's (study, bundle id, version, label-set hash), so a re-send after a
+ * crash reuses both.
  *
- * Modality is "SR": the image shares the SR Document Series, whose Modality
- * is "SR" (PS3.3 C.17.1), and all instances of a series have one modality
- * (PS3.3 A.1.2.3). Conversion Type "WSD" (workstation).
+ * Modality is "OT": an SR-modality series is listed by viewers as a report,
+ * not an image (OHIF showed the summary as a second "SR" without a
+ * thumbnail), and all instances of a series share one modality (PS3.3
+ * A.1.2.3), so the picture cannot stay in the SR's series. Conversion Type
+ * "WSD" (workstation).
  */
 import { SopClassUid, TransferSyntaxUid } from "../dicom/index.js";
 import { exactArrayBuffer } from "../bytes.js";
@@ -90,6 +94,8 @@ export async function buildSummaryImage(input: SummaryImageInput): Promise<Built
     softwareVersion: device.softwareVersion,
     createdAt: created,
     ...(input.textRenderer === undefined ? {} : { textRenderer: input.textRenderer }),
+    // The thumbnail is of the first image read (analyze.ts).
+    ...(images[0] === undefined ? {} : { thumbnailSource: images[0] }),
   });
   // sharp's output buffer as it is (no copy); even length: width 1024 x 3.
   const pixelBytes = exactArrayBuffer(picture.rgb);
@@ -104,8 +110,8 @@ export async function buildSummaryImage(input: SummaryImageInput): Promise<Built
     // Patient, General Study
     ...patientAndStudy(input.source, studyInstanceUid),
     // General Series
-    Modality: "SR",
-    SeriesInstanceUID: uids.seriesInstanceUid,
+    Modality: "OT",
+    SeriesInstanceUID: uids.summarySeriesInstanceUid,
     SeriesNumber: input.series.number,
     // The chest is unpaired, so Laterality (Type 2C) is absent; saying so lets
     // validators check that condition (dciodvfy reports a missing Laterality otherwise).
@@ -123,7 +129,7 @@ export async function buildSummaryImage(input: SummaryImageInput): Promise<Built
     // SC Equipment
     ConversionType: "WSD",
     // General Image
-    InstanceNumber: 2,
+    InstanceNumber: 1,
     PatientOrientation: "",
     ContentDate: when.date,
     ContentTime: when.time,
@@ -142,7 +148,7 @@ export async function buildSummaryImage(input: SummaryImageInput): Promise<Built
       ReferencedSOPInstanceUID: i.sopInstanceUid,
     })),
     DerivationDescription: shortText(
-      `Findings table of ${model.name} ${model.version} with a thumbnail of the first image read.`,
+      `Findings table of ${model.name} ${model.version} with a thumbnail of the first image read and the regions of positive findings outlined.`,
     ),
     // SC Image
     DateOfSecondaryCapture: when.date,
@@ -181,7 +187,7 @@ export async function buildSummaryImage(input: SummaryImageInput): Promise<Built
   return {
     part10,
     sopInstanceUid: uids.summarySopInstanceUid,
-    seriesInstanceUid: uids.seriesInstanceUid,
+    seriesInstanceUid: uids.summarySeriesInstanceUid,
     sopClassUid: SopClassUid.SecondaryCaptureImageStorage,
     picture,
   };

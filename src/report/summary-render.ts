@@ -45,6 +45,16 @@ export interface SummaryPictureInput {
   readonly createdAt: Date;
   /** "auto" (default): fonts when fontconfig renders text, the bitmap font otherwise. */
   readonly textRenderer?: TextRenderer | "auto";
+  /**
+   * The image the thumbnail shows (the first image read): the regions of
+   * positive findings on it are outlined on the thumbnail. Without it (or
+   * without its size) no outlines are drawn.
+   */
+  readonly thumbnailSource?: {
+    readonly sopInstanceUid: string;
+    readonly columns?: number;
+    readonly rows?: number;
+  };
 }
 
 export interface SummaryPicture {
@@ -79,6 +89,40 @@ const COLOURS = {
   positive: "#ff5252",
   frame: "#455a64",
 } as const;
+
+/**
+ * Outline colours of positive findings, in the order of the findings table
+ * (the n-th positive row gets the n-th colour; a swatch in the row and the
+ * legend under the image say which is which). Chosen to stand out on a grey
+ * radiograph and from each other.
+ */
+const FINDING_COLOURS = ["#00e5ff", "#ffea00", "#ff4081", "#76ff03", "#b388ff", "#ff9100"] as const;
+
+/** The outline colour of each positive finding, by label id (table order). */
+export function findingColours(findings: readonly LabelScore[]): Map<string, string> {
+  const colours = new Map<string, string>();
+  for (const f of findings) {
+    if (!f.positive) continue;
+    colours.set(f.labelId, FINDING_COLOURS[colours.size % FINDING_COLOURS.length]!);
+  }
+  return colours;
+}
+
+/** Legend rows under the image: one per positive finding with a region on the thumbnail's image. */
+function legendEntries(input: SummaryPictureInput): { label: string; colour: string }[] {
+  const source = input.thumbnailSource;
+  if (source?.columns === undefined || source.rows === undefined) return [];
+  const colours = findingColours(input.findings);
+  return input.findings.flatMap((f) => {
+    const colour = colours.get(f.labelId);
+    const onImage = (f.regions ?? []).some((r) => r.sopInstanceUid === source.sopInstanceUid);
+    return colour !== undefined && onImage
+      ? [{ label: `${f.display} ${formatProbability(f.probability)}`, colour }]
+      : [];
+  });
+}
+
+const LEGEND_ROW_HEIGHT = 26;
 
 const PRIORITY_STYLE: Readonly<Record<TriagePriority, { fill: string; text: string }>> = {
   urgent: { fill: "#c62828", text: "#ffffff" },
@@ -214,9 +258,9 @@ function formatProbability(value: number): string {
 }
 
 /** The page height for this many findings (the table grows; the page never shrinks below minHeight). */
-export function summaryHeight(findingCount: number): number {
+export function summaryHeight(findingCount: number, legendRows = 0): number {
   const L = SUMMARY_LAYOUT;
-  const thumbnailBottom = L.thumbnail.top + L.thumbnail.size + 40;
+  const thumbnailBottom = L.thumbnail.top + L.thumbnail.size + 40 + legendRows * LEGEND_ROW_HEIGHT;
   const tableBottom =
     L.table.top + L.table.headerHeight + Math.max(1, findingCount) * L.table.rowHeight + 16;
   return Math.max(L.minHeight, Math.max(thumbnailBottom, tableBottom) + L.footerHeight);
@@ -298,6 +342,19 @@ function pageSvg(input: SummaryPictureInput, renderer: TextRenderer, height: num
     anchor: "middle",
   });
 
+  // Legend: which outline is which finding (colours as in the table's swatches).
+  legendEntries(input).forEach((entry, i) => {
+    const y = box.top + box.size + 44 + i * LEGEND_ROW_HEIGHT;
+    shapes.push(`<rect x="${box.left}" y="${y}" width="28" height="4" fill="${entry.colour}"/>`);
+    texts.push({
+      x: box.left + 38,
+      y: y + 8,
+      text: fitText(entry.label, maxCharsFor(box.size - 38, 16)),
+      size: 16,
+      fill: COLOURS.text,
+    });
+  });
+
   // Findings table.
   const t = L.table;
   const col = {
@@ -347,6 +404,7 @@ function pageSvg(input: SummaryPictureInput, renderer: TextRenderer, height: num
       fill: COLOURS.muted,
     });
   }
+  const colours = findingColours(findings);
   findings.forEach((f, i) => {
     const y = t.top + t.headerHeight + i * t.rowHeight;
     const fill = f.positive ? COLOURS.rowPositive : i % 2 === 0 ? COLOURS.rowEven : COLOURS.rowOdd;
@@ -354,6 +412,11 @@ function pageSvg(input: SummaryPictureInput, renderer: TextRenderer, height: num
       `<rect x="${t.left}" y="${y}" width="${t.width}" height="${t.rowHeight}" fill="${fill}"/>`,
     );
     const baseline = y + 24;
+    const colour = colours.get(f.labelId);
+    if (colour !== undefined)
+      shapes.push(
+        `<rect x="${t.left + 2}" y="${y + 4}" width="6" height="${t.rowHeight - 8}" fill="${colour}"/>`,
+      );
     texts.push({
       x: col.finding,
       y: baseline,
@@ -422,6 +485,47 @@ function pageSvg(input: SummaryPictureInput, renderer: TextRenderer, height: num
   );
 }
 
+/**
+ * The regions of positive findings on the thumbnail's image, as an SVG the
+ * size of the page (transparent elsewhere): contour outline, dashed box, a dot
+ * at the peak, each in its finding's colour. Composited over the thumbnail.
+ */
+function overlaySvg(input: SummaryPictureInput, height: number): string | null {
+  const source = input.thumbnailSource;
+  if (source?.columns === undefined || source.rows === undefined) return null;
+  const place = thumbnailPlacement(input.thumbnail);
+  const sx = place.width / source.columns;
+  const sy = place.height / source.rows;
+  const px = (x: number): string => (place.left + x * sx).toFixed(1);
+  const py = (y: number): string => (place.top + y * sy).toFixed(1);
+  const colours = findingColours(input.findings);
+  const shapes: string[] = [];
+  for (const f of input.findings) {
+    const colour = colours.get(f.labelId);
+    if (colour === undefined) continue;
+    for (const r of f.regions ?? []) {
+      if (r.sopInstanceUid !== source.sopInstanceUid) continue;
+      const [x0, y0, x1, y1] = r.box;
+      shapes.push(
+        `<rect x="${px(x0)}" y="${py(y0)}" width="${(Math.max(0, x1 - x0) * sx).toFixed(1)}" height="${(Math.max(0, y1 - y0) * sy).toFixed(1)}" fill="none" stroke="${colour}" stroke-width="1.5" stroke-dasharray="5 4"/>`,
+      );
+      if (r.polygon.length >= 3)
+        shapes.push(
+          `<polygon points="${r.polygon.map(([x, y]) => `${px(x)},${py(y)}`).join(" ")}" fill="${colour}" fill-opacity="0.18" stroke="${colour}" stroke-width="3"/>`,
+        );
+      shapes.push(
+        `<circle cx="${px(r.peak[0])}" cy="${py(r.peak[1])}" r="4" fill="${colour}" stroke="#000" stroke-width="1"/>`,
+      );
+    }
+  }
+  if (shapes.length === 0) return null;
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${SUMMARY_LAYOUT.width}" height="${height}">` +
+    shapes.join("") +
+    `</svg>`
+  );
+}
+
 function utcStamp(date: Date): string {
   return `${date.toISOString().slice(0, 16).replace("T", " ")} UTC`;
 }
@@ -438,8 +542,9 @@ export async function renderSummaryPicture(input: SummaryPictureInput): Promise<
   const wanted = input.textRenderer ?? "auto";
   const renderer: TextRenderer =
     wanted === "auto" ? ((await systemFontsRenderText()) ? "font" : "bitmap") : wanted;
-  const height = summaryHeight(input.findings.length);
+  const height = summaryHeight(input.findings.length, legendEntries(input).length);
   const place = thumbnailPlacement(thumbnail);
+  const overlay = overlaySvg(input, height);
   try {
     const picture = await sharp(
       Buffer.from(
@@ -454,7 +559,10 @@ export async function renderSummaryPicture(input: SummaryPictureInput): Promise<
       .png()
       .toBuffer();
     const { data, info } = await sharp(Buffer.from(pageSvg(input, renderer, height)))
-      .composite([{ input: picture, left: place.left, top: place.top }])
+      .composite([
+        { input: picture, left: place.left, top: place.top },
+        ...(overlay === null ? [] : [{ input: Buffer.from(overlay), left: 0, top: 0 }]),
+      ])
       .flatten({ background: COLOURS.background })
       .removeAlpha()
       .toColourspace("srgb")

@@ -154,15 +154,17 @@ describe("pipeline/write-back", () => {
   });
 
   describe("findEarlierResults", () => {
-    it("reads only SR-modality series and picks the newest earlier RadZ SR", async () => {
+    it("reads only SR- and OT-modality series and picks the newest earlier RadZ SR", async () => {
       const queries: string[] = [];
       const dicomweb: Parameters<typeof findEarlierResults>[0] = {
         searchForSeries: async (studyUid, query) => {
           queries.push(`series ${studyUid} ${JSON.stringify(query)}`);
-          return [
-            { "0020000E": { vr: "UI", Value: ["2.25.1"] } },
-            { "0020000E": { vr: "UI", Value: ["2.25.2"] } },
-          ];
+          return query?.["00080060"] === "OT"
+            ? [{ "0020000E": { vr: "UI", Value: ["2.25.3"] } }]
+            : [
+                { "0020000E": { vr: "UI", Value: ["2.25.1"] } },
+                { "0020000E": { vr: "UI", Value: ["2.25.2"] } },
+              ];
         },
         seriesInstances: async (studyUid, seriesUid, fields) => {
           queries.push(`instances ${seriesUid} ${(fields ?? []).join(",")}`);
@@ -171,6 +173,14 @@ describe("pipeline/write-back", () => {
             "00081090": RADZ_EQUIPMENT_MODEL_NAME,
             "00080023": "20240101",
           };
+          if (seriesUid === "2.25.3")
+            return [
+              instanceJson("2.25.3.1", {
+                ...common,
+                "00080016": SopClassUid.SecondaryCaptureImageStorage,
+                "00080033": "105000",
+              }),
+            ];
           return seriesUid === "2.25.1"
             ? [
                 instanceJson("2.25.1.1", {
@@ -187,7 +197,7 @@ describe("pipeline/write-back", () => {
             : [
                 instanceJson("2.25.2.1", {
                   ...common,
-                  "00080016": SopClassUid.Comprehensive3DSRStorage,
+                  "00080016": SopClassUid.ComprehensiveSRStorage,
                   "00080033": "110000",
                 }),
                 instanceJson("2.25.2.9", {
@@ -204,11 +214,15 @@ describe("pipeline/write-back", () => {
         summarySopInstanceUid: "2.25.9.2",
       });
       expect(queries[0]).to.equal(`series ${STUDY} {"00080060":"SR"}`);
-      expect(queries[1]).to.equal(`instances 2.25.1 ${RESULT_INCLUDE_FIELDS.join(",")}`);
+      expect(queries[1]).to.equal(`series ${STUDY} {"00080060":"OT"}`);
+      expect(queries[2]).to.equal(`instances 2.25.1 ${RESULT_INCLUDE_FIELDS.join(",")}`);
+      expect(queries).to.have.length(5);
+      // The Comprehensive SR (2.25.2.1) is newer than the Comprehensive 3D SR (2.25.1.1).
       expect(found.predecessor?.sopInstanceUid).to.equal("2.25.2.1");
       expect(found.objects.map((o) => o.sopInstanceUid)).to.deep.equal([
         "2.25.1.1",
         "2.25.1.2",
+        "2.25.3.1",
         "2.25.2.1",
       ]);
     });

@@ -64,6 +64,60 @@ export function basicFindings(): LabelScore[] {
   ];
 }
 
+/** basicFindings with regions on the positive ones (image(1), source pixels of a 2000 x 2500 image). */
+export function localisedFindings(): LabelScore[] {
+  const sopInstanceUid = image(1).sopInstanceUid;
+  return basicFindings().map((f) => {
+    if (f.labelId === "pneumothorax")
+      return {
+        ...f,
+        regions: [
+          {
+            sopInstanceUid,
+            frame: 1,
+            peak: [1420.5, 610.25],
+            box: [1200, 400, 1700, 900],
+            polygon: [
+              [1200, 400],
+              [1700, 400],
+              [1700, 900],
+              [1450, 820.5],
+              [1200, 900],
+            ],
+            score: 0.9,
+          },
+          {
+            sopInstanceUid,
+            frame: 1,
+            peak: [300, 1800],
+            box: [250, 1750, 350, 1850],
+            polygon: [],
+            score: 0.7,
+          },
+        ],
+      };
+    if (f.labelId === "pulmonary_edema")
+      return {
+        ...f,
+        regions: [
+          {
+            sopInstanceUid,
+            frame: 1,
+            peak: [1000, 1250],
+            box: [700, 1000, 1300, 1500],
+            polygon: [
+              [700, 1000],
+              [1300, 1000],
+              [1000, 1500],
+            ],
+            score: 0.65,
+          },
+        ],
+      };
+    return f;
+  });
+}
+
 export function sourceDataset(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     SpecificCharacterSet: "ISO_IR 100",

@@ -14,6 +14,7 @@ import {
   CR_SOP_CLASS,
   image,
   label,
+  localisedFindings,
   MODEL,
   reportInput,
   SERIES2_UID,
@@ -87,6 +88,76 @@ describe("report/parse-report", () => {
     expect(parsed.findings[0]?.threshold).to.equal(1 / 3);
   });
 
+  it("gives back each positive finding's regions (TID 1410 groups) and none for the others", () => {
+    const findings = localisedFindings();
+    const parsed = readStudyReport(
+      buildStudyReport(reportInput({ findings, triage: triage(findings) })).part10,
+    );
+    expect(parsed.sopClassUid).to.equal("1.2.840.10008.5.1.4.1.1.88.33");
+    expect(parsed.findings.map((f) => [f.labelId, f.regions.length])).to.deep.equal([
+      ["pneumothorax", 2],
+      ["pleural_effusion", 0],
+      ["pulmonary_edema", 1],
+    ]);
+    const [first, second] = parsed.findings[0]!.regions;
+    expect(first).to.deep.equal({
+      sopInstanceUid: image(1).sopInstanceUid,
+      frame: 1,
+      outline: [
+        [1200, 400],
+        [1700, 400],
+        [1700, 900],
+        [1450, 820.5],
+        [1200, 900],
+        [1200, 400],
+      ],
+      peak: [1420.5, 610.25],
+      box: [1200, 400, 1700, 900],
+    });
+    expect(second?.box).to.deep.equal([250, 1750, 350, 1850]);
+    expect(parsed.findings[0]?.probability).to.equal(findings[0]!.probability);
+  });
+
+  it("still reads an SR written before localisation (Comprehensive 3D SR, groups in Imaging Measurements)", () => {
+    // The earlier layout, made from today's: the TID 1501 groups of "Findings" (121070) back
+    // in "Imaging Measurements" (126010), the "Findings" container gone, SOP Class 88.34.
+    const { meta, dataset } = readPart10(buildStudyReport(reportInput()).part10);
+    const root = dataset.ContentSequence as Array<Record<string, unknown>>;
+    const code = (i: Record<string, unknown>): unknown =>
+      (i.ConceptNameCodeSequence as Array<Record<string, unknown>>)[0]?.CodeValue;
+    const findingsContainer = root.find((i) => code(i) === "121070")!;
+    const old = root
+      .filter((i) => i !== findingsContainer)
+      .flatMap((i) =>
+        code(i) === "C0034375"
+          ? [
+              {
+                ...findingsContainer,
+                ConceptNameCodeSequence: [
+                  {
+                    CodeValue: "126010",
+                    CodingSchemeDesignator: "DCM",
+                    CodeMeaning: "Imaging Measurements",
+                  },
+                ],
+              },
+              i,
+            ]
+          : [i],
+      );
+    const sop = "1.2.840.10008.5.1.4.1.1.88.34";
+    const part10 = writePart10(
+      { ...meta, MediaStorageSOPClassUID: sop },
+      { ...dataset, SOPClassUID: sop, ContentSequence: old },
+    );
+    const parsed = readStudyReport(part10);
+    expect(parsed.sopClassUid).to.equal(sop);
+    expect(
+      parsed.findings.map((f) => [f.labelId, f.present, f.probability, f.regions]),
+    ).to.deep.equal(basicFindings().map((f) => [f.labelId, f.positive, f.probability, []]));
+    expect(parsed.flagged).to.deep.equal(["pneumothorax", "pulmonary_edema"]);
+  });
+
   it("reads several images, the predecessor and an empty report", () => {
     const images = [image(1), image(2), image(3, SERIES2_UID, CR_SOP_CLASS)];
     const previous = reportUids(STUDY_UID, { ...MODEL, version: "0.9.0" });
@@ -125,7 +196,7 @@ describe("report/parse-report", () => {
       ...dataset,
       SOPClassUID: "1.2.840.10008.5.1.4.1.1.88.22",
     });
-    expectParseError(wrongClass, /not a Comprehensive 3D SR/);
+    expectParseError(wrongClass, /not a Comprehensive SR/);
     const wrongRoot = writePart10(meta, {
       ...dataset,
       ConceptNameCodeSequence: [

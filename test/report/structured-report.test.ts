@@ -34,6 +34,7 @@ import {
   CR_SOP_CLASS,
   image,
   label,
+  localisedFindings,
   MODEL,
   reportInput,
   SERIES2_UID,
@@ -89,9 +90,10 @@ function validate(input: StudyReportInput, options: Expected = {}): Checked {
   const file = writeTemp(built.part10);
 
   const iod = dciodvfy(file);
-  expect(iod.output, "dciodvfy checked the Comprehensive 3D SR IOD").to.contain(
-    "Comprehensive3DSR",
-  );
+  expect(
+    iod.output.split("\n").map((l) => l.trim()),
+    "dciodvfy checked the Comprehensive SR IOD",
+  ).to.include("ComprehensiveSR");
   expect(iod.errors, iod.output).to.deep.equal([]);
   const unexplained = iod.warnings.filter(
     (w) =>
@@ -301,6 +303,133 @@ describe("report/structured-report", function () {
     });
   });
 
+  describe("regions of positive findings (TID 1410 groups viewers draw)", () => {
+    type Item = Record<string, unknown>;
+    const seq = (item: Item | undefined, key: string): Item[] => (item?.[key] ?? []) as Item[];
+    const conceptOf = (item: Item): string | undefined =>
+      seq(item, "ConceptNameCodeSequence")[0]?.CodeValue as string | undefined;
+    const container = (dataset: Item, code: string): Item | undefined =>
+      seq(dataset, "ContentSequence").find((i) => conceptOf(i) === code);
+
+    it("validates, and each region is a group with tracking ids, Finding, SCOORD + IMAGE and the probability as NUM", () => {
+      const findings = localisedFindings();
+      const input = reportInput({ findings, triage: triage(findings) });
+      const { file, dump } = validate(input);
+      expect(dump).to.contain('SCOORD:(,,"Image Region")=(POLYLINE');
+      const { dataset } = readPart10(readFileSync(file));
+      const groups = seq(container(dataset, "126010"), "ContentSequence");
+      // pneumothorax: 2 regions, pulmonary edema: 1; the absent pleural effusion: none.
+      expect(groups).to.have.length(3);
+      const byLabel = new Map(findings.map((f) => [f.concept.value, f] as const));
+      const trackingUids = new Set<string>();
+      for (const group of groups) {
+        expect(seq(group, "ContentTemplateSequence")[0]?.TemplateIdentifier).to.equal("1410");
+        const items = seq(group, "ContentSequence");
+        // OHIF takes the first UIDREF as the Tracking Unique Identifier and merges groups by it.
+        const uidref = items.find((i) => i.ValueType === "UIDREF");
+        expect(conceptOf(uidref!)).to.equal("112040");
+        trackingUids.add(uidref!.UID as string);
+        expect(items.find((i) => conceptOf(i) === "112039")?.TextValue).to.match(/ region \d$/);
+        const finding = items.find((i) => conceptOf(i) === "121071" && i.ValueType === "CODE");
+        const code = seq(finding, "ConceptCodeSequence")[0]?.CodeValue as string;
+        const label = byLabel.get(code)!;
+        expect(label.positive).to.equal(true);
+        // Exactly one SCOORD at the group's level: the Image Region, a closed POLYLINE.
+        const scoords = items.filter((i) => i.ValueType === "SCOORD");
+        expect(scoords).to.have.length(1);
+        const region = scoords[0]!;
+        expect(conceptOf(region)).to.equal("111030");
+        expect(region.GraphicType).to.equal("POLYLINE");
+        const data = region.GraphicData as number[];
+        expect(data.slice(0, 2)).to.deep.equal(data.slice(-2));
+        const selected = seq(region, "ContentSequence");
+        expect(selected).to.have.length(1);
+        expect(selected[0]).to.include({ RelationshipType: "SELECTED FROM", ValueType: "IMAGE" });
+        expect(conceptOf(selected[0]!)).to.equal("111040");
+        expect(seq(selected[0], "ReferencedSOPSequence")[0]).to.deep.include({
+          ReferencedSOPClassUID: image(1).sopClassUid,
+          ReferencedSOPInstanceUID: image(1).sopInstanceUid,
+        });
+        expect(seq(selected[0], "ReferencedSOPSequence")[0]).to.not.have.property(
+          "ReferencedFrameNumber",
+        );
+        // The one NUM, named by the finding: what OHIF labels the drawing with.
+        const nums = items.filter((i) => i.ValueType === "NUM");
+        expect(nums).to.have.length(1);
+        expect(conceptOf(nums[0]!)).to.equal(code);
+        const measured = seq(nums[0], "MeasuredValueSequence")[0]!;
+        expect(measured.FloatingPointValue).to.equal(label.probability);
+        expect(seq(measured, "MeasurementUnitsCodeSequence")[0]?.CodeValue).to.equal("{0:1}");
+        // Peak (POINT) and box (closed POLYLINE) as the NUM's INFERRED FROM coordinates.
+        const inferred = seq(nums[0], "ContentSequence");
+        expect(inferred.map((i) => [i.RelationshipType, i.GraphicType])).to.deep.equal([
+          ["INFERRED FROM", "POINT"],
+          ["INFERRED FROM", "POLYLINE"],
+        ]);
+      }
+      expect(trackingUids.size).to.equal(3);
+      // The first pneumothorax region: its contour, closed; the second has no contour, so its box.
+      const first = seq(groups[0], "ContentSequence").find((i) => i.ValueType === "SCOORD")!;
+      expect(first.GraphicData).to.deep.equal([
+        1200, 400, 1700, 400, 1700, 900, 1450, 820.5, 1200, 900, 1200, 400,
+      ]);
+      const second = seq(groups[1], "ContentSequence").find((i) => i.ValueType === "SCOORD")!;
+      expect(second.GraphicData).to.deep.equal([
+        250, 1750, 350, 1750, 350, 1850, 250, 1850, 250, 1750,
+      ]);
+      // Every label, present or absent, keeps its coded TID 1501 group in "Findings".
+      const all = seq(container(dataset, "121070"), "ContentSequence");
+      expect(
+        all.map((g) => seq(g, "ContentTemplateSequence")[0]?.TemplateIdentifier),
+      ).to.deep.equal(["1501", "1501", "1501"]);
+      expect(findGroup(dataset, "pleural_effusion").some((i) => i.ValueType === "SCOORD")).to.equal(
+        false,
+      );
+    });
+
+    it("names the frame of a multi-frame image", () => {
+      // A multi-frame SOP class (Multi-frame Grayscale Word Secondary Capture): dciodvfy refuses a
+      // Referenced Frame Number for a single-frame one.
+      const multiFrame = {
+        ...image(1, image(1).seriesInstanceUid, "1.2.840.10008.5.1.4.1.1.7.3"),
+        numberOfFrames: 3,
+      };
+      const findings = localisedFindings().map((f) =>
+        f.regions ? { ...f, regions: f.regions.map((r) => ({ ...r, frame: 2 })) } : f,
+      );
+      const { file } = validate(
+        reportInput({ images: [multiFrame], findings, triage: triage(findings) }),
+      );
+      const { dataset } = readPart10(readFileSync(file));
+      for (const group of seq(container(dataset, "126010"), "ContentSequence")) {
+        const region = seq(group, "ContentSequence").find((i) => i.ValueType === "SCOORD")!;
+        expect(seq(seq(region, "ContentSequence")[0], "ReferencedSOPSequence")[0]).to.include({
+          ReferencedFrameNumber: 2,
+        });
+      }
+    });
+
+    it("without regions (a bundle without spatial output): no Imaging Measurements, every label in Findings", () => {
+      const { file } = validate(reportInput());
+      const { dataset } = readPart10(readFileSync(file));
+      expect(container(dataset, "126010")).to.equal(undefined);
+      expect(seq(container(dataset, "121070"), "ContentSequence")).to.have.length(3);
+    });
+
+    it("refuses a region on an image that was not read, or on a frame the image lacks", () => {
+      const elsewhere = localisedFindings().map((f) =>
+        f.regions
+          ? { ...f, regions: f.regions.map((r) => ({ ...r, sopInstanceUid: "2.25.9" })) }
+          : f,
+      );
+      expectBuildError(reportInput({ findings: elsewhere }), /not read/);
+      const frame = localisedFindings().map((f) =>
+        f.regions ? { ...f, regions: f.regions.map((r) => ({ ...r, frame: 2 })) } : f,
+      );
+      expectBuildError(reportInput({ findings: frame }), /frame 2/);
+    });
+  });
+
   describe("identity and header", () => {
     it("derives the same SOP and Series UIDs (and bytes) from the same input", () => {
       const a = buildStudyReport(reportInput());
@@ -356,7 +485,7 @@ describe("report/structured-report", function () {
         VerificationFlag: "UNVERIFIED",
         ContentDate: "20240115",
         ContentTime: "093000",
-        SOPClassUID: "1.2.840.10008.5.1.4.1.1.88.34",
+        SOPClassUID: "1.2.840.10008.5.1.4.1.1.88.33",
       });
       expect(dataset.SeriesInstanceUID).to.not.equal(sourceDataset().SeriesInstanceUID);
       expect(dataset.SpecificCharacterSet, "ASCII-only SR uses the default repertoire").to.equal(
@@ -459,14 +588,20 @@ describe("report/structured-report", function () {
   });
 });
 
-/** The content items of the measurement group with the given tracking identifier. */
+/**
+ * The content items of the measurement group with the given tracking identifier,
+ * in the container with the given concept: "Findings" (121070, every label's TID 1501
+ * group) or "Imaging Measurements" (126010, the TID 1410 region groups).
+ */
 function findGroup(
   dataset: Record<string, unknown>,
   labelId: string,
+  container = "121070",
 ): Array<Record<string, unknown>> {
   const root = dataset.ContentSequence as Array<Record<string, unknown>>;
   const measurements = root.find(
-    (i) => (i.ConceptNameCodeSequence as Array<Record<string, unknown>>)[0]?.CodeValue === "126010",
+    (i) =>
+      (i.ConceptNameCodeSequence as Array<Record<string, unknown>>)[0]?.CodeValue === container,
   );
   for (const group of (measurements?.ContentSequence ?? []) as Array<Record<string, unknown>>) {
     const items = group.ContentSequence as Array<Record<string, unknown>>;

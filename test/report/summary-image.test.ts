@@ -32,6 +32,7 @@ import {
   type SummaryImageInput,
 } from "../../src/report/summary-image.js";
 import {
+  findingColours,
   SUMMARY_LAYOUT,
   summaryHeight,
   thumbnailPlacement,
@@ -47,6 +48,7 @@ import {
   CR_SOP_CLASS,
   displayImage,
   image,
+  localisedFindings,
   MODEL,
   reportInput,
   SERIES2_UID,
@@ -67,7 +69,8 @@ function summaryInput(overrides: Partial<SummaryImageInput> = {}): SummaryImageI
     triage: base.triage,
     model: base.model,
     device: base.device,
-    series: base.series,
+    // The summary's own series (report.summarySeriesNumber).
+    series: { ...base.series, number: 9901 },
     contentDateTime: base.contentDateTime!,
     thumbnail: thumbnailOf(displayImage()),
     textRenderer: "font",
@@ -180,7 +183,9 @@ describe("report/summary-image", function () {
       expect(meta.MediaStorageSOPClassUID).to.equal(SopClassUid.SecondaryCaptureImageStorage);
       expect(dataset).to.include({
         SOPClassUID: SopClassUid.SecondaryCaptureImageStorage,
-        Modality: "SR",
+        Modality: "OT",
+        SeriesNumber: 9901,
+        InstanceNumber: 1,
         ConversionType: "WSD",
         PhotometricInterpretation: "RGB",
         SamplesPerPixel: 3,
@@ -285,13 +290,15 @@ describe("report/summary-image", function () {
   });
 
   describe("identity", () => {
-    it("shares the SR's series, has its own deterministic SOP Instance UID, and keeps it across re-runs", async () => {
+    it("has a series of its own and a deterministic SOP Instance UID, kept across re-runs", async () => {
       const sr = buildStudyReport(reportInput());
       const a = await buildSummaryImage(summaryInput());
       const b = await buildSummaryImage(
         summaryInput({ contentDateTime: new Date(Date.UTC(2025, 1, 1)) }),
       );
-      expect(a.seriesInstanceUid).to.equal(sr.seriesInstanceUid);
+      expect(a.seriesInstanceUid).to.not.equal(sr.seriesInstanceUid);
+      expect(a.seriesInstanceUid).to.equal(reportUids(STUDY_UID, MODEL).summarySeriesInstanceUid);
+      expect(b.seriesInstanceUid).to.equal(a.seriesInstanceUid);
       expect(a.sopInstanceUid).to.equal(reportUids(STUDY_UID, MODEL).summarySopInstanceUid);
       expect(a.sopInstanceUid).to.not.equal(sr.sopInstanceUid);
       expect(b.sopInstanceUid).to.equal(a.sopInstanceUid);
@@ -392,6 +399,62 @@ describe("report/summary-image", function () {
       ).to.equal(0);
     });
 
+    it("outlines each positive finding's regions on the image in its table colour, with a legend", async () => {
+      // The fixture's regions are in the source pixels of a 2000 x 2500 image; the thumbnail
+      // (displayImage: 240 x 300) has the same aspect ratio.
+      const source = { ...image(1), columns: 2000, rows: 2500 };
+      const findings = localisedFindings();
+      const plain = await buildSummaryImage(summaryInput({ images: [source] }));
+      const built = await buildSummaryImage(
+        summaryInput({ images: [source], ...withFindings(findings) }),
+      );
+      const p = built.picture;
+      // Two positive findings with regions: two legend rows.
+      expect(p.height).to.equal(summaryHeight(3, 2));
+      const colours = findingColours(findings);
+      expect([...colours.keys()]).to.deep.equal(["pneumothorax", "pulmonary_edema"]);
+      const place = thumbnailPlacement(thumbnailOf(displayImage()));
+      const at = (x: number, y: number): [number, number] => [
+        Math.round(place.left + (x * place.width) / 2000),
+        Math.round(place.top + (y * place.height) / 2500),
+      ];
+      // Inside the first pneumothorax box: the outline in cyan (the first colour), and
+      // pixels that differ from the summary without regions.
+      const isCyan = (c: Rgb): boolean => c.r < 90 && c.g > 170 && c.b > 190;
+      const [x0, y0] = at(1200, 400);
+      const [x1, y1] = at(1700, 900);
+      expect(region(p, x0 - 2, y0 - 2, x1 + 3, y1 + 3, isCyan).matching).to.be.greaterThan(60);
+      expect(region(plain.picture, x0 - 2, y0 - 2, x1 + 3, y1 + 3, isCyan).matching).to.equal(0);
+      let differing = 0;
+      for (let y = y0; y <= y1; y++)
+        for (let x = x0; x <= x1; x++) {
+          const a = pixel(p, x, y);
+          const b = pixel(plain.picture, x, y);
+          if (a.r !== b.r || a.g !== b.g || a.b !== b.b) differing++;
+        }
+      expect(differing, "the region is tinted").to.be.greaterThan(((x1 - x0) * (y1 - y0)) / 2);
+      // Far from every region: the same pixels.
+      const [fx, fy] = at(100, 100);
+      expect(pixel(p, fx, fy)).to.deep.equal(pixel(plain.picture, fx, fy));
+      // The table's swatch of row 0 (pneumothorax) is cyan; row 1 (absent) has none.
+      const t = SUMMARY_LAYOUT.table;
+      expect(
+        region(p, t.left + 2, tableRow(0).top + 6, t.left + 8, tableRow(0).bottom - 6, isCyan)
+          .matching,
+      ).to.be.greaterThan(50);
+      expect(
+        region(p, t.left + 2, tableRow(1).top + 6, t.left + 8, tableRow(1).bottom - 6, isCyan)
+          .matching,
+      ).to.equal(0);
+      // The legend under the image: a cyan swatch in its first row.
+      const legendTop = SUMMARY_LAYOUT.thumbnail.top + SUMMARY_LAYOUT.thumbnail.size + 44;
+      const box = SUMMARY_LAYOUT.thumbnail;
+      expect(
+        region(p, box.left, legendTop, box.left + 28, legendTop + 4, isCyan).matching,
+      ).to.equal(28 * 4);
+      await validate(summaryInput({ images: [source], ...withFindings(findings) }));
+    });
+
     it("grows the page with the label count so every row fits", async () => {
       const many = Array.from({ length: 20 }, (_, i) => ({
         ...basicFindings()[i % 3]!,
@@ -457,7 +520,16 @@ describe("report/summary-image", function () {
       const [study] = generateSyntheticStudies({ count: 1, seed: 3, rows: 512, columns: 512 });
       const instance = parseInstance(study!.instances[0]!, { maxBytes: 1 << 26 });
       const thumbnail = thumbnailOf(decodeFrame(instance, { maxPixels: 1 << 22 }));
-      const built = await buildSummaryImage(summaryInput({ textRenderer: "font", thumbnail }));
+      // The fixture's regions (source pixels of a 2000 x 2500 image) shown on the phantom.
+      const findings = localisedFindings();
+      const built = await buildSummaryImage(
+        summaryInput({
+          textRenderer: "font",
+          thumbnail,
+          images: [{ ...image(1), columns: 2000, rows: 2500 }],
+          ...withFindings(findings),
+        }),
+      );
       const { width, height, rgb } = built.picture;
       if (process.env.UPDATE_GOLDEN === "1") {
         await sharp(Buffer.from(rgb), { raw: { width, height, channels: 3 } })

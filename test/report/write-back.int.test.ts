@@ -3,7 +3,9 @@
  * service's own study processor (src/pipeline/process-study.ts):
  *
  *  - the SR and the summary image land in the source study, under the same
- *    patient, in one new series; both pass dciodvfy;
+ *    patient, each in a new series of its own (SR: Modality SR, Series
+ *    Number 9900; summary: Modality OT, 9901); both pass dciodvfy, and the
+ *    SR carries a drawable region for each positive finding;
  *  - processing the same study twice leaves exactly one RadZ SR and one
  *    summary image for the key (Orthanc keeps the first copy of a re-sent
  *    SOP Instance UID: OverwriteInstances is false by default);
@@ -85,7 +87,7 @@ describe("report write-back (real Orthanc)", function () {
         contentTime: firstString(i, "00080033"),
       }));
     return {
-      srs: mine.filter((i) => i.sopClassUid === SopClassUid.Comprehensive3DSRStorage),
+      srs: mine.filter((i) => i.sopClassUid === SopClassUid.ComprehensiveSRStorage),
       summaries: mine.filter((i) => i.sopClassUid === SopClassUid.SecondaryCaptureImageStorage),
       all,
     };
@@ -117,7 +119,7 @@ describe("report write-back (real Orthanc)", function () {
     rmSync(work, { recursive: true, force: true });
   });
 
-  it("stores SR + summary in the source study (same patient, one new series); twice → still one of each", async () => {
+  it("stores SR (series 9900, SR) + summary (series 9901, OT) in the source study; twice → still one of each", async () => {
     const study = studies[0]!;
     const id = orthancIds.get(study.studyInstanceUid)!;
     // The processor's injected clock: the re-run's objects carry a later Content Time.
@@ -134,27 +136,35 @@ describe("report write-back (real Orthanc)", function () {
       expect(once.summaries.map((i) => i.sopInstanceUid)).to.deep.equal([
         uids.summarySopInstanceUid,
       ]);
-      expect(once.summaries[0]!.seriesInstanceUid, "same series").to.equal(
-        once.srs[0]!.seriesInstanceUid,
-      );
+      expect(once.srs[0]!.seriesInstanceUid).to.equal(uids.seriesInstanceUid);
+      expect(once.summaries[0]!.seriesInstanceUid).to.equal(uids.summarySeriesInstanceUid);
+      // Two new series: the SR's (Modality SR, 9900) and the summary's (Modality OT, 9901).
+      const series = await h.dicomweb.searchForSeries(study.studyInstanceUid);
+      const described = series
+        .map((s) => [
+          firstString(s, Tag.SeriesInstanceUID),
+          firstString(s, Tag.Modality),
+          firstString(s, Tag.SeriesNumber),
+        ])
+        .filter(([uid]) => uid === uids.seriesInstanceUid || uid === uids.summarySeriesInstanceUid);
+      expect(described).to.have.deep.members([
+        [uids.seriesInstanceUid, "SR", "9900"],
+        [uids.summarySeriesInstanceUid, "OT", "9901"],
+      ]);
       // Same patient and study: Orthanc filed both under the source's study.
       const orthancStudy = await h.orthanc.study(id);
       const seriesIds = orthancStudy.seriesIds;
-      expect(seriesIds, "source series + results series").to.have.length(2);
+      expect(seriesIds, "source series + SR series + summary series").to.have.length(3);
       expect((await h.orthanc.studyInstances(id)).length).to.equal(study.instances.length + 2);
       expect(await h.orthanc.listStudies(), "no new study or patient").to.have.length(
         studies.length,
       );
       // Both objects as stored pass dciodvfy.
-      for (const [what, sop] of [
-        ["SR", uids.sopInstanceUid],
-        ["summary", uids.summarySopInstanceUid],
+      for (const [what, seriesUid, sop] of [
+        ["SR", uids.seriesInstanceUid, uids.sopInstanceUid],
+        ["summary", uids.summarySeriesInstanceUid, uids.summarySopInstanceUid],
       ] as const) {
-        const bytes = await h.dicomweb.retrieveInstance(
-          study.studyInstanceUid,
-          uids.seriesInstanceUid,
-          sop,
-        );
+        const bytes = await h.dicomweb.retrieveInstance(study.studyInstanceUid, seriesUid, sop);
         const iod = dciodvfy(writeTemp(bytes, `${what}.dcm`));
         expect(iod.errors, `${what}: ${iod.output}`).to.deep.equal([]);
       }
@@ -176,6 +186,16 @@ describe("report write-back (real Orthanc)", function () {
       expect(sr.predecessorSopInstanceUid, "a same-key re-run is not its own predecessor").to.equal(
         undefined,
       );
+      // The SR draws what the job found: the same regions per label (the demo bundle has a
+      // spatial output), on the positive findings only.
+      expect(sr.findings.map((f) => [f.labelId, f.regions.length])).to.deep.equal(
+        first.result!.findings.map((f) => [f.labelId, f.regions?.length ?? 0]),
+      );
+      expect(sr.findings.filter((f) => !f.present).flatMap((f) => f.regions)).to.deep.equal([]);
+      expect(
+        sr.findings.some((f) => f.regions.length > 0),
+        "this study has a positive finding the demo encoder localises",
+      ).to.equal(true);
     } finally {
       store.close();
     }
