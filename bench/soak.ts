@@ -494,7 +494,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < studyUids.length; i += step) {
       const found = await dicomweb.searchForInstances(studyUids[i]!, undefined, ["00080016"]);
       const srs = found.filter(
-        (f) => f["00080016"]?.Value?.[0] === "1.2.840.10008.5.1.4.1.1.88.34",
+        (f) => f["00080016"]?.Value?.[0] === "1.2.840.10008.5.1.4.1.1.88.33", // Comprehensive SR
       ).length;
       checked++;
       if (srs === 1) oneSr++;

@@ -28,7 +28,7 @@ import { authHeaders } from "./security/fixtures.js";
 
 const SOP_CLASS_UID = "00080016";
 const SERIES_INSTANCE_UID = "0020000E";
-const COMPREHENSIVE_3D_SR = "1.2.840.10008.5.1.4.1.1.88.34";
+const COMPREHENSIVE_SR = "1.2.840.10008.5.1.4.1.1.88.33";
 
 for (const version of ORTHANC_VERSIONS)
   describe(`service end to end (real Orthanc ${version})`, function () {
@@ -82,7 +82,7 @@ for (const version of ORTHANC_VERSIONS)
           );
         // Count by SOP Class: the summary image shares the results series (Modality SR).
         const srs = instances.filter(
-          (i) => (i[SOP_CLASS_UID]?.Value as string[] | undefined)?.[0] === COMPREHENSIVE_3D_SR,
+          (i) => (i[SOP_CLASS_UID]?.Value as string[] | undefined)?.[0] === COMPREHENSIVE_SR,
         );
         expect(srs, "SR instances in the study").to.have.length(1);
         const sr = job.result!.sr!;

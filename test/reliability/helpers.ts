@@ -9,7 +9,8 @@ import { DicomWebClient } from "../../src/dicomweb/index.js";
 import { OrthancClient } from "../../src/orthanc/index.js";
 import { generateSyntheticStudies, type SyntheticStudy } from "../../src/synthetic/index.js";
 
-export const COMPREHENSIVE_3D_SR = "1.2.840.10008.5.1.4.1.1.88.34";
+/** RadZ writes Comprehensive SR (88.33) since localisation (docs/report.md). */
+export const COMPREHENSIVE_SR = "1.2.840.10008.5.1.4.1.1.88.33";
 const SOP_CLASS_UID = "00080016";
 
 /**
@@ -62,7 +63,7 @@ export function dicomweb(dicomwebUrl: string): DicomWebClient {
 export async function srInstances(client: DicomWebClient, studyUid: string): Promise<string[]> {
   const found = await client.searchForInstances(studyUid, undefined, [SOP_CLASS_UID]);
   return found
-    .filter((i) => i[SOP_CLASS_UID]?.Value?.[0] === COMPREHENSIVE_3D_SR)
+    .filter((i) => i[SOP_CLASS_UID]?.Value?.[0] === COMPREHENSIVE_SR)
     .map((i) => {
       const v = i["00080018"]?.Value?.[0];
       return typeof v === "string" ? v : "";

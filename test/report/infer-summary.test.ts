@@ -67,7 +67,12 @@ describe("radz infer: SR and summary image files", function () {
     expect(summary.SOPInstanceUID).to.equal(
       reportUids(study, model.identity).summarySopInstanceUid,
     );
-    expect(summary.SeriesInstanceUID).to.equal(sr.seriesInstanceUid);
+    // Its own series (Modality OT, report.summarySeriesNumber), not the SR's.
+    expect(summary.SeriesInstanceUID).to.equal(
+      reportUids(study, model.identity).summarySeriesInstanceUid,
+    );
+    expect(summary.SeriesInstanceUID).to.not.equal(sr.seriesInstanceUid);
+    expect([summary.Modality, summary.SeriesNumber]).to.deep.equal(["OT", 9901]);
     expect(summary.StudyInstanceUID).to.equal(study);
     const srDataset = readPart10(new Uint8Array(readFileSync(outcome!.outputs[0]!))).dataset;
     expect(
