@@ -1,6 +1,7 @@
 /**
- * report/: the RadZ result as a DICOM Comprehensive 3D SR (TID 1500, IHE AI
- * Results) plus a summary image (Secondary Capture) in the same series, its
+ * report/: the RadZ result as a DICOM Comprehensive SR (TID 1500, IHE AI
+ * Results; the regions of positive findings as TID 1410 groups viewers draw)
+ * plus a summary image (Secondary Capture) in a series of its own, its
  * triage priority, the tools to read it back, and how to recognise earlier
  * RadZ results in a study. Takes values and returns bytes: no network I/O
  * here (docs/architecture.md).
