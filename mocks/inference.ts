@@ -2,7 +2,7 @@
  * Inference fault injection.
  *
  * In process: `withInferenceFaults(model, { failureRate, latencyMs, seed })`
- * wraps a ZeroShotModel so that scoreImages / embedImages calls take longer
+ * wraps a ZeroShotModel so that encodeImages / scoreImages / embedImages calls take longer
  * and fail (INFERENCE_FAILED, transient) at a seeded rate; pass it to the
  * service as createService(config, logger, { wrapModel }).
  *
@@ -70,6 +70,8 @@ export function withInferenceFaults(
         return (inputs: readonly Float32Array[]) => faulty(() => target.scoreImages(inputs));
       if (prop === "embedImages")
         return (inputs: readonly Float32Array[]) => faulty(() => target.embedImages(inputs));
+      if (prop === "encodeImages")
+        return (inputs: readonly Float32Array[]) => faulty(() => target.encodeImages(inputs));
       const v: unknown = Reflect.get(target, prop, target);
       return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
     },

@@ -28,7 +28,7 @@ type Event =
   | { kind: "inferEnd"; study: string };
 
 /**
- * The model with its first inference (embedImages or scoreImages, whichever
+ * The model with its first inference (encodeImages, embedImages or scoreImages, whichever
  * the pipeline calls) held until `release()`.
  */
 function gatedModel(
@@ -56,10 +56,12 @@ function gatedModel(
     };
   const scoreImages = gated(model.scoreImages.bind(model));
   const embedImages = gated(model.embedImages.bind(model));
+  const encodeImages = gated(model.encodeImages.bind(model));
   const wrapped = new Proxy(model, {
     get(target, prop, receiver) {
       if (prop === "scoreImages") return scoreImages;
       if (prop === "embedImages") return embedImages;
+      if (prop === "encodeImages") return encodeImages;
       const v: unknown = Reflect.get(target, prop, receiver);
       return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
     },
