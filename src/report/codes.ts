@@ -20,6 +20,8 @@
  *  [F7003] fhir.org/guides/stats2/valueset-fhir.dicom-dicom-cid-7003-diagnosticimagingreportpurposeofreference.html
  *  [U]  dicom.nema.org/medical/dicom/current/output/chtml/part16/sect_7.2.2.html
  *       (PS3.16 §7.2.2 "Measurement Unit": UCUM rules for unitless values).
+ *  [S]  Orthanc Stone `OrthancStone/Sources/Toolbox/DicomStructuredReport.cpp`
+ *       (orthanc-mirrors/orthanc-stone): the concepts it requires to draw a region.
  *  [USCORE] hl7.org/fhir/us/core/STU5/Media-chest-xray.html
  *       ("Plain chest X-ray (procedure) (SNOMED CT#399208008)").
  *
@@ -75,7 +77,7 @@ export const CODES = {
   /**
    * Container (an extension of TID 1500, which is extensible) holding one TID 1501 group per
    * label, present or absent: outside "Imaging Measurements", whose groups viewers draw only
-   * through a SCOORD (docs/report.md "Layout"). A DCM report section heading. [P CID 7001] [D CODE_DCM_Findings]
+   * through a SCOORD (docs/report.md "Layout"). The DCM report section heading of TID 2000. [P CID 7001]
    */
   findings: { value: "121070", scheme: "DCM", meaning: "Findings" },
   /** TID 1500 row 12 "Qualitative Evaluations" container (rows 13/14 CODE/TEXT). [D CODE_UMLS_QualitativeEvaluations, tid1500.cc] */
@@ -111,9 +113,9 @@ export const CODES = {
   sourceOfMeasurement: { value: "121112", scheme: "DCM", meaning: "Source of Measurement" },
 
   // ---- TID 1410 Planar ROI Measurements and Qualitative Evaluations ------------------------
-  /** The SCOORD of a planar ROI group (exactly one per group). [P] [H ImageRegion] (Orthanc Stone draws it) */
+  /** The SCOORD of a planar ROI group (exactly one per group). [P] [H ImageRegion] [S] */
   imageRegion: { value: "111030", scheme: "DCM", meaning: "Image Region" },
-  /** The IMAGE a region's SCOORD is SELECTED FROM. [P] [H SourceImageForRegion] (Orthanc Stone requires it) */
+  /** The IMAGE a region's SCOORD is SELECTED FROM. [P] [H SourceImageForRegion] [S] (Stone requires this name) */
   originalSource: { value: "111040", scheme: "DCM", meaning: "Original Source" },
 
   // ---- Study-level outcome (TID 1500 row 12 Qualitative Evaluations) -------------------
