@@ -20,6 +20,7 @@ import {
   bundleManifestSha256,
   labelLogitHash,
   logit,
+  mergeLabelDefinitions,
   parseAdaptation,
   readBundleManifest,
   type Adaptation,
@@ -153,6 +154,7 @@ export async function runAdapt(paths: readonly string[], opts: AdaptOptions): Pr
     throw new RadzError("INPUT_INVALID", "no confirmed studies to adapt from");
 
   const bundleManifest = await readBundleManifest(config.model.bundle);
+  const current = mergeLabelDefinitions(bundleManifest, config.model.labels).manifest;
   const { run, model } = await scoreFolder(
     paths,
     config,
@@ -204,6 +206,8 @@ export async function runAdapt(paths: readonly string[], opts: AdaptOptions): Pr
   const fitted = fitAdaptation(examples, {
     labels: model.labels.map((l) => ({
       id: l.id,
+      // The calibration the service would use without the adaptation (bundle, config, overlay).
+      calibration: current.labels.find((c) => c.id === l.id)?.calibration ?? l.calibration,
       target:
         perLabel.get(l.id) ??
         (opts.targetSensitivity !== undefined

@@ -15,10 +15,11 @@
  * studies show. One alpha for all labels is chosen from a grid by the mean
  * leave-one-out AUROC over the labels (ties: the smaller alpha, so 0 — the
  * zero-shot scores — wins when the few-shot term does not help). Then Platt
- * calibration is fitted on the leave-one-out adapted logits, and the
- * threshold chosen for the label's target.
+ * calibration is fitted on the leave-one-out adapted logits — unless the
+ * label's current calibration already has the lower log-loss on them, which
+ * is then kept — and the threshold chosen for the label's target.
  */
-import { fitPlatt, sigmoid } from "../model/index.js";
+import { applyCalibration, fitPlatt, type Calibration } from "../model/index.js";
 import { chooseThreshold, type ThresholdTarget } from "./fit.js";
 import { auroc } from "./metrics.js";
 
@@ -30,7 +31,12 @@ export interface AdaptationExample {
 }
 
 export interface FitAdaptationOptions {
-  readonly labels: readonly { readonly id: string; readonly target: ThresholdTarget }[];
+  /** Per label: its threshold target and its calibration in the model as it is (kept when it fits better). */
+  readonly labels: readonly {
+    readonly id: string;
+    readonly target: ThresholdTarget;
+    readonly calibration: Calibration;
+  }[];
   readonly shrinkage: number;
   readonly alphaGrid: readonly number[];
 }
@@ -41,7 +47,7 @@ export interface FittedLabelAdapter {
   readonly weights: number[];
   /** alpha * c */
   readonly bias: number;
-  readonly calibration: { method: "platt"; a: number; b: number };
+  readonly calibration: Calibration;
   readonly threshold: number;
   readonly target: ThresholdTarget;
   readonly fit: { n: number; positives: number; looAuroc: [number, number] };
@@ -129,6 +135,16 @@ export function linearDiscriminant(
   return { w, c };
 }
 
+/** Mean negative log-likelihood of the truth under a calibration of the logits. */
+function logLoss(z: readonly number[], ys: readonly boolean[], c: Calibration): number {
+  let s = 0;
+  z.forEach((v, i) => {
+    const p = Math.min(1 - 1e-12, Math.max(1e-12, applyCalibration(c, v)));
+    s -= Math.log(ys[i] ? p : 1 - p);
+  });
+  return s / z.length;
+}
+
 const dot = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
@@ -143,13 +159,14 @@ export function fitAdaptation(
   interface Prepared {
     id: string;
     target: ThresholdTarget;
+    calibration: Calibration;
     xs: ArrayLike<number>[];
     ys: boolean[];
     z: number[];
     loo: number[];
   }
   const prepared: Prepared[] = [];
-  for (const { id, target } of o.labels) {
+  for (const { id, target, calibration } of o.labels) {
     const rows = examples.filter((e) => e.truth.has(id) && e.logits.has(id));
     const ys = rows.map((e) => e.truth.get(id)!);
     const positives = ys.filter(Boolean).length;
@@ -170,7 +187,15 @@ export function fitAdaptation(
       );
       return dot(w, x) + c;
     });
-    prepared.push({ id, target, xs, ys, z: rows.map((e) => e.logits.get(id)!), loo });
+    prepared.push({
+      id,
+      target,
+      calibration,
+      xs,
+      ys,
+      z: rows.map((e) => e.logits.get(id)!),
+      loo,
+    });
   }
   const looMacroAuroc = o.alphaGrid.map((alpha) =>
     prepared.length === 0
@@ -204,15 +229,19 @@ export function fitAdaptation(
       adapted.map((v) => v / sd),
       p.ys,
     );
-    const a = scaled.a / sd;
-    const b = scaled.b;
-    const probabilities = adapted.map((z) => sigmoid(a * z + b));
+    const refit: Calibration = { method: "platt", a: scaled.a / sd, b: scaled.b };
+    // Keep the model's own calibration where it already fits these studies better (log-loss).
+    const calibration =
+      logLoss(adapted, p.ys, p.calibration) <= logLoss(adapted, p.ys, refit)
+        ? p.calibration
+        : refit;
+    const probabilities = adapted.map((z) => applyCalibration(calibration, z));
     const chosen = chooseThreshold(probabilities, p.ys, p.target);
     labels.set(p.id, {
       alpha,
       weights: w.map((v) => alpha * v),
       bias: alpha * c,
-      calibration: { method: "platt", a, b },
+      calibration,
       threshold: chosen.threshold,
       target: p.target,
       fit: {

@@ -6,14 +6,15 @@
  *  - `default`: the generator as it always was (independent findings, clearly
  *    drawn, small jitter, a linear detector). The demo bundle was tuned on it.
  *  - `shifted`: another hospital with another detector. Exposure follows a
- *    power-law curve (gamma 0.8 to 0.9) with more noise and wider positioning
- *    jitter; findings are subtler (smaller effusions, thinner pneumothorax rims,
- *    milder cardiomegaly overlapping normal hearts, faint consolidations, small
- *    faint nodules wherever they fall, even over other findings) and they
- *    overlap the way they do in a hospital population: heart failure brings
- *    cardiomegaly and effusions together, pneumonia consolidation and a
- *    parapneumonic effusion. Every image carries a burned-in lead marker
- *    ("L"/"R") in an upper corner.
+ *    power-law curve (gamma 0.66 to 0.94) with a wide gain and offset range,
+ *    more noise and wider positioning jitter; findings are subtler (thinner
+ *    pneumothorax rims, milder cardiomegaly overlapping normal hearts, faint
+ *    consolidations, small faint nodules wherever they fall, even over other
+ *    findings), effusions reach higher, and findings overlap the way they do
+ *    in a hospital population: heart failure brings cardiomegaly and
+ *    effusions together, pneumonia consolidation and a parapneumonic
+ *    effusion. Every image carries a burned-in lead marker ("L"/"R") in an
+ *    upper corner.
  */
 import type { Prng } from "./prng.js";
 import type { SyntheticLabel } from "./labels.js";
@@ -102,14 +103,14 @@ function drawShiftedImage(rng: Prng): { jitter: ImageJitter; detector: DetectorR
     shiftX: rng.uniform(-0.05, 0.05),
     shiftY: rng.uniform(-0.06, 0.06),
     scale: rng.uniform(0.92, 1.06),
-    gain: rng.uniform(0.8, 1.12),
-    offset: rng.uniform(-0.07, 0.07),
+    gain: rng.uniform(0.75, 1.18),
+    offset: rng.uniform(-0.08, 0.09),
     noiseSigma: rng.uniform(0.018, 0.03),
     noiseSeed: rng.nextUint32(),
   };
   const right = rng.chance(0.5);
   const detector: DetectorResponse = {
-    gamma: rng.uniform(0.72, 0.92),
+    gamma: rng.uniform(0.66, 0.94),
     marker: {
       x: right ? rng.uniform(0.72, 0.8) : rng.uniform(-0.9, -0.82),
       y: rng.uniform(-0.92, -0.85),

@@ -6,6 +6,7 @@
 import { expect } from "chai";
 import { auroc, fitAdaptation, linearDiscriminant } from "../../src/eval/index.js";
 import { solveSpd, type AdaptationExample } from "../../src/eval/adapt.js";
+import { applyCalibration } from "../../src/model/index.js";
 import { Prng } from "../../src/synthetic/index.js";
 
 /** Box-Muller normal from the seeded generator. */
@@ -82,7 +83,13 @@ describe("eval: site adaptation maths", () => {
     // Zero-shot sees x0 only: confounded by the nuisance.
     const ex = examples(90, (_y, x) => x[0]!, 5);
     const fitted = fitAdaptation(ex, {
-      labels: [{ id: "finding", target: { metric: "sensitivity", value: 0.9 } }],
+      labels: [
+        {
+          id: "finding",
+          target: { metric: "sensitivity", value: 0.9 },
+          calibration: { method: "none" },
+        },
+      ],
       shrinkage: 0.1,
       alphaGrid: [0, 0.5, 1, 5],
     });
@@ -106,15 +113,17 @@ describe("eval: site adaptation maths", () => {
         truth,
       ) + 0.2,
     );
-    const p = adapted.map((z) => 1 / (1 + Math.exp(-(l.calibration.a * z + l.calibration.b))));
+    expect(l.calibration.method).to.equal("platt");
+    const p = adapted.map((z) => applyCalibration(l.calibration, z));
     const found = p.filter((v, i) => truth[i] && v >= l.threshold).length;
     expect(found / truth.filter(Boolean).length).to.be.at.least(0.8);
   });
 
-  it("keeps the zero-shot scores (alpha 0) when they are already perfect", () => {
+  it("keeps the zero-shot scores (alpha 0) and a calibration that already fits when they are perfect", () => {
     const ex = examples(60, (y) => (y ? 3 : -3), 7);
+    const sharp = { method: "platt" as const, a: 5, b: 0 };
     const fitted = fitAdaptation(ex, {
-      labels: [{ id: "finding", target: { metric: "youden" } }],
+      labels: [{ id: "finding", target: { metric: "youden" }, calibration: sharp }],
       shrinkage: 0.1,
       alphaGrid: [2, 0, 1],
     });
@@ -122,6 +131,24 @@ describe("eval: site adaptation maths", () => {
     const l = fitted.labels.get("finding")!;
     expect(l.weights.every((w) => w === 0)).to.equal(true);
     expect(l.bias).to.equal(0);
+    expect(l.calibration).to.deep.equal(sharp);
+    // A calibration that does not fit is replaced.
+    const soft = fitAdaptation(ex, {
+      labels: [
+        {
+          id: "finding",
+          target: { metric: "youden" },
+          calibration: { method: "platt", a: 0.01, b: 2 },
+        },
+      ],
+      shrinkage: 0.1,
+      alphaGrid: [0],
+    });
+    expect(soft.labels.get("finding")!.calibration).to.not.deep.equal({
+      method: "platt",
+      a: 0.01,
+      b: 2,
+    });
   });
 
   it("skips a label without enough present and absent studies", () => {
@@ -130,7 +157,7 @@ describe("eval: site adaptation maths", () => {
       truth: new Map([["finding", false]]),
     }));
     const fitted = fitAdaptation(ex, {
-      labels: [{ id: "finding", target: { metric: "youden" } }],
+      labels: [{ id: "finding", target: { metric: "youden" }, calibration: { method: "none" } }],
       shrinkage: 0.1,
       alphaGrid: [0, 1],
     });
