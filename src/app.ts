@@ -296,6 +296,7 @@ export async function createService(
             timeoutMs: config.orthanc.timeoutMs,
           }),
           notifications: notify?.log,
+          feedback: store,
           studyExists: (id) => intake.studyExists(id),
           ui: config.ui,
         },

@@ -397,6 +397,49 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
       },
+      "/api/feedback": {
+        get: {
+          summary:
+            "Radiologist feedback per (study, label), newest first (no PHI: hashed study keys)",
+          parameters: [
+            {
+              name: "label",
+              in: "query",
+              schema: { type: "string", pattern: "^[a-z][a-z0-9_]{0,63}$" },
+            },
+            {
+              name: "all",
+              in: "query",
+              schema: { enum: ["0", "1"] },
+              description: "1: every entry, not only the latest per (study, label).",
+            },
+            { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 1000 } },
+          ],
+          responses: {
+            "200": json(
+              "The feedback.",
+              object({
+                feedback: {
+                  type: "array",
+                  items: object({
+                    id: { type: "integer", minimum: 1 },
+                    studyKey: { type: "string", pattern: "^[0-9a-f]{32}$" },
+                    jobId: nullable({ type: "integer", minimum: 1 }),
+                    label: str,
+                    verdict: { enum: ["present", "absent"] },
+                    author: str,
+                    source: { enum: ["import", "worklist"] },
+                    createdAt: int0,
+                  }),
+                },
+                limit: int0,
+              }),
+            ),
+            "400": errorResponse("Bad filter."),
+            ...gatedErrors,
+          },
+        },
+      },
       "/api/events": {
         get: {
           summary: "Live updates (Server-Sent Events)",

@@ -10,4 +10,9 @@ export type {
 } from "./types.js";
 export { SqliteJobStore } from "./sqlite-store.js";
 export { backoffDelay } from "./backoff.js";
-export { studyFeedbackKey, type FeedbackInput } from "./feedback.js";
+export {
+  studyFeedbackKey,
+  type FeedbackEntry,
+  type FeedbackFilter,
+  type FeedbackInput,
+} from "./feedback.js";

@@ -4,6 +4,7 @@
  *   GET  /api/jobs/failed        failed jobs, most urgent then oldest first, with paging
  *   POST /api/jobs/:id/retry     queue a failed job again (admin: non-GET)
  *   GET  /api/notifications      outbound webhook notifications (filter state, study)
+ *   GET  /api/feedback           radiologist feedback per (study, label): current verdicts, or all (all=1)
  */
 import type { Request, Response, Router } from "express";
 import { RadzError } from "../../errors.js";
@@ -56,4 +57,20 @@ export function registerJobRoutes(router: Router, deps: WorklistRouteDeps): void
       nextOffset: rows.length > limit ? offset + limit : null,
     });
   });
+
+  router.get("/api/feedback", (req: Request, res: Response) => {
+    const label = req.query.label === undefined ? undefined : labelParam(req.query.label);
+    const all = enumParam(req.query.all, "all", ["0", "1"] as const) === "1";
+    const limit = intParam(req.query.limit, "limit", 1, 1000) ?? 100;
+    res.json({
+      feedback: deps.feedback?.listFeedback({ label, current: !all, limit }) ?? [],
+      limit,
+    });
+  });
+}
+
+function labelParam(v: unknown): string {
+  if (typeof v !== "string" || !/^[a-z][a-z0-9_]{0,63}$/.test(v))
+    throw new RadzError("INPUT_INVALID", "label must be a label id (lower_snake_case)");
+  return v;
 }

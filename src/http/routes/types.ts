@@ -1,4 +1,4 @@
-import type { JobStore } from "../../jobs/index.js";
+import type { FeedbackEntry, FeedbackFilter, JobStore } from "../../jobs/index.js";
 import type { NotificationLog } from "../../notify/index.js";
 import type { Logger } from "../../observability/index.js";
 import type { EventBus } from "../events.js";
@@ -17,6 +17,8 @@ export interface WorklistRouteDeps {
   readonly preview?: PreviewSource | undefined;
   /** Outbound webhook notifications (absent: notify is not configured). */
   readonly notifications?: Pick<NotificationLog, "list"> | undefined;
+  /** Radiologist feedback in the job store (GET /api/feedback). */
+  readonly feedback?: { listFeedback(filter: FeedbackFilter): FeedbackEntry[] } | undefined;
   /** Whether Orthanc has a study (reprocessing a study RadZ has no job for). */
   readonly studyExists?: ((orthancStudyId: string) => Promise<boolean>) | undefined;
   /** Serve the worklist page (ui.enabled). */

@@ -112,6 +112,7 @@ describe("http/openapi: the document matches the real responses of every route",
         },
         preview: { preview: async () => ({ contentType: "image/png", body: PNG }) },
         notifications: log,
+        feedback: store,
         studyExists: async () => false,
       },
       {
@@ -266,6 +267,26 @@ describe("http/openapi: the document matches the real responses of every route",
     expect(f.notifications.map((n) => n.error.code)).to.deep.equal(["NOTIFY_DELIVERY_FAILED"]);
     await check("GET", `/api/notifications?study=${S0}&state=pending`, 200);
     await check("GET", "/api/notifications?state=x", 400);
+  });
+
+  it("feedback route: current verdicts under hashed study keys, all entries with all=1", async () => {
+    store.addFeedback(
+      [
+        { studyInstanceUid: "1.2.840.1", label: "nodule", verdict: "present" },
+        { studyInstanceUid: "1.2.840.1", label: "nodule", verdict: "absent" },
+      ],
+      { author: "dr-a", source: "worklist" },
+    );
+    const current = (await check("GET", "/api/feedback", 200)) as {
+      feedback: { verdict: string; studyKey: string }[];
+    };
+    expect(current.feedback.map((f) => f.verdict)).to.deep.equal(["absent"]);
+    expect(JSON.stringify(current)).to.not.contain("1.2.840.1");
+    const all = (await check("GET", "/api/feedback?all=1&label=nodule", 200)) as {
+      feedback: unknown[];
+    };
+    expect(all.feedback).to.have.length(2);
+    await check("GET", "/api/feedback?label=Not-A-Label", 400);
   });
 
   it("the live event stream", async () => {
