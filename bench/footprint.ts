@@ -4,7 +4,8 @@
  * storage, index and sockets; read_bytes = from the disk) while RadZ handles
  *
  *   (a) a 600-instance CT study it skips (512×512, 16-bit),
- *   (b) a 2-image DX study it processes (2048×2048, 16-bit: SR + summary image stored),
+ *   (b) a 2-image DX study it processes (`--size` px square, 16-bit, default 2048;
+ *       a flat-panel chest detector gives ~2800: SR + summary image stored),
  *
  * beside the bare cost of (b) measured in the same run on a twin study: WADO-RS
  * retrieve of its 2 images + STOW-RS of the same result objects (UIDs
@@ -14,7 +15,7 @@
  * and the sweep off; each study is enqueued by hand once Orthanc calls it
  * stable and has gone idle, so the window holds RadZ's work on that study only.
  *
- *   npm run bench:footprint [-- --reps 5] [--batch 3] [--versions 1.10,1.12] [--out bench-output/footprint.json]
+ *   npm run bench:footprint [-- --reps 5] [--batch 3] [--size 2048] [--versions 1.10,1.12] [--out bench-output/footprint.json]
  *
  * Each repetition measures one CT study and `batch` DX studies (and as many
  * twins) in one window, reported per study: /proc counts CPU in 10 ms ticks.
@@ -44,7 +45,6 @@ import {
 
 const CT_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.2";
 const CT_INSTANCES = 600;
-const DX_SIZE = 2048;
 const CPU_TARGET_SKIPPED_S = 0.05;
 const DX_RATIO_TARGET = 1.2;
 /** clock ticks per second of /proc/<pid>/stat (USER_HZ; 100 on Linux). */
@@ -54,12 +54,14 @@ const { values: args } = parseArgs({
   options: {
     reps: { type: "string", default: "5" },
     batch: { type: "string", default: "3" },
+    size: { type: "string", default: "2048" },
     versions: { type: "string", default: "1.10,1.12" },
     out: { type: "string", default: "bench-output/footprint.json" },
   },
 });
 const reps = Number(args.reps);
 const batch = Number(args.batch);
+const DX_SIZE = Number(args.size);
 const versions = args.versions.split(",").map((v) => v.trim());
 
 interface Cost {
@@ -332,14 +334,17 @@ async function main(): Promise<void> {
       return { ...r, medians: { skippedCtCpuS: ct, processedDxCpuS: dx, bareDxCpuS: bare, ratio } };
     });
     console.log(
-      `Orthanc's own cost of RadZ per study, medians of ${reps} repetitions (${batch} DX studies per window; CPU from /proc/<pid>/stat):\n`,
+      `Orthanc's own cost of RadZ per study, medians of ${reps} repetitions (${batch} DX studies of ${DX_SIZE}² per window; CPU from /proc/<pid>/stat):\n`,
     );
     console.log(rows.join("\n"));
     console.log(
       `\ntargets: skipped CT ≤ ${CPU_TARGET_SKIPPED_S} s; processed DX ≤ ${DX_RATIO_TARGET} × bare — ${ok ? "met" : "MISSED"}`,
     );
     mkdirSync(dirname(args.out), { recursive: true });
-    writeFileSync(args.out, JSON.stringify({ reps, batch, results: summary }, null, 2));
+    writeFileSync(
+      args.out,
+      JSON.stringify({ reps, batch, dxSize: DX_SIZE, results: summary }, null, 2),
+    );
     if (!ok) process.exitCode = 1;
   } finally {
     rmSync(work, { recursive: true, force: true });
