@@ -587,8 +587,13 @@ export function describeOipServerConformance(title: string, target: () => Confor
             out.push(nest(values.slice(i * step, (i + 1) * step), shape.slice(1)));
           return out;
         };
+        // Nesting is about the inputs: ask for the first output only, so a
+        // model with a large spatial output does not spend the test's time
+        // writing and comparing megabytes of JSON.
+        const outputs = [{ name: model.outputs[0]! }];
         const nested = {
           inputs: flat.inputs.map((x) => ({ ...x, data: nest(x.data, x.shape) })),
+          outputs,
         };
         const ask = async (b: unknown) =>
           readOutputs(
@@ -602,7 +607,8 @@ export function describeOipServerConformance(title: string, target: () => Confor
               },
             ),
           ).outputs;
-        const a = await ask(flat);
+        const a = await ask({ ...flat, outputs });
+        expect(a.map((o) => o.name)).to.deep.equal([model.outputs[0]]);
         const b = await ask(nested);
         for (const o of a) expectSameValues(o.values, b.find((x) => x.name === o.name)!.values);
       });
