@@ -8,8 +8,8 @@
  *       a flat-panel chest detector gives ~2800: SR + summary image stored),
  *
  * beside the bare cost of (b) measured in the same run on a twin study: WADO-RS
- * retrieve of its 2 images + STOW-RS of the same result objects (UIDs
- * rewritten). On Orthanc 1.10 (the host's) and 1.12 (Debian 13's tree, see
+ * retrieve of its 2 images + one STOW-RS of the same result objects — the SR
+ * and the summary image, each in its series (UIDs rewritten). On Orthanc 1.10 (the host's) and 1.12 (Debian 13's tree, see
  * tools/orthanc-trixie.sh), each with its storage cache off so every file read
  * reaches the storage area. The real service (createService) runs with polling
  * and the sweep off; each study is enqueued by hand once Orthanc calls it
@@ -267,18 +267,23 @@ async function runVersion(label: string, work: string): Promise<VersionResult> {
       for (const s of twins) await upload(client, s.instances);
       for (const id of dxIds) await waitStable(client, id);
       result.processedDx.push(per(await measure(pid, () => runJobs(dxIds, "done")), batch));
-      // The result objects RadZ stored, moved into each twin (not measured).
+      // Every result object RadZ stored (the SR and the summary image, each in a
+      // series of its own), moved into each twin (not measured).
       const twinObjects: Uint8Array[][] = [];
       for (const [i, s] of dx.entries()) {
-        const sr = service.store.getByStudy(dxIds[i]!)!.result!.sr!;
-        const sops = (
-          await dicomweb.retrieveSeriesMetadata(s.studyInstanceUid, sr.seriesInstanceUid)
-        ).map((j) => String((j["00080018"]?.Value as string[])[0]));
         const parts: Uint8Array[] = [];
-        for (const sop of sops)
-          parts.push(
-            await dicomweb.retrieveInstance(s.studyInstanceUid, sr.seriesInstanceUid, sop),
+        const seriesUids = (await dicomweb.searchForSeries(s.studyInstanceUid, {}))
+          .map((j) => String((j["0020000E"]?.Value as string[])[0]))
+          .filter((uid) => uid !== s.seriesInstanceUid);
+        if (seriesUids.length !== 2)
+          throw new Error(`expected SR + summary series, got ${seriesUids.length}`);
+        for (const seriesUid of seriesUids) {
+          const sops = (await dicomweb.retrieveSeriesMetadata(s.studyInstanceUid, seriesUid)).map(
+            (j) => String((j["00080018"]?.Value as string[])[0]),
           );
+          for (const sop of sops)
+            parts.push(await dicomweb.retrieveInstance(s.studyInstanceUid, seriesUid, sop));
+        }
         twinObjects.push(intoStudy(parts, twins[i]!.studyInstanceUid));
       }
       result.bareDx.push(

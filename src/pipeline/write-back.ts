@@ -9,11 +9,16 @@
  *    (not the current key's own UIDs) and the newest earlier SR, which the
  *    new SR names as predecessor. Only SR and OT series are read, so a large
  *    non-chest study costs two series queries.
- * 2. storeResultObjects: one STOW-RS request with every object, then a
- *    QIDO-RS check that each is visible in the study. An object the server
- *    did not acknowledge (Failed SOP Sequence, or a STOW_FAILED answer such as
- *    409 Conflict from a PACS that refuses a re-sent SOP Instance UID) counts
- *    as stored when QIDO shows it: the UIDs are deterministic for
+ * 2. storeResultObjects: one STOW-RS request with every object, sent to the
+ *    study's own URL (/studies/{uid}: a server stores there only instances of
+ *    that study). An object listed in the response's Referenced SOP Sequence
+ *    is in the study: that answer is the verification, and no query follows
+ *    (a QIDO-RS listing after every store cost Orthanc about half the CPU of
+ *    the store itself; docs/benchmarks.md, "PACS footprint"). Only the
+ *    series of objects the server did not acknowledge are listed with QIDO-RS.
+ *    An unacknowledged object (Failed SOP Sequence, or a STOW_FAILED answer
+ *    such as 409 Conflict from a PACS that refuses a re-sent SOP Instance UID)
+ *    counts as stored when QIDO shows it: the UIDs are deterministic for
  *    (study, bundle id, version, label set), so an object with that UID is
  *    the result of an earlier attempt of the same key (e.g. the process was
  *    killed between STOW-RS and the job commit). Orthanc 1.10 with
@@ -99,7 +104,7 @@ export async function findEarlierResults(
   return findPreviousResults(instances, current);
 }
 
-/** STOW-RS all objects in one request, then verify each is in the study (file comment, step 2). */
+/** STOW-RS all objects in one request; each is in the study by the answer, or else by QIDO-RS (file comment, step 2). */
 export async function storeResultObjects(
   dicomweb: Pick<DicomWebClient, "storeInstances" | "seriesInstances">,
   studyUid: string,
@@ -124,15 +129,20 @@ export async function storeResultObjects(
     refusal = e;
   }
 
-  const visible = new Set<string>();
-  await clock.timeAsync("verify", async () => {
-    for (const seriesUid of new Set(objects.map((o) => o.seriesInstanceUid))) {
-      for (const json of await dicomweb.seriesInstances(studyUid, seriesUid)) {
-        const uid = firstString(json, Tag.SOPInstanceUID);
-        if (uid) visible.add(uid);
+  // Acknowledged in Referenced SOP Sequence = stored in the study; the rest are looked for.
+  const acknowledged = new Set(stored?.stored ?? []);
+  const visible = new Set(acknowledged);
+  const unacknowledged = objects.filter((o) => !acknowledged.has(o.sopInstanceUid));
+  if (unacknowledged.length > 0) {
+    await clock.timeAsync("verify", async () => {
+      for (const seriesUid of new Set(unacknowledged.map((o) => o.seriesInstanceUid))) {
+        for (const json of await dicomweb.seriesInstances(studyUid, seriesUid)) {
+          const uid = firstString(json, Tag.SOPInstanceUID);
+          if (uid) visible.add(uid);
+        }
       }
-    }
-  });
+    });
+  }
 
   const missing = objects.filter((o) => !visible.has(o.sopInstanceUid));
   if (missing.length > 0) {
@@ -150,7 +160,6 @@ export async function storeResultObjects(
       refusal ? { cause: refusal } : {},
     );
   }
-  const acknowledged = new Set(stored?.stored ?? []);
   return {
     alreadyPresent: objects
       .filter((o) => !acknowledged.has(o.sopInstanceUid))
