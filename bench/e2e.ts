@@ -2,7 +2,7 @@
  * End-to-end throughput benchmark (issue 11; docs/benchmarks.md "End to end").
  *
  *   npm run bench:e2e                       (= npx tsx bench/e2e.ts)
- *   npx tsx bench/e2e.ts [--count 200] [--bundle DIR] [--markdown out.md] [--chart out.png]
+ *   npx tsx bench/e2e.ts [--count 200] [--bundle DIR] [--markdown out.md] [--chart out.png] [--json]
  *                        [--no-floor]   (end to end only: throughput, latency, peak RSS)
  *   npx tsx bench/e2e.ts --chart-only out.json out.png   (redraw the chart of a run saved with --markdown)
  *
@@ -22,9 +22,17 @@
  * 3. Floor, in the same run with nothing else working, for the same images:
  *    transfer (WADO-RS retrieve of every instance, `concurrency` at a time),
  *    decode + preprocess (the same decode pool over the same bytes),
- *    inference (the same tensors, one run per study's images), and the
- *    CPU-seconds of all three (this process + Orthanc, from /proc) divided by
- *    the cores. Floor = the largest; ratio = end-to-end wall / floor.
+ *    inference (the same tensors, one run per study's images, scored as the
+ *    service scores them), write-back (the same SR and summary image built
+ *    by the service's own functions, one STOW-RS per study, the study's
+ *    flags; `concurrency` studies at a time, after the service's results were
+ *    deleted so that the same objects are stored again), and the CPU-seconds
+ *    of all four (this process + Orthanc, from /proc) divided by the cores.
+ *    Floor = the largest; ratio = end-to-end wall / floor.
+ *    cpuOverhead = (service + Orthanc CPU-s end to end) / (this process +
+ *    Orthanc CPU-s of all bare stages); coresBusy = (service + Orthanc CPU-s
+ *    end to end) / (cores x wall). `--json`: those three (and the run's
+ *    size) as one JSON object on the last line of stdout.
  */
 import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
@@ -35,13 +43,23 @@ import sharp from "sharp";
 import { createService } from "../src/app.js";
 import { loadConfig, type Config } from "../src/config/index.js";
 import { DicomWebClient } from "../src/dicomweb/index.js";
-import { initCodecs } from "../src/imaging/index.js";
+import { studyFlaggerFromConfig } from "../src/flags/index.js";
+import {
+  initCodecs,
+  parseInstance,
+  type DicomInstance,
+  type GreyImage,
+} from "../src/imaging/index.js";
 import type { Job } from "../src/jobs/index.js";
 import { loadModel, writeDemoBundle } from "../src/model/index.js";
 import { silentLogger } from "../src/observability/index.js";
 import { OrthancClient, startLocalOrthanc } from "../src/orthanc/index.js";
 import { DecodePool, defaultDecodeThreads } from "../src/pipeline/decode-pool.js";
-import type { PreparedImage } from "../src/pipeline/prepare-image.js";
+import { buildReport, scorePreparedImages, type StudyAnalysis } from "../src/pipeline/analyze.js";
+import { headerOnly, type PreparedImage } from "../src/pipeline/prepare-image.js";
+import { Stopwatch } from "../src/pipeline/stopwatch.js";
+import { storeResultObjects } from "../src/pipeline/write-back.js";
+import { RADZ_VERSION } from "../src/version.js";
 import { makeTestInstance } from "../test/helpers/orthanc.js";
 
 const ROWS = 2500;
@@ -86,6 +104,11 @@ function pixels(seed: number): Uint16Array {
   return out;
 }
 
+/** Three decimals, for the --json line. */
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -102,6 +125,23 @@ function procCpuSeconds(pid: number): number {
 function selfCpuSeconds(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
+}
+
+interface StageCost {
+  readonly wallMs: number;
+  /** This process's CPU seconds (all threads) + Orthanc's over the stage. */
+  readonly cpuS: number;
+}
+
+/** Wall time and CPU seconds (this process + Orthanc) of one bare stage. */
+async function measureStage(orthancPid: number, fn: () => Promise<void>): Promise<StageCost> {
+  const cpu0 = selfCpuSeconds() + procCpuSeconds(orthancPid);
+  const t0 = performance.now();
+  await fn();
+  return {
+    wallMs: performance.now() - t0,
+    cpuS: selfCpuSeconds() + procCpuSeconds(orthancPid) - cpu0,
+  };
 }
 
 async function pooled<T>(
@@ -176,6 +216,7 @@ interface StudyImages {
 
 async function main(): Promise<void> {
   const count = Number(arg("count") ?? 200);
+  const json = process.argv.includes("--json");
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "radz-bench-e2e-"));
   const bundle = arg("bundle") ?? path.join(work, "bundle");
   if (!arg("bundle")) await writeDemoBundle(bundle);
@@ -320,6 +361,15 @@ async function main(): Promise<void> {
           `p95 ${(percentile(lat, 95) / 1000).toFixed(1)} s, peak RSS ${e2e.maxRssMb.toFixed(0)} MB`,
       );
       console.log(cpuLine);
+      if (json)
+        console.log(
+          JSON.stringify({
+            studies: count,
+            images: imageCount,
+            wallS: round(e2e.wallMs / 1000),
+            coresBusy: round(busy),
+          }),
+        );
       return;
     }
     // ------------------------------------------------------------ floor: bare stages
@@ -329,17 +379,32 @@ async function main(): Promise<void> {
       maxInstanceBytes: config.dicomweb.maxInstanceBytes,
     });
     const concurrency = config.jobs.concurrency;
+    const orthancPid = orthanc.process.pid!;
     log(`floor: transfer (${instances.length} WADO-RS retrieves, ${concurrency} at a time)`);
-    let cpu0 = selfCpuSeconds();
-    const oc0 = procCpuSeconds(orthanc.process.pid!);
-    let t0 = performance.now();
-    await pooled(instances, concurrency, async (i) => {
-      await dicomweb.retrieveInstance(i.study, i.series, i.sop);
-    });
-    const transfer = {
-      wallMs: performance.now() - t0,
-      cpuS: selfCpuSeconds() - cpu0 + procCpuSeconds(orthanc.process.pid!) - oc0,
-    };
+    const transfer = await measureStage(orthancPid, () =>
+      pooled(instances, concurrency, async (i) => {
+        await dicomweb.retrieveInstance(i.study, i.series, i.sop);
+      }),
+    );
+
+    // Not measured: each clone's instance headers (what the SR describes), by
+    // Instance Number = the template file's position + 1.
+    const headers = new Map<string, DicomInstance[]>();
+    for (const i of instances) {
+      const instance = headerOnly(
+        parseInstance(await dicomweb.retrieveInstance(i.study, i.series, i.sop), {
+          maxBytes: config.dicomweb.maxInstanceBytes,
+        }),
+      );
+      const list = headers.get(i.study) ?? [];
+      list.push(instance);
+      headers.set(i.study, list);
+    }
+    const studyUids = [...new Set(instances.map((i) => i.study))];
+    const headersOf = (k: number): DicomInstance[] =>
+      [...headers.get(studyUids[k]!)!].sort(
+        (a, b) => Number(a.dataset["InstanceNumber"]) - Number(b.dataset["InstanceNumber"]),
+      );
 
     log("floor: decode + preprocess (the same decode pool)");
     await initCodecs();
@@ -355,39 +420,93 @@ async function main(): Promise<void> {
     for (const s of studies)
       for (const f of s.files) if (!fileBytes.has(f)) fileBytes.set(f, fs.readFileSync(f));
     const tensorOf = new Map<string, Float32Array>();
+    const thumbnailOf = new Map<string, GreyImage>();
     const jobsList = studies.flatMap((s) => s.files.map((f, j) => ({ f, thumb: j === 0 })));
-    cpu0 = selfCpuSeconds();
-    t0 = performance.now();
-    await pooled(jobsList, threads * 2, async ({ f, thumb }) => {
-      const p: PreparedImage = await pool.prepare({
-        bytes: new Uint8Array(fileBytes.get(f)!),
-        maxBytes: config.dicomweb.maxInstanceBytes,
-        windowIndex: config.imaging.windowIndex,
-        maxPixels: config.imaging.maxPixels,
-        preprocess: model.preprocess,
-        thumbnail: thumb,
-      });
-      tensorOf.set(f, p.tensor);
-    });
-    const decode = { wallMs: performance.now() - t0, cpuS: selfCpuSeconds() - cpu0 };
+    const decode = await measureStage(orthancPid, () =>
+      pooled(jobsList, threads * 2, async ({ f, thumb }) => {
+        const p: PreparedImage = await pool.prepare({
+          bytes: new Uint8Array(fileBytes.get(f)!),
+          maxBytes: config.dicomweb.maxInstanceBytes,
+          windowIndex: config.imaging.windowIndex,
+          maxPixels: config.imaging.maxPixels,
+          preprocess: model.preprocess,
+          thumbnail: thumb,
+        });
+        tensorOf.set(f, p.tensor);
+        if (p.thumbnail) thumbnailOf.set(f, p.thumbnail);
+      }),
+    );
     await pool.close();
 
-    log("floor: inference (one run per study's images)");
-    cpu0 = selfCpuSeconds();
-    t0 = performance.now();
-    for (const s of studies) await model.embedImages(s.files.map((f) => tensorOf.get(f)!));
-    const inference = { wallMs: performance.now() - t0, cpuS: selfCpuSeconds() - cpu0 };
+    log("floor: inference (one run per study's images, scored as the service scores them)");
+    const analyses: StudyAnalysis[] = [];
+    const inference = await measureStage(orthancPid, async () => {
+      for (const [k, s] of studies.entries()) {
+        const hs = headersOf(k);
+        analyses.push(
+          await scorePreparedImages(
+            s.files.map((f, j) => ({ instance: hs[j]!, tensor: tensorOf.get(f)! })),
+            thumbnailOf.get(s.files[0]!)!,
+            model,
+            config,
+            new Stopwatch(),
+          ),
+        );
+      }
+    });
+
+    // Not measured: the service's results are deleted, so that the bare
+    // write-back stores the same objects (same UIDs) as new instances.
+    for (const s of studies) {
+      const series = (await (
+        await fetch(`${orthanc.url}/studies/${s.orthancId}/series?expand`)
+      ).json()) as { ID: string; MainDicomTags: Record<string, string> }[];
+      for (const se of series)
+        if (["SR", "OT"].includes(se.MainDicomTags["Modality"] ?? ""))
+          await fetch(`${orthanc.url}/series/${se.ID}`, { method: "DELETE" });
+    }
+    const flagger = studyFlaggerFromConfig(config, client, silentLogger());
+    await flagger.method();
+    log(`floor: write-back (SR + summary image, STOW-RS, flags; ${concurrency} studies at a time)`);
+    const writeBack = await measureStage(orthancPid, () =>
+      pooled([...studies.keys()], concurrency, async (k) => {
+        const analysis = analyses[k]!;
+        const clock = new Stopwatch();
+        const { sr, summary } = await buildReport(
+          analysis,
+          headersOf(k)[0]!,
+          model,
+          config,
+          RADZ_VERSION,
+          clock,
+        );
+        await storeResultObjects(
+          dicomweb,
+          analysis.studyInstanceUid,
+          summary ? [sr, summary] : [sr],
+          clock,
+        );
+        await flagger.apply(studies[k]!.orthancId, {
+          priority: analysis.triage.priority,
+          findings: analysis.findings,
+          sr: { sopInstanceUid: sr.sopInstanceUid },
+        });
+      }),
+    );
     await model.close();
 
-    const cpuFloorMs = ((transfer.cpuS + decode.cpuS + inference.cpuS) / cores) * 1000;
+    const bareCpuS = transfer.cpuS + decode.cpuS + inference.cpuS + writeBack.cpuS;
+    const cpuFloorMs = (bareCpuS / cores) * 1000;
     const floors = {
       inference: inference.wallMs,
       transfer: transfer.wallMs,
       decode: decode.wallMs,
+      "write-back": writeBack.wallMs,
       "cpu/cores": cpuFloorMs,
     };
     const [floorName, floorMs] = Object.entries(floors).sort((a, b) => b[1] - a[1])[0]!;
     const ratio = e2e.wallMs / floorMs;
+    const cpuOverhead = (e2e.cpuS + orthancCpuE2e) / bareCpuS;
 
     const lat = e2e.latenciesMs;
     const lines: string[] = [];
@@ -406,10 +525,13 @@ async function main(): Promise<void> {
       "|---|---:|---:|",
       `| transfer (WADO-RS, ${concurrency} at a time; CPU incl. Orthanc) | ${(transfer.wallMs / 1000).toFixed(1)} | ${transfer.cpuS.toFixed(1)} |`,
       `| decode + preprocess (${threads} worker threads) | ${(decode.wallMs / 1000).toFixed(1)} | ${decode.cpuS.toFixed(1)} |`,
-      `| inference (one run per study) | ${(inference.wallMs / 1000).toFixed(1)} | ${inference.cpuS.toFixed(1)} |`,
-      `| CPU-seconds of all bare stages / ${cores} cores | ${(cpuFloorMs / 1000).toFixed(1)} | |`,
+      `| inference (one run per study, scored) | ${(inference.wallMs / 1000).toFixed(1)} | ${inference.cpuS.toFixed(1)} |`,
+      `| write-back (SR + summary image, STOW-RS, flags; ${concurrency} at a time; CPU incl. Orthanc) | ${(writeBack.wallMs / 1000).toFixed(1)} | ${writeBack.cpuS.toFixed(1)} |`,
+      `| CPU-seconds of all bare stages / ${cores} cores | ${(cpuFloorMs / 1000).toFixed(1)} | ${bareCpuS.toFixed(1)} |`,
       "",
       `**Floor = ${(floorMs / 1000).toFixed(1)} s (${floorName}); end-to-end wall ${(e2e.wallMs / 1000).toFixed(1)} s; ratio = ${ratio.toFixed(2)}** (target ≤ 1.15). ${cpuLine}`,
+      "",
+      `cpuOverhead = ${cpuOverhead.toFixed(2)}, coresBusy = ${busy.toFixed(2)}, ratio = ${ratio.toFixed(2)}`,
       "",
       "Stage breakdown (sum over all jobs of the per-job timings, seconds; stages overlap across concurrent jobs, so the sum exceeds the wall time):",
       "",
@@ -422,13 +544,36 @@ async function main(): Promise<void> {
     const md = lines.join("\n");
     console.log(md);
     console.log(`\nratio (end-to-end wall / floor) = ${ratio.toFixed(2)}`);
+    if (json) {
+      const summary = {
+        studies: count,
+        images: imageCount,
+        wallS: round(e2e.wallMs / 1000),
+        cpuOverhead: round(cpuOverhead),
+        coresBusy: round(busy),
+        ratio: round(ratio),
+      };
+      console.log(JSON.stringify(summary));
+    }
     const mdOut = arg("markdown");
     if (mdOut) {
       fs.writeFileSync(mdOut, md + "\n");
       // The chart's data, for `--chart-only <this.json> <out.png>`.
       fs.writeFileSync(
         mdOut.replace(/\.md$/, "") + ".json",
-        JSON.stringify({ count, stages: e2e.stages, wallMs: e2e.wallMs, floors, ratio }, null, 1),
+        JSON.stringify(
+          {
+            count,
+            stages: e2e.stages,
+            wallMs: e2e.wallMs,
+            floors,
+            ratio,
+            cpuOverhead,
+            coresBusy: busy,
+          },
+          null,
+          1,
+        ),
       );
     }
     const chartOut = arg("chart");
