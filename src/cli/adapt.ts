@@ -27,7 +27,15 @@ import {
 } from "../model/index.js";
 import { RADZ_VERSION } from "../version.js";
 import { parseLabelTarget } from "./calibrate.js";
-import { addCommonOptions, loggerFor, type CommonOptions } from "./common.js";
+import {
+  addCommonOptions,
+  loggerFor,
+  type CommonOptions,
+  positiveInt,
+  fraction,
+  unit,
+  addTargetOption,
+} from "./common.js";
 import { evalConfig, scoreFolder } from "./eval.js";
 
 interface AdaptOptions extends CommonOptions {
@@ -45,23 +53,6 @@ interface AdaptOptions extends CommonOptions {
 /** Blend weights tried for the few-shot term (0 = zero-shot logits, only recalibrated). */
 export const ADAPT_ALPHA_GRID = [0, 0.1, 0.25, 0.5, 1, 2, 5, 10] as const;
 const MAX_LOGIT = 50;
-
-const positiveInt = (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1)
-    throw new RadzError("INPUT_INVALID", `not a positive integer: ${v}`);
-  return n;
-};
-const fraction = (v: string): number => {
-  const n = Number(v);
-  if (!(n >= 0 && n <= 1)) throw new RadzError("INPUT_INVALID", `not a value in [0, 1]: ${v}`);
-  return n;
-};
-const unit = (v: string): number => {
-  const n = Number(v);
-  if (!(n > 0 && n <= 1)) throw new RadzError("INPUT_INVALID", `not a value in (0, 1]: ${v}`);
-  return n;
-};
 
 /** Confirmed verdicts by study key (sha256 of the Study Instance UID), in the order they were given. */
 type Verdicts = Map<string, Map<string, boolean>>;
@@ -110,32 +101,28 @@ export function shotsPrefix(
 
 export function registerAdaptCommand(program: Command): void {
   addCommonOptions(
-    program
-      .command("adapt")
-      .description(
-        "Fit a training-free site adaptation from confirmed studies (truth.csv or the feedback in the job store): " +
-          "a few-shot term blended with the zero-shot scores plus recalibrated thresholds. " +
-          "Activate it with config model.adaptation; check it with radz eval --adaptation.",
-      )
-      .argument("<paths...>", "DICOM files or directories with the confirmed studies' images")
-      .option("-b, --bundle <dir>", "model bundle directory (overrides model.bundle)")
-      .option("-t, --truth <csv>", "confirmed verdicts: studyInstanceUID,<label>,... with 1/0")
-      .option("--feedback-from-store", "use the current feedback in the job store (jobs.dbPath)")
-      .requiredOption("-o, --out <file>", "adaptation file to write (JSON)")
-      .option(
-        "--shots <k>",
-        "use only the first studies, up to where every label has k confirmed-present studies",
-        positiveInt,
-      )
-      .option("--shrinkage <v>", "covariance shrinkage towards the identity, 0..1", fraction, 0.1)
-      .option("--target-sensitivity <v>", "threshold for this sensitivity, every label", unit)
-      .option(
-        "--target <label=metric:value>",
-        "per-label target, e.g. pneumothorax=sensitivity:0.98 (repeatable)",
-        (v: string, prev: string[]) => [...prev, v],
-        [] as string[],
-      )
-      .option("--json", "print the result as one JSON object"),
+    addTargetOption(
+      program
+        .command("adapt")
+        .description(
+          "Fit a training-free site adaptation from confirmed studies (truth.csv or the feedback in the job store): " +
+            "a few-shot term blended with the zero-shot scores plus recalibrated thresholds. " +
+            "Activate it with config model.adaptation; check it with radz eval --adaptation.",
+        )
+        .argument("<paths...>", "DICOM files or directories with the confirmed studies' images")
+        .option("-b, --bundle <dir>", "model bundle directory (overrides model.bundle)")
+        .option("-t, --truth <csv>", "confirmed verdicts: studyInstanceUID,<label>,... with 1/0")
+        .option("--feedback-from-store", "use the current feedback in the job store (jobs.dbPath)")
+        .requiredOption("-o, --out <file>", "adaptation file to write (JSON)")
+        .option(
+          "--shots <k>",
+          "use only the first studies, up to where every label has k confirmed-present studies",
+          positiveInt,
+        )
+        .option("--shrinkage <v>", "covariance shrinkage towards the identity, 0..1", fraction, 0.1)
+        .option("--target-sensitivity <v>", "threshold for this sensitivity, every label", unit)
+        .option("--json", "print the result as one JSON object"),
+    ),
   ).action(async (paths: string[], opts: AdaptOptions) => {
     process.exitCode = await runAdapt(paths, opts);
   });

@@ -44,7 +44,13 @@ import {
   type CalibrationOverlay,
 } from "../model/index.js";
 import { RADZ_VERSION } from "../version.js";
-import { addCommonOptions, loggerFor, type CommonOptions } from "./common.js";
+import {
+  addCommonOptions,
+  loggerFor,
+  type CommonOptions,
+  unit,
+  addTargetOption,
+} from "./common.js";
 import { evalConfig, scoreFolder } from "./eval.js";
 
 interface CalibrateOptions extends CommonOptions {
@@ -57,12 +63,6 @@ interface CalibrateOptions extends CommonOptions {
   target: string[];
   json?: boolean;
 }
-
-const unit = (v: string): number => {
-  const n = Number(v);
-  if (!(n > 0 && n <= 1)) throw new RadzError("INPUT_INVALID", `not a value in (0, 1]: ${v}`);
-  return n;
-};
 
 /** "label=sensitivity:0.95", "label=specificity:0.9", "label=youden". */
 export function parseLabelTarget(spec: string): { label: string; target: ThresholdTarget } {
@@ -116,27 +116,23 @@ function describeTarget(t: ThresholdTarget): string {
 
 export function registerCalibrateCommand(program: Command): void {
   addCommonOptions(
-    program
-      .command("calibrate")
-      .description(
-        "Fit per-label calibration (Platt or isotonic) on labelled DICOM studies and choose thresholds for a " +
-          "target sensitivity or specificity; writes an overlay for config model.calibrationOverlay. " +
-          "Default targets: sensitivity 0.95 for urgent labels (triage weight >= 1), Youden's J otherwise.",
-      )
-      .argument("<paths...>", "DICOM files or directories (searched recursively)")
-      .option("-b, --bundle <dir>", "model bundle directory (overrides model.bundle)")
-      .requiredOption("-t, --truth <csv>", "ground truth: studyInstanceUID,<label>,... with 1/0")
-      .requiredOption("-o, --out <file>", "overlay file to write (JSON)")
-      .option("--method <method>", "platt or isotonic", "platt")
-      .option("--target-sensitivity <v>", "threshold for this sensitivity, every label", unit)
-      .option("--target-specificity <v>", "threshold for this specificity, every label", unit)
-      .option(
-        "--target <label=metric:value>",
-        "per-label target, e.g. pneumothorax=sensitivity:0.98 (repeatable)",
-        (v: string, prev: string[]) => [...prev, v],
-        [] as string[],
-      )
-      .option("--json", "print the result as one JSON object"),
+    addTargetOption(
+      program
+        .command("calibrate")
+        .description(
+          "Fit per-label calibration (Platt or isotonic) on labelled DICOM studies and choose thresholds for a " +
+            "target sensitivity or specificity; writes an overlay for config model.calibrationOverlay. " +
+            "Default targets: sensitivity 0.95 for urgent labels (triage weight >= 1), Youden's J otherwise.",
+        )
+        .argument("<paths...>", "DICOM files or directories (searched recursively)")
+        .option("-b, --bundle <dir>", "model bundle directory (overrides model.bundle)")
+        .requiredOption("-t, --truth <csv>", "ground truth: studyInstanceUID,<label>,... with 1/0")
+        .requiredOption("-o, --out <file>", "overlay file to write (JSON)")
+        .option("--method <method>", "platt or isotonic", "platt")
+        .option("--target-sensitivity <v>", "threshold for this sensitivity, every label", unit)
+        .option("--target-specificity <v>", "threshold for this specificity, every label", unit)
+        .option("--json", "print the result as one JSON object"),
+    ),
   ).action(async (paths: string[], opts: CalibrateOptions) => {
     process.exitCode = await runCalibrate(paths, opts);
   });

@@ -34,7 +34,13 @@ import {
 import { loadModel, modelOptionsFromConfig, type LoadModelOptions } from "../model/index.js";
 import type { Logger } from "../observability/index.js";
 import { RADZ_VERSION } from "../version.js";
-import { addCommonOptions, configFrom, loggerFor, type CommonOptions } from "./common.js";
+import {
+  addCommonOptions,
+  configFrom,
+  loggerFor,
+  type CommonOptions,
+  positiveInt,
+} from "./common.js";
 
 interface EvalOptions extends CommonOptions {
   bundle?: string;
@@ -47,12 +53,6 @@ interface EvalOptions extends CommonOptions {
   seed: number;
 }
 
-const positiveInt = (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1)
-    throw new RadzError("INPUT_INVALID", `not a positive integer: ${v}`);
-  return n;
-};
 const int = (v: string): number => {
   const n = Number(v);
   if (!Number.isInteger(n)) throw new RadzError("INPUT_INVALID", `not an integer: ${v}`);
