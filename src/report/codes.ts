@@ -136,6 +136,14 @@ export const UNITS = {
    * use ({M:N}, UCUM, "range: M:N")". Used for the probability and its threshold. [U]
    */
   range0To1: { value: "{0:1}", scheme: "UCUM", meaning: "range: 0:1" },
+  /**
+   * The same unitless probability, as a UCUM annotation ("{…}" is unity, UCUM §12) that reads
+   * as a word: the unit of the NUM a viewer labels a region with. OHIF 3.13 prints a NUM as
+   * "<concept>: <value, 2 decimals> <unit CodeValue>" (cornerstone-dicom-sr
+   * `_getLabelFromMeasuredValueSequence`), so "{0:1}" showed as "Pneumothorax: 0.99 {0:1}" and
+   * "1" would read as a second number. [U]
+   */
+  probability: { value: "{probability}", scheme: "UCUM", meaning: "probability" },
   /** UCUM unity, for unbounded dimensionless values. [P CID 7181] [H `Code('1', 'UCUM', 'no units')`] [U] */
   noUnits: { value: "1", scheme: "UCUM", meaning: "no units" },
 } as const satisfies Record<string, CodedConcept>;

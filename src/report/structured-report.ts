@@ -22,7 +22,7 @@
  *         HAS CONCEPT MOD TEXT   Algorithm Name / Algorithm Version       TID 4019
  *         CONTAINS SCOORD        Image Region = closed POLYLINE (contour, else box)
  *           SELECTED FROM IMAGE  Original Source = the image (+ frame when multi-frame)
- *         CONTAINS NUM           <label concept> = probability, ({0:1}, UCUM)  (the viewers' label)
+ *         CONTAINS NUM           <label concept> = probability, ({probability}, UCUM)  (the viewers' label)
  *           INFERRED FROM SCOORD POINT = the peak; SCOORD closed POLYLINE = the box
  *     CONTAINS CONTAINER    Qualitative Evaluations                       TID 1500 rows 12-14
  *       CONTAINS TEXT       Priority = "urgent" | "review" | "routine"    (the study-level triage)
@@ -433,7 +433,7 @@ function regionGroups(
       RelationshipType.Contains,
       finding.concept,
       probability,
-      UNITS.range0To1,
+      UNITS.probability,
     );
     num.ContentSequence = [
       scoordContentItem(

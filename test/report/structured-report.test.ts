@@ -359,7 +359,12 @@ describe("report/structured-report", function () {
         expect(conceptOf(nums[0]!)).to.equal(code);
         const measured = seq(nums[0], "MeasuredValueSequence")[0]!;
         expect(measured.FloatingPointValue).to.equal(label.probability);
-        expect(seq(measured, "MeasurementUnitsCodeSequence")[0]?.CodeValue).to.equal("{0:1}");
+        // OHIF prints the unit's Code Value after the number: a word, not "{0:1}".
+        expect(seq(measured, "MeasurementUnitsCodeSequence")[0]).to.deep.include({
+          CodeValue: "{probability}",
+          CodingSchemeDesignator: "UCUM",
+          CodeMeaning: "probability",
+        });
         // Peak (POINT) and box (closed POLYLINE) as the NUM's INFERRED FROM coordinates.
         const inferred = seq(nums[0], "ContentSequence");
         expect(inferred.map((i) => [i.RelationshipType, i.GraphicType])).to.deep.equal([
