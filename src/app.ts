@@ -297,6 +297,9 @@ export async function createService(
           }),
           notifications: notify?.log,
           feedback: store,
+          labels: () => loaded.labels,
+          // Who a study is: read from Orthanc when the worklist shows it, never stored (issue 21).
+          identity: { identity: (id) => orthanc.studyIdentity(id) },
           studyExists: (id) => intake.studyExists(id),
           ui: config.ui,
         },

@@ -277,7 +277,8 @@ export const ERROR_CATALOGUE = {
   AUTH_FORBIDDEN: {
     cls: "permanent",
     http: 403,
-    summary: "The token is valid but its role may not do this (admin routes need role admin).",
+    summary:
+      "The token is valid but its role may not do this (feedback needs role reviewer, other non-GET routes role admin).",
   },
   SERVER_BUSY: {
     cls: "transient",

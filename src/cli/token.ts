@@ -1,5 +1,5 @@
 /**
- * `radz token create --name N --role read|admin [--json]`: a new random API
+ * `radz token create --name N --role read|reviewer|admin [--json]`: a new random API
  * token, printed once, with the `http.tokens` entry that holds only its hash.
  * `radz token hash` reads a token on stdin and prints its hash (to re-create
  * an entry for a token you already hold).
@@ -7,6 +7,7 @@
 import type { Command } from "commander";
 import { InvalidArgumentError, Option } from "commander";
 import {
+  API_ROLES,
   generateApiToken,
   hashApiToken,
   type ApiRole,
@@ -50,8 +51,11 @@ export function registerTokenCommands(program: Command): void {
     )
     .requiredOption("--name <name>", "who holds the token (appears in audit logs)", parseName)
     .addOption(
-      new Option("--role <role>", "read (GET routes) or admin (every route)")
-        .choices(["read", "admin"])
+      new Option(
+        "--role <role>",
+        "read (GET routes), reviewer (read + feedback on findings) or admin (every route)",
+      )
+        .choices([...API_ROLES])
         .default("read"),
     )
     .option("--json", "print one JSON object {token, entry} instead of text")

@@ -138,7 +138,11 @@ const apiToken = z
       .string()
       .regex(/^[0-9a-f]{64}$/, "sha256 must be 64 lower-case hex digits")
       .describe("Hex SHA-256 of the token."),
-    role: z.enum(["read", "admin"]).describe("read: GET routes; admin: every route."),
+    role: z
+      .enum(["read", "reviewer", "admin"])
+      .describe(
+        "read: GET routes; reviewer: read plus feedback on findings (POST /api/studies/{id}/feedback); admin: every route.",
+      ),
   })
   .strict();
 

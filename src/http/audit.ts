@@ -17,6 +17,7 @@ import type { ApiPrincipal, ApiRole } from "../security/index.js";
 export type AuditEventName =
   | "admin.action"
   | "admin.denied"
+  | "feedback.recorded"
   | "auth.failed"
   | "auth.rate_limited"
   | "session.login"
@@ -36,6 +37,23 @@ export interface AuditEvent {
   readonly remote: string | null;
   /** Why an authentication failed ("missing", "invalid", …); fixed words only. */
   readonly reason?: string;
+  /** What a route recorded (feedback: label ids and verdicts, feedback ids); no PHI. */
+  readonly detail?: Readonly<Record<string, unknown>>;
+}
+
+const AUDIT_DETAIL = "radzAuditDetail";
+
+/**
+ * Names what a successful write did, for its audit line (written by
+ * auditAdminActions when the response finishes): the event replaces
+ * "admin.action" and `detail` is added. Only IDs, label ids and fixed words.
+ */
+export function setAuditDetail(
+  res: Response,
+  event: AuditEventName,
+  detail: Readonly<Record<string, unknown>>,
+): void {
+  res.locals[AUDIT_DETAIL] = { event, detail };
 }
 
 const ORTHANC_ID_G = /[0-9a-f]{8}(?:-[0-9a-f]{8}){4}/g;
@@ -73,7 +91,10 @@ export function remoteOf(req: Request): string | null {
 
 /** Writes one audit line. */
 export function writeAudit(logger: Logger, e: AuditEvent): void {
-  const level = e.event === "admin.action" || e.event.startsWith("session.") ? "info" : "warn";
+  const level =
+    e.event === "admin.action" || e.event === "feedback.recorded" || e.event.startsWith("session.")
+      ? "info"
+      : "warn";
   logger[level]({ audit: true, at: new Date().toISOString(), ...e }, `audit ${e.event}`);
 }
 
@@ -115,6 +136,15 @@ export function auditAdminActions(
     res.once("finish", () => {
       const principal = principalOf(res);
       const denied = res.statusCode === 403;
+      const recorded = res.locals[AUDIT_DETAIL] as
+        { event: AuditEventName; detail: Readonly<Record<string, unknown>> } | undefined;
+      if (recorded !== undefined && res.statusCode < 400) {
+        writeAudit(logger, {
+          ...auditEventFor(req, recorded.event, principal, res.statusCode),
+          detail: recorded.detail,
+        });
+        return;
+      }
       writeAudit(
         logger,
         auditEventFor(req, denied ? "admin.denied" : "admin.action", principal, res.statusCode),

@@ -14,9 +14,10 @@
  *  - Tokens are stored hashed (http.tokens[].sha256) and compared in constant
  *    time (security/api-tokens.ts). No tokens configured = every gated route
  *    answers 401.
- *  - Roles: `read` may use GET/HEAD; every other method needs `admin`, so a
- *    route added later is admin-only unless it is a GET. `requireRole("admin")`
- *    protects admin GET routes (e.g. configuration).
+ *  - Roles: `read` may use GET/HEAD; `reviewer` may also give feedback on
+ *    findings (the routes in WRITE_ROUTE_ROLES); every other method needs
+ *    `admin`, so a route added later is admin-only unless it is a GET or listed
+ *    there. `requireRole("admin")` protects admin GET routes (e.g. configuration).
  *  - Failed authentications are limited per client address, connecting peer
  *    and credential (security/failure-limiter.ts); only failures count, and
  *    a valid token is never refused for another client's failures. 401/429
@@ -85,6 +86,29 @@ export interface ApiSecurity {
 export const SESSION_COOKIE = "radz_session";
 export const SESSION_PATH = "/api/session";
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * The non-GET routes a role below admin may use (issue 21); every other
+ * non-GET route needs admin. Matched on the method and the request path
+ * before routing.
+ */
+export const WRITE_ROUTE_ROLES: readonly {
+  readonly method: string;
+  readonly path: RegExp;
+  readonly role: ApiRole;
+}[] = [
+  // Radiologist feedback on a study's findings (routes/feedback.ts).
+  {
+    method: "POST",
+    path: /^\/api\/studies\/[0-9a-f]{8}(?:-[0-9a-f]{8}){4}\/feedback$/,
+    role: "reviewer",
+  },
+];
+
+/** The role a request that changes something needs: admin unless WRITE_ROUTE_ROLES says less. */
+export function roleForWrite(method: string, path: string): ApiRole {
+  return WRITE_ROUTE_ROLES.find((r) => r.method === method && r.path.test(path))?.role ?? "admin";
+}
 const PRINCIPAL = "radzPrincipal";
 /** How the request authenticated: "bearer" or "cookie". */
 const VIA = "radzVia";
@@ -104,7 +128,11 @@ export function requireRole(role: ApiRole): RequestHandler {
       return;
     }
     if (!roleAllows(principal.role, role)) {
-      next(new RadzError("AUTH_FORBIDDEN", `this route needs a token with role ${role}`));
+      next(
+        new RadzError("AUTH_FORBIDDEN", `this route needs a token with role ${role}`, {
+          details: { required: role, role: principal.role },
+        }),
+      );
       return;
     }
     next();
@@ -344,7 +372,7 @@ export function createApiSecurity(options: ApiSecurityOptions, logger: Logger): 
       next();
       return;
     }
-    requireRole("admin")(req, res, next);
+    requireRole(roleForWrite(req.method, req.path))(req, res, next);
   };
 
   const cookieOptions = (req: Request) => ({

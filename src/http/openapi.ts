@@ -96,6 +96,26 @@ const gatedErrors = {
   "429": errorResponse("Too many failed authentications (AUTH_RATE_LIMITED)."),
 };
 const adminErrors = { ...gatedErrors, "403": errorResponse("Needs role admin (AUTH_FORBIDDEN).") };
+const reviewerErrors = {
+  ...gatedErrors,
+  "403": errorResponse("Needs role reviewer or admin (AUTH_FORBIDDEN)."),
+};
+const labelId: Schema = { type: "string", pattern: "^[a-z][a-z0-9_]{0,63}$" };
+const feedbackVerdict: Schema = {
+  enum: ["present", "absent"],
+  description:
+    "present: the finding is there (confirmed, or missed by the model); absent: rejected.",
+};
+const feedbackEntry: Schema = object({
+  id: { type: "integer", minimum: 1 },
+  studyKey: { type: "string", pattern: "^[0-9a-f]{32}$" },
+  jobId: nullable({ type: "integer", minimum: 1 }),
+  label: str,
+  verdict: feedbackVerdict,
+  author: str,
+  source: { enum: ["import", "worklist"] },
+  createdAt: int0,
+});
 const publicOp = { security: [] as unknown[] };
 
 export function openApiDocument(): Record<string, unknown> {
@@ -107,7 +127,7 @@ export function openApiDocument(): Record<string, unknown> {
       version: RADZ_VERSION,
       summary: "Zero-shot chest radiograph findings beside Orthanc: worklist, jobs, notifications.",
       description:
-        "Results are machine-generated, unverified and not for clinical use. Responses carry Orthanc IDs, UIDs, states and scores, never patient attributes. Every route except /healthz, the worklist's static files, the session login and the HMAC-signed webhook needs an API token (Authorization: Bearer) or the session cookie; every method but GET/HEAD needs role admin.",
+        "Results are machine-generated, unverified and not for clinical use. Responses carry Orthanc IDs, UIDs, states and scores, never patient attributes. Every route except /healthz, the worklist's static files, the session login and the HMAC-signed webhook needs an API token (Authorization: Bearer) or the session cookie; every method but GET/HEAD needs role admin, except feedback on findings (POST /api/studies/{id}/feedback), which needs role reviewer (or admin). GET /api/studies/{id}/identity is the one answer that carries patient attributes (read from Orthanc on demand, never stored).",
       license: { name: "Apache-2.0", identifier: "Apache-2.0" },
     },
     security: [{ bearerToken: [] }, { sessionCookie: [] }],
@@ -205,7 +225,11 @@ export function openApiDocument(): Record<string, unknown> {
           responses: {
             "200": json(
               "Logged in; Set-Cookie: radz_session.",
-              object({ name: str, role: { enum: ["read", "admin"] }, expiresAt: dateTime }),
+              object({
+                name: str,
+                role: { enum: ["read", "reviewer", "admin"] },
+                expiresAt: dateTime,
+              }),
             ),
             "400": errorResponse("Body is not {token}."),
             "401": errorResponse("Invalid token."),
@@ -220,7 +244,7 @@ export function openApiDocument(): Record<string, unknown> {
               "The credential's holder.",
               object({
                 name: str,
-                role: { enum: ["read", "admin"] },
+                role: { enum: ["read", "reviewer", "admin"] },
                 via: { enum: ["bearer", "cookie"] },
               }),
             ),
@@ -326,6 +350,92 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
       },
+      "/api/studies/{id}/feedback": {
+        get: {
+          summary: "The study's current feedback per label, and the labels feedback may name",
+          parameters: [studyIdParam],
+          responses: {
+            "200": json(
+              "Current verdicts (latest per label) and the model's label set.",
+              object({
+                orthancStudyId: { type: "string", pattern: ORTHANC_ID },
+                labels: { type: "array", items: object({ id: labelId, display: str }) },
+                feedback: { type: "array", items: feedbackEntry },
+              }),
+            ),
+            "400": errorResponse("Malformed id."),
+            "404": errorResponse("No job for that study (JOB_NOT_FOUND)."),
+            ...gatedErrors,
+          },
+        },
+        post: {
+          summary: "Confirm or reject findings, add a missed one (role reviewer or admin)",
+          description:
+            "Appends one feedback entry per item under the study's hashed key, with the caller's token name as author; audit-logged as feedback.recorded. Confirming a finding is `present`, rejecting it `absent`, a missed finding `present` for a label the model did not flag.",
+          parameters: [studyIdParam],
+          requestBody: {
+            required: true,
+            content: {
+              "application/json": {
+                schema: object({
+                  findings: {
+                    type: "array",
+                    minItems: 1,
+                    maxItems: 64,
+                    items: object({ label: labelId, verdict: feedbackVerdict }),
+                  },
+                }),
+              },
+            },
+          },
+          responses: {
+            "201": json(
+              "Stored; the study's current feedback.",
+              object({
+                orthancStudyId: { type: "string", pattern: ORTHANC_ID },
+                stored: { type: "integer", minimum: 1 },
+                feedback: { type: "array", items: feedbackEntry },
+              }),
+            ),
+            "400": errorResponse(
+              "Malformed id or body, a label not in the model's label set or named twice (INPUT_INVALID).",
+            ),
+            "404": errorResponse("No job for that study (JOB_NOT_FOUND)."),
+            "409": errorResponse("RadZ has not read the study yet (JOB_INVALID_TRANSITION)."),
+            ...reviewerErrors,
+          },
+        },
+      },
+      "/api/studies/{id}/identity": {
+        get: {
+          summary: "Who the study is: patient name and ID, accession number, description, date",
+          description:
+            "Patient attributes (PHI), read from Orthanc (GET /studies/{id}) when asked for, for the worklist's users; never stored, logged or sent elsewhere by RadZ. Values as Orthanc holds them (Patient Name FAMILY^GIVEN, Study Date YYYYMMDD); null when absent. Cache-Control: no-store.",
+          parameters: [studyIdParam],
+          responses: {
+            "200": json(
+              "The study's identifying tags.",
+              object({
+                orthancStudyId: { type: "string", pattern: ORTHANC_ID },
+                patientName: nullable(str),
+                patientId: nullable(str),
+                accessionNumber: nullable(str),
+                studyDescription: nullable(str),
+                studyDate: nullable(str),
+              }),
+            ),
+            "400": errorResponse("Malformed id."),
+            "404": errorResponse(
+              "No job for that study (JOB_NOT_FOUND), or Orthanc no longer has it (ORTHANC_NOT_FOUND).",
+            ),
+            "502": errorResponse(
+              "Orthanc is not reachable or answered with an error (ORTHANC_UNREACHABLE, ORTHANC_HTTP_ERROR, ORTHANC_REJECTED).",
+            ),
+            "504": errorResponse("Orthanc did not answer in time (ORTHANC_TIMEOUT)."),
+            ...gatedErrors,
+          },
+        },
+      },
       "/api/studies/{id}/reprocess": {
         post: {
           summary: "Queue the study again (also one RadZ has not seen yet)",
@@ -419,19 +529,7 @@ export function openApiDocument(): Record<string, unknown> {
             "200": json(
               "The feedback.",
               object({
-                feedback: {
-                  type: "array",
-                  items: object({
-                    id: { type: "integer", minimum: 1 },
-                    studyKey: { type: "string", pattern: "^[0-9a-f]{32}$" },
-                    jobId: nullable({ type: "integer", minimum: 1 }),
-                    label: str,
-                    verdict: { enum: ["present", "absent"] },
-                    author: str,
-                    source: { enum: ["import", "worklist"] },
-                    createdAt: int0,
-                  }),
-                },
+                feedback: { type: "array", items: feedbackEntry },
                 limit: int0,
               }),
             ),

@@ -39,6 +39,8 @@ export interface FeedbackEntry {
 
 export interface FeedbackFilter {
   readonly label?: string | undefined;
+  /** One study's feedback (its studyFeedbackKey). */
+  readonly studyKey?: string | undefined;
   /** Only the latest entry per (study, label) (default true). */
   readonly current?: boolean | undefined;
   readonly limit?: number | undefined;

@@ -11,8 +11,11 @@ export type {
 export { SqliteJobStore } from "./sqlite-store.js";
 export { backoffDelay } from "./backoff.js";
 export {
+  FEEDBACK_VERDICTS,
   studyFeedbackKey,
   type FeedbackEntry,
   type FeedbackFilter,
   type FeedbackInput,
+  type FeedbackSource,
+  type FeedbackVerdict,
 } from "./feedback.js";

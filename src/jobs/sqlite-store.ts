@@ -494,6 +494,10 @@ export class SqliteJobStore implements JobStore {
       where.push("f.label = ?");
       args.push(filter.label);
     }
+    if (filter.studyKey !== undefined) {
+      where.push("f.study_key = ?");
+      args.push(filter.studyKey);
+    }
     if (filter.current ?? true)
       where.push(
         "f.id = (SELECT MAX(g.id) FROM feedback g WHERE g.study_key = f.study_key AND g.label = f.label)",

@@ -26,6 +26,7 @@ import type {
   OrthancInstance,
   OrthancSeries,
   OrthancStudy,
+  OrthancStudyIdentity,
   OrthancSystem,
   OrthancUploadResult,
 } from "./types.js";
@@ -96,6 +97,19 @@ const StudySchema = z.object({
   MainDicomTags: z.object({ StudyInstanceUID: z.string() }),
   ParentPatient: z.string(),
   Series: z.array(z.string()),
+});
+const optionalTag = z.string().optional();
+/** GET /studies/{id}: only the tags of OrthancStudyIdentity are read; their values are never logged. */
+const StudyIdentitySchema = z.object({
+  MainDicomTags: z.object({
+    AccessionNumber: optionalTag,
+    StudyDate: optionalTag,
+    StudyDescription: optionalTag,
+  }),
+  PatientMainDicomTags: z
+    .object({ PatientName: optionalTag, PatientID: optionalTag })
+    .optional()
+    .default({}),
 });
 const SeriesListSchema = z.array(
   z.object({
@@ -212,6 +226,22 @@ export class OrthancClient {
       patientOrthancId: s.ParentPatient,
       lastUpdate: s.LastUpdate,
       isStable: s.IsStable,
+    };
+  }
+
+  /**
+   * GET /studies/{id}, its patient and study tags: who the study is, for a
+   * person's eyes only (the worklist). PHI: the caller must not store or log it.
+   */
+  async studyIdentity(orthancId: string): Promise<OrthancStudyIdentity> {
+    const s = await this.getJson(`/studies/${checkId(orthancId)}`, StudyIdentitySchema);
+    const value = (v: string | undefined) => (v === undefined || v.trim() === "" ? null : v.trim());
+    return {
+      patientName: value(s.PatientMainDicomTags.PatientName),
+      patientId: value(s.PatientMainDicomTags.PatientID),
+      accessionNumber: value(s.MainDicomTags.AccessionNumber),
+      studyDescription: value(s.MainDicomTags.StudyDescription),
+      studyDate: value(s.MainDicomTags.StudyDate),
     };
   }
 

@@ -17,4 +17,4 @@ export {
   LABELS_MIN_VERSION,
   DICOMWEB_SERIES_METADATA_CACHE_VERSION,
 } from "./version.js";
-export { type OrthancChange } from "./types.js";
+export { type OrthancChange, type OrthancStudyIdentity } from "./types.js";

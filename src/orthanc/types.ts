@@ -43,6 +43,20 @@ export interface OrthancChangesPage {
   readonly done: boolean;
 }
 
+/**
+ * What a person recognises a study by (issue 21): PHI, read from Orthanc for
+ * the worklist on demand and never stored, logged or emitted by RadZ. Values
+ * as Orthanc holds them (Patient Name "FAMILY^GIVEN", Study Date "YYYYMMDD");
+ * null when the study has no such tag.
+ */
+export interface OrthancStudyIdentity {
+  readonly patientName: string | null;
+  readonly patientId: string | null;
+  readonly accessionNumber: string | null;
+  readonly studyDescription: string | null;
+  readonly studyDate: string | null;
+}
+
 export interface OrthancStudy {
   readonly orthancId: string;
   readonly studyInstanceUid: string;

@@ -12,7 +12,12 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 
-export type ApiRole = "read" | "admin";
+/**
+ * Roles, each including the one before: `read` (GET routes), `reviewer`
+ * (read + radiologist feedback on findings), `admin` (every route).
+ */
+export const API_ROLES = ["read", "reviewer", "admin"] as const;
+export type ApiRole = (typeof API_ROLES)[number];
 
 export interface ApiTokenEntry {
   readonly name: string;
@@ -41,9 +46,9 @@ export function hashApiToken(token: string): string {
   return createHash("sha256").update(token, "utf8").digest("hex");
 }
 
-/** Does `role` include the rights of `required`? (admin ⊇ read) */
+/** Does `role` include the rights of `required`? (admin ⊇ reviewer ⊇ read) */
 export function roleAllows(role: ApiRole, required: ApiRole): boolean {
-  return role === "admin" || required === "read";
+  return API_ROLES.indexOf(role) >= API_ROLES.indexOf(required);
 }
 
 export class ApiTokenTable {

@@ -7,6 +7,7 @@ export {
 } from "./outbound-config.js";
 export { REDACTED, redactConfig, redactUrl } from "./redact.js";
 export {
+  API_ROLES,
   ApiTokenTable,
   MAX_TOKEN_LENGTH,
   generateApiToken,

@@ -240,6 +240,27 @@ describe("http/auth: the API's access control", function () {
     ).to.equal(403);
   });
 
+  it("lets the reviewer role give feedback (POST /api/studies/:id/feedback) and nothing else that changes something", async () => {
+    const unsafe = routesOf(app).filter((r) => r.gated && !["GET", "HEAD"].includes(r.method));
+    const feedback = unsafe.filter((r) => r.path === "/api/studies/:id/feedback");
+    expect(feedback.map((r) => r.method)).to.deep.equal(["POST"]);
+    for (const r of unsafe) {
+      const res = await fetch(`${base}${concrete(r.path)}`, {
+        method: r.method,
+        headers: authHeaders("reviewer", { "content-type": "application/json" }),
+        body: "{}",
+      });
+      if (feedback.includes(r)) {
+        expect(res.status, `${r.method} ${r.path} as reviewer`).to.not.be.oneOf([401, 403]);
+      } else {
+        expect(res.status, `${r.method} ${r.path} as reviewer`).to.equal(403);
+        expect(((await res.json()) as { error: { code: string } }).error.code).to.equal(
+          "AUTH_FORBIDDEN",
+        );
+      }
+    }
+  });
+
   it("lets the read role use every GET route", async () => {
     for (const r of routesOf(app).filter((x) => x.gated && x.method === "GET")) {
       const status = await statusOf(`${base}${concrete(r.path)}`, { headers: authHeaders("read") });

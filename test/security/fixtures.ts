@@ -11,10 +11,12 @@ import type { ApiSecurityOptions } from "../../src/http/auth.js";
 
 export const TEST_ADMIN_TOKEN = "radz_test-admin-token-0000000000000000000000000";
 export const TEST_READ_TOKEN = "radz_test-read-token-00000000000000000000000000";
+export const TEST_REVIEWER_TOKEN = "radz_test-reviewer-token-0000000000000000000000";
 
 export const TEST_API_TOKENS: ApiTokenEntry[] = [
   { name: "test-admin", sha256: hashApiToken(TEST_ADMIN_TOKEN), role: "admin" },
   { name: "test-reader", sha256: hashApiToken(TEST_READ_TOKEN), role: "read" },
+  { name: "test-reviewer", sha256: hashApiToken(TEST_REVIEWER_TOKEN), role: "reviewer" },
 ];
 
 /** Security options for createApi: the two test tokens, a generous failure limit. */
@@ -24,7 +26,7 @@ export const TEST_API_SECURITY: ApiSecurityOptions = {
 };
 
 export function tokenFor(role: ApiRole): string {
-  return role === "admin" ? TEST_ADMIN_TOKEN : TEST_READ_TOKEN;
+  return { admin: TEST_ADMIN_TOKEN, reviewer: TEST_REVIEWER_TOKEN, read: TEST_READ_TOKEN }[role];
 }
 
 /** `Authorization: Bearer …` for the test token of `role` (merged with `extra`). */

@@ -4,12 +4,14 @@
  *   publicRouter  the page and its static files (before the token gate)
  *   apiRouter     /api/studies…, /api/jobs…, /api/notifications, /api/events,
  *                 /api/openapi.json (after the gate: token or session cookie;
- *                 non-GET routes need role admin)
+ *                 non-GET routes need role admin, feedback role reviewer)
  */
 import express, { type Request, type Response, type Router } from "express";
 import { EventBus } from "../events.js";
 import { openApiDocument } from "../openapi.js";
 import { registerEventRoutes } from "./events.js";
+import { registerFeedbackRoutes } from "./feedback.js";
+import { registerIdentityRoutes } from "./identity.js";
 import { registerJobRoutes } from "./jobs.js";
 import { registerStudyRoutes } from "./studies.js";
 import type { WorklistRouteDeps } from "./types.js";
@@ -30,6 +32,9 @@ export function createWorklistRouters(
   const apiRouter = express.Router();
   registerStudyRoutes(apiRouter, deps);
   registerJobRoutes(apiRouter, deps);
+  // Issue 21: feedback on findings, and who a study is (read from Orthanc on demand).
+  registerFeedbackRoutes(apiRouter, deps);
+  registerIdentityRoutes(apiRouter, deps);
   registerEventRoutes(apiRouter, deps, deps.events ?? new EventBus());
   const doc = openApiDocument();
   apiRouter.get("/api/openapi.json", (_req: Request, res: Response) => {

@@ -8,6 +8,7 @@ import { hashApiToken } from "../../../src/security/index.js";
 
 export const ADMIN_TOKEN = "radz_test-admin-token-0123456789abcdef";
 export const READ_TOKEN = "radz_test-read-token-0123456789abcdef";
+export const REVIEWER_TOKEN = "radz_test-reviewer-token-0123456789abcdef";
 
 export interface RunningApi {
   readonly base: string;
@@ -30,6 +31,7 @@ export async function startApi(
       tokens: [
         { name: "admin", sha256: hashApiToken(ADMIN_TOKEN), role: "admin" },
         { name: "reader", sha256: hashApiToken(READ_TOKEN), role: "read" },
+        { name: "reviewer", sha256: hashApiToken(REVIEWER_TOKEN), role: "reviewer" },
       ],
     },
     worklist,

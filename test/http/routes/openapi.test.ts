@@ -20,6 +20,7 @@ import { silentLogger } from "../../../src/observability/index.js";
 import {
   ADMIN_TOKEN,
   READ_TOKEN,
+  REVIEWER_TOKEN,
   STUDY_IDS,
   completeNext,
   failNext,
@@ -113,6 +114,15 @@ describe("http/openapi: the document matches the real responses of every route",
         preview: { preview: async () => ({ contentType: "image/png", body: PNG }) },
         notifications: log,
         feedback: store,
+        identity: {
+          identity: async () => ({
+            patientName: "DOE^JANE",
+            patientId: "P-1",
+            accessionNumber: null,
+            studyDescription: "CHEST PA",
+            studyDate: "20240105",
+          }),
+        },
         studyExists: async () => false,
       },
       {
@@ -287,6 +297,40 @@ describe("http/openapi: the document matches the real responses of every route",
     };
     expect(all.feedback).to.have.length(2);
     await check("GET", "/api/feedback?label=Not-A-Label", 400);
+  });
+
+  it("study feedback routes: the study's verdicts and label set; reviewer and admin may give it", async () => {
+    const got = (await check("GET", `/api/studies/${S0}/feedback`, 200)) as {
+      labels: { id: string }[];
+    };
+    expect(got.labels.map((l) => l.id)).to.include("pneumothorax");
+    await check("GET", "/api/studies/nope/feedback", 400);
+    await check("GET", `/api/studies/${STUDY_IDS[5]}/feedback`, 404);
+    const body = (findings: unknown) => JSON.stringify({ findings });
+    const ok = body([{ label: "pneumothorax", verdict: "present" }]);
+    const posted = (await check("POST", `/api/studies/${S0}/feedback`, 201, {
+      token: REVIEWER_TOKEN,
+      body: ok,
+    })) as { feedback: { author: string }[] };
+    expect(posted.feedback.map((f) => f.author)).to.deep.equal(["reviewer"]);
+    await check("POST", `/api/studies/${S0}/feedback`, 201, { body: ok });
+    await check("POST", `/api/studies/${S0}/feedback`, 403, { token: READ_TOKEN, body: ok });
+    await check("POST", `/api/studies/${S0}/feedback`, 401, { token: null, body: ok });
+    await check("POST", `/api/studies/${S0}/feedback`, 400, {
+      body: body([{ label: "no_such_label", verdict: "present" }]),
+    });
+    await check("POST", `/api/studies/${STUDY_IDS[5]}/feedback`, 404, { body: ok });
+    await check("POST", `/api/studies/${S2}/feedback`, 409, { body: ok });
+  });
+
+  it("study identity route: read from the source on demand", async () => {
+    const who = (await check("GET", `/api/studies/${S0}/identity`, 200, {
+      token: READ_TOKEN,
+    })) as { patientName: string };
+    expect(who.patientName).to.equal("DOE^JANE");
+    await check("GET", "/api/studies/nope/identity", 400);
+    await check("GET", `/api/studies/${STUDY_IDS[5]}/identity`, 404);
+    await check("GET", `/api/studies/${S0}/identity`, 401, { token: null });
   });
 
   it("the live event stream", async () => {
