@@ -5,6 +5,7 @@
  */
 import { dicomwebUrl, type Config } from "./config/index.js";
 import { DicomWebClient } from "./dicomweb/index.js";
+import { DriftMonitor, DriftStore } from "./drift/index.js";
 import { toRadzError } from "./errors.js";
 import { studyFlaggerFromConfig, unknownTriageLabels } from "./flags/index.js";
 import {
@@ -155,10 +156,12 @@ export async function createService(
       return version !== null && isVersionAtLeast(version, DICOMWEB_SERIES_METADATA_CACHE_VERSION);
     },
   });
+  let drift: DriftMonitor | null = null;
   const metrics = new ServiceMetrics({
     sources: {
       countByState: () => store.countByState(),
       feedCursor: () => store.getCursor(CHANGES_CURSOR),
+      driftPsi: () => drift?.psiByLabel() ?? new Map<string, number>(),
     },
     version: RADZ_VERSION,
   });
@@ -184,6 +187,33 @@ export async function createService(
     },
     userAgent: `RadZ/${RADZ_VERSION}`,
   });
+  // Drift (issue 21): per-label PSI of recent scores against a reference window, alerting once
+  // per crossing (log, metric, signed webhook event drift.alert); docs/drift.md.
+  let driftStore: DriftStore | null = null;
+  if (config.drift.enabled && config.jobs.dbPath === ":memory:") {
+    logger.warn("drift monitoring is off: it needs a job store file (jobs.dbPath is :memory:)");
+  } else if (config.drift.enabled) {
+    driftStore = new DriftStore({ path: config.jobs.dbPath });
+    const d = config.drift;
+    drift = new DriftMonitor({
+      store: driftStore,
+      settings: {
+        referenceSize: d.referenceSize,
+        windowSize: d.windowSize,
+        minWindowSize: d.minWindowSize,
+        bins: d.bins,
+        watchLevel: d.watchLevel,
+        alertLevel: d.alertLevel,
+      },
+      referenceKey: model.identity.labelSetHash,
+      labels: loaded.labels.map((l) => ({ id: l.id, display: l.display })),
+      logger: logger.child({ component: "drift" }),
+      onAlert: (alert) => {
+        metrics.driftAlert(alert.label);
+        notify?.notifier.onDriftAlert(alert);
+      },
+    });
+  }
   for (const label of unknownTriageLabels(
     config,
     loaded.labels.map((l) => l.id),
@@ -217,6 +247,7 @@ export async function createService(
       metrics.jobSettled(job);
       events.publish({ type: "job", job });
       notify?.notifier.onSettled(job);
+      drift?.observe(job);
       intake.jobSettled(job);
     },
     // A failed attempt is only counted when the PACS answers (docs/reliability.md).
@@ -302,6 +333,7 @@ export async function createService(
           identity: { identity: (id) => orthanc.studyIdentity(id) },
           studyExists: (id) => intake.studyExists(id),
           ui: config.ui,
+          drift: drift ?? undefined,
         },
         preBodyRouters: [
           createWebhookRouter({
@@ -345,6 +377,7 @@ export async function createService(
       await decodePool.close();
       await notify?.notifier.stop();
       notify?.log.close();
+      driftStore?.close();
       modelOpen = false;
       await model.close();
       await backend.close();

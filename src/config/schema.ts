@@ -784,7 +784,9 @@ export const ConfigSchema = z
       .object({
         webhookUrl: httpUrl
           .optional()
-          .describe("Receiver of signed JSON POSTs when a study is flagged urgent; unset = off."),
+          .describe(
+            "Receiver of signed JSON POSTs when a study is flagged urgent or a label drifts (drift.alertLevel); unset = off.",
+          ),
         secret: z
           .string()
           .min(16)
@@ -822,6 +824,69 @@ export const ConfigSchema = z
       .refine((n) => n.webhookUrl === undefined || n.secret !== undefined, {
         message: "notify.secret is required when notify.webhookUrl is set",
         path: ["secret"],
+      })
+      .prefault({}),
+    drift: z
+      .object({
+        enabled: z
+          .boolean()
+          .default(true)
+          .describe(
+            "Watch each label's score distribution for drift against a reference window (docs/drift.md).",
+          ),
+        referenceSize: z
+          .number()
+          .int()
+          .min(10)
+          .max(100_000)
+          .default(500)
+          .describe(
+            "The reference window: the first this many studies scored after the model, label set, calibration or adaptation changed.",
+          ),
+        windowSize: z
+          .number()
+          .int()
+          .min(10)
+          .max(100_000)
+          .default(500)
+          .describe("The current window: the last this many studies scored after the reference."),
+        minWindowSize: z
+          .number()
+          .int()
+          .min(10)
+          .max(100_000)
+          .default(300)
+          .describe(
+            "No PSI (and no alert) until the current window holds this many studies: small samples drift by chance.",
+          ),
+        bins: z
+          .number()
+          .int()
+          .min(2)
+          .max(50)
+          .default(10)
+          .describe("Bins at the reference's quantiles (10: deciles)."),
+        watchLevel: z
+          .number()
+          .positive()
+          .default(0.1)
+          .describe("PSI at which a label is shown as 'watch' (no alert)."),
+        alertLevel: z
+          .number()
+          .positive()
+          .default(0.25)
+          .describe(
+            "PSI at which a label alerts (log line, signed webhook event drift.alert), once per crossing; re-armed when its PSI falls below watchLevel.",
+          ),
+      })
+      .strict()
+      .refine((d) => d.alertLevel > d.watchLevel, {
+        message: "drift.alertLevel must be above drift.watchLevel",
+        path: ["alertLevel"],
+      })
+      .refine((d) => d.minWindowSize <= d.windowSize, {
+        message: "drift.minWindowSize cannot exceed drift.windowSize",
+        path: ["minWindowSize"],
       })
       .prefault({}),
     http: z

@@ -538,6 +538,65 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
       },
+      "/api/drift": {
+        get: {
+          summary:
+            "Per-label score drift: PSI of the current window against the reference window, levels, alert state and history (docs/drift.md)",
+          responses: {
+            "200": json(
+              "The drift monitor's state (enabled false: drift.enabled is off; nothing else then).",
+              object(
+                {
+                  enabled: { type: "boolean" },
+                  referenceKey: {
+                    ...str,
+                    description: "The label-set hash the windows belong to.",
+                  },
+                  settings: object({
+                    referenceSize: int0,
+                    windowSize: int0,
+                    minWindowSize: int0,
+                    bins: int0,
+                    watchLevel: { type: "number" },
+                    alertLevel: { type: "number" },
+                  }),
+                  referenceCount: int0,
+                  windowCount: int0,
+                  labels: {
+                    type: "array",
+                    items: object({
+                      label: str,
+                      display: str,
+                      level: { enum: ["reference", "collecting", "ok", "watch", "alert"] },
+                      psi: nullable({ type: "number", minimum: 0 }),
+                      alerting: { type: "boolean" },
+                      bins: nullable(
+                        object({
+                          edges: { type: "array", items: { type: "number" } },
+                          reference: { type: "array", items: unit },
+                          current: { type: "array", items: unit },
+                        }),
+                      ),
+                      history: {
+                        type: "array",
+                        items: object({
+                          at: {
+                            ...int0,
+                            description: "Epoch ms of the study that ended the window.",
+                          },
+                          psi: { type: "number", minimum: 0 },
+                        }),
+                      },
+                    }),
+                  },
+                },
+                ["referenceKey", "settings", "referenceCount", "windowCount", "labels"],
+              ),
+            ),
+            ...gatedErrors,
+          },
+        },
+      },
       "/api/events": {
         get: {
           summary: "Live updates (Server-Sent Events)",

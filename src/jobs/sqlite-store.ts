@@ -88,6 +88,25 @@ const MIGRATIONS: readonly string[] = [
      created_at INTEGER NOT NULL
    );
    CREATE INDEX feedback_study_label ON feedback(study_key, label, id);`,
+  // v5 (issue 21): drift monitoring (src/drift/drift-store.ts): each scored study's per-label
+  // probabilities under one reference key (the label-set hash), and each label's alert state.
+  `CREATE TABLE drift_samples (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     reference_key TEXT NOT NULL,
+     job_id INTEGER NOT NULL,
+     scores_json TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     UNIQUE (reference_key, job_id)
+   );
+   CREATE INDEX drift_samples_key ON drift_samples(reference_key, id);
+   CREATE TABLE drift_state (
+     reference_key TEXT NOT NULL,
+     label TEXT NOT NULL,
+     alerting INTEGER NOT NULL DEFAULT 0,
+     psi REAL,
+     changed_at INTEGER NOT NULL,
+     PRIMARY KEY (reference_key, label)
+   );`,
 ];
 
 interface JobRow {

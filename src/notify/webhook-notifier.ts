@@ -1,6 +1,8 @@
 /**
- * Outbound notification when a study is flagged urgent: a signed JSON POST to
- * `notify.webhookUrl` (the hook for RIS / worklist systems). Every
+ * Outbound notifications: a signed JSON POST to `notify.webhookUrl` (the hook
+ * for RIS / worklist systems) when a study is flagged urgent (`study.urgent`)
+ * and when a label's score distribution drifts past drift.alertLevel
+ * (`drift.alert`, docs/drift.md). Every
  * notification is recorded first (NotificationLog), then delivered; failed
  * attempts are retried with exponential backoff until `maxAttempts`, and
  * pending ones resume after a restart. The receiver sees the same body (and
@@ -11,6 +13,7 @@
 import { randomUUID } from "node:crypto";
 import { RadzError } from "../errors.js";
 import { backoffDelay, type Job } from "../jobs/index.js";
+import type { DriftAlert } from "../drift/index.js";
 import type { Logger } from "../observability/index.js";
 import { DISCARD_MAX_BYTES, readBytesLimited, ResponseTooLargeError } from "../security/index.js";
 import type { NotificationLog, NotificationRecord } from "./notification-log.js";
@@ -23,6 +26,7 @@ import {
 } from "./signature.js";
 
 export const URGENT_EVENT = "study.urgent";
+export const DRIFT_EVENT = "drift.alert";
 
 export type WebhookFetch = (
   url: string,
@@ -76,6 +80,27 @@ export interface UrgentStudyPayload {
   readonly disclaimer: string;
 }
 
+/** The JSON body of a drift.alert notification (no PHI: label, PSI, the model's identity). */
+export interface DriftAlertPayload {
+  readonly id: string;
+  readonly event: typeof DRIFT_EVENT;
+  readonly occurredAt: string;
+  readonly drift: {
+    readonly labelId: string;
+    readonly display: string;
+    readonly statistic: "psi";
+    readonly psi: number;
+    readonly alertLevel: number;
+    /** The label-set hash the reference window belongs to. */
+    readonly referenceKey: string;
+    readonly referenceStudies: number;
+    readonly windowStudies: number;
+    /** The study whose result made the label cross. */
+    readonly orthancStudyId: string;
+  };
+  readonly disclaimer: string;
+}
+
 export class WebhookNotifier {
   readonly #o: WebhookNotifierOptions;
   readonly #now: () => number;
@@ -112,13 +137,56 @@ export class WebhookNotifier {
    */
   onSettled(job: Job): NotificationRecord | null {
     if (job.state !== "done" || job.result?.priority !== "urgent") return null;
+    let payload: UrgentStudyPayload;
     try {
-      const payload = this.payload(job);
+      payload = this.payload(job);
+    } catch (err) {
+      this.#o.logger.error(
+        { study: job.orthancStudyId, err: (err as Error).message },
+        "could not record an urgent-study notification",
+      );
+      return null;
+    }
+    return this.#record(URGENT_EVENT, job.id, job.orthancStudyId, payload);
+  }
+
+  /**
+   * Records a drift alert (DriftMonitor onAlert) for delivery, against the
+   * study whose result made the label cross. Returns it, or null when it could not be recorded.
+   */
+  onDriftAlert(alert: DriftAlert): NotificationRecord | null {
+    const payload: DriftAlertPayload = {
+      id: randomUUID(),
+      event: DRIFT_EVENT,
+      occurredAt: new Date(this.#now()).toISOString(),
+      drift: {
+        labelId: alert.label,
+        display: alert.display,
+        statistic: "psi",
+        psi: alert.psi,
+        alertLevel: alert.alertLevel,
+        referenceKey: alert.referenceKey,
+        referenceStudies: alert.referenceSize,
+        windowStudies: alert.windowSize,
+        orthancStudyId: alert.job.orthancStudyId,
+      },
+      disclaimer: "Machine-generated, unverified; not for clinical use.",
+    };
+    return this.#record(DRIFT_EVENT, alert.job.id, alert.job.orthancStudyId, payload);
+  }
+
+  #record(
+    event: string,
+    jobId: number,
+    orthancStudyId: string,
+    payload: { readonly id: string },
+  ): NotificationRecord | null {
+    try {
       const record = this.#o.log.create({
         eventId: payload.id,
-        event: URGENT_EVENT,
-        jobId: job.id,
-        orthancStudyId: job.orthancStudyId,
+        event,
+        jobId,
+        orthancStudyId,
         body: JSON.stringify(payload),
       });
       this.#kick();
@@ -126,8 +194,8 @@ export class WebhookNotifier {
     } catch (err) {
       // Never let a notification problem disturb the job runner.
       this.#o.logger.error(
-        { study: job.orthancStudyId, err: (err as Error).message },
-        "could not record an urgent-study notification",
+        { study: orthancStudyId, event, err: (err as Error).message },
+        "could not record a notification",
       );
       return null;
     }
@@ -240,8 +308,8 @@ export class WebhookNotifier {
       if (res.ok) {
         const done = this.#o.log.delivered(n.id, res.status);
         this.#o.logger.info(
-          { notification: n.id, study: n.orthancStudyId, attempts: done.attempts },
-          "urgent-study notification delivered",
+          { notification: n.id, event: n.event, study: n.orthancStudyId, attempts: done.attempts },
+          "webhook notification delivered",
         );
         return done;
       }
@@ -260,13 +328,13 @@ export class WebhookNotifier {
         ? this.#now() + backoffDelay(attempt, this.#o.backoffBaseMs, this.#o.backoffMaxMs)
         : null;
     const record = this.#o.log.attemptFailed(n.id, status, error.toJSON(), retryAt);
-    const fields = { notification: n.id, study: n.orthancStudyId, attempt, status };
+    const fields = { notification: n.id, event: n.event, study: n.orthancStudyId, attempt, status };
     if (retryAt === null) {
-      this.#o.logger.error({ ...fields, err: error.message }, "urgent-study notification failed");
+      this.#o.logger.error({ ...fields, err: error.message }, "webhook notification failed");
     } else {
       this.#o.logger.warn(
         { ...fields, err: error.message, retryInMs: retryAt - this.#now() },
-        "urgent-study notification attempt failed; will retry",
+        "webhook notification attempt failed; will retry",
       );
     }
     return record;

@@ -4,7 +4,7 @@
  * not share counters). Served at GET /metrics.
  *
  * Label values come from fixed sets only — job states, pipeline stage names,
- * error codes from the catalogue, execution provider and bundle identity —
+ * error codes from the catalogue, execution provider, bundle identity and its label ids —
  * never Orthanc IDs, UIDs or patient attributes, so no PHI and no unbounded
  * cardinality can reach a scrape.
  *
@@ -25,6 +25,9 @@
  *   change_feed_lag_seconds              gauge, time since the feed last reached Orthanc's newest change
  *   change_feed_polls_total{result}      counter: ok | error
  *   webhook_requests_total{outcome}      counter
+ *   drift_psi{label}                     gauge, PSI of the label's current window vs its reference
+ *                                        (docs/drift.md; absent while the windows are too small)
+ *   drift_alerts_total{label}            counter, drift alerts raised (once per crossing)
  *   build_info{version}                  gauge = 1
  * plus prom-client's default process/Node.js metrics.
  */
@@ -52,6 +55,8 @@ export interface MetricsSources {
   countByState(): Record<string, number>;
   /** The change-feed cursor, or null before the first poll. */
   feedCursor?(): number | null;
+  /** The drift monitor's last PSI per label id (labels still collecting are absent). */
+  driftPsi?(): ReadonlyMap<string, number>;
 }
 
 export interface ServiceMetricsOptions {
@@ -66,6 +71,8 @@ export interface ServiceMetricsOptions {
 /** Pipeline stages are code-defined names; anything else is folded into "other". */
 const STAGE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;
 const ERROR_CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
+/** Model label ids (config: lower_snake_case). */
+const LABEL_ID = /^[a-z][a-z0-9_]{0,63}$/;
 
 function safeLabel(value: string, pattern: RegExp, fallback: string): string {
   return pattern.test(value) ? value : fallback;
@@ -87,6 +94,7 @@ export class ServiceMetrics {
   private readonly providerInfo: GaugeType<"provider" | "bundle_id" | "bundle_version">;
   private readonly polls: Counter<"result">;
   private readonly webhook: Counter<"outcome">;
+  private readonly driftAlerts: Counter<"label">;
 
   constructor(private readonly options: ServiceMetricsOptions) {
     this.now = options.now ?? Date.now;
@@ -219,6 +227,24 @@ export class ServiceMetrics {
       labelNames: ["outcome"],
       registers,
     });
+    new Gauge({
+      name: "radz_drift_psi",
+      help: "Population Stability Index of each label's calibrated probabilities in the current window against the reference window (docs/drift.md); absent until both are big enough.",
+      labelNames: ["label"],
+      registers,
+      collect() {
+        this.reset();
+        for (const [label, psi] of sources.driftPsi?.() ?? []) {
+          this.set({ label: safeLabel(label, LABEL_ID, "other") }, psi);
+        }
+      },
+    });
+    this.driftAlerts = new Counter({
+      name: "radz_drift_alerts_total",
+      help: "Drift alerts raised by label (a label's PSI crossed drift.alertLevel; once per crossing).",
+      labelNames: ["label"],
+      registers,
+    });
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -297,6 +323,10 @@ export class ServiceMetrics {
       },
       1,
     );
+  }
+
+  driftAlert(label: string): void {
+    this.driftAlerts.inc({ label: safeLabel(label, LABEL_ID, "other") });
   }
 
   webhookRequest(outcome: string): void {

@@ -113,6 +113,53 @@ describe("notify/webhook-notifier", function () {
     expect(req.body.toString()).to.not.match(/PatientName|PatientID|BirthDate|Accession/i);
   });
 
+  it("delivers a drift alert as a signed drift.alert event recorded against the crossing study", async () => {
+    receiver = await startFakeServer((_q, res) => res.writeHead(204).end());
+    const attempts: NotificationRecord[] = [];
+    const n = start(receiver.url, attempts);
+    const job = urgentJob();
+    const created = n.onDriftAlert({
+      label: "nodule",
+      display: "Nodule",
+      psi: 0.31,
+      alertLevel: 0.25,
+      referenceKey: "abcd",
+      referenceSize: 500,
+      windowSize: 500,
+      job: { id: job.id, orthancStudyId: job.orthancStudyId },
+    });
+    expect(created).to.include({ event: "drift.alert", jobId: job.id });
+    await waitFor(() => attempts.length === 1, 10_000, "delivery");
+    const req = receiver.requests[0]!;
+    expect(req.headers["x-radz-event"]).to.equal("drift.alert");
+    expect(
+      verifyWebhookSignature({
+        secret: SECRET,
+        timestamp: req.headers["x-radz-timestamp"] as string,
+        signature: req.headers["x-radz-signature"] as string,
+        body: req.body,
+      }),
+    ).to.equal(true);
+    const payload = JSON.parse(req.body.toString()) as {
+      id: string;
+      event: string;
+      drift: unknown;
+    };
+    expect(req.headers["x-radz-delivery"]).to.equal(payload.id);
+    expect(payload.event).to.equal("drift.alert");
+    expect(payload.drift).to.deep.equal({
+      labelId: "nodule",
+      display: "Nodule",
+      statistic: "psi",
+      psi: 0.31,
+      alertLevel: 0.25,
+      referenceKey: "abcd",
+      referenceStudies: 500,
+      windowStudies: 500,
+      orthancStudyId: job.orthancStudyId,
+    });
+  });
+
   it("notifies only done urgent jobs", async () => {
     receiver = await startFakeServer((_q, res) => res.end());
     const n = start(receiver.url, []);

@@ -213,6 +213,35 @@ describe("observability/metrics", () => {
   });
 });
 
+describe("observability/metrics: drift", () => {
+  it("radz_drift_psi per label from the monitor, radz_drift_alerts_total per crossing", async () => {
+    let psi = new Map<string, number>();
+    const metrics = new ServiceMetrics({
+      sources: { countByState: () => ({}), driftPsi: () => psi },
+      version: "0.1.0-test",
+      defaultMetrics: false,
+    });
+    let families = parsePrometheus((await metrics.render()).body);
+    expect(family(families, "radz_drift_psi").metrics).to.deep.equal([]);
+    psi = new Map([
+      ["nodule", 0.31],
+      ["pneumothorax", 0.02],
+      [`bad ${STUDY_A}`, 1],
+    ]);
+    metrics.driftAlert("nodule");
+    const { body } = await metrics.render();
+    families = parsePrometheus(body);
+    const byLabel = Object.fromEntries(
+      family(families, "radz_drift_psi").metrics.map((m) => [m.labels!.label, Number(m.value)]),
+    );
+    expect(byLabel).to.deep.equal({ nodule: 0.31, pneumothorax: 0.02, other: 1 });
+    expect(family(families, "radz_drift_alerts_total").metrics).to.deep.equal([
+      { labels: { label: "nodule" }, value: "1" },
+    ]);
+    expect(body).to.not.include(STUDY_A);
+  });
+});
+
 describe("observability/readiness", () => {
   it("is ready with a loaded model and a recent Orthanc contact, without probing", async () => {
     let probes = 0;

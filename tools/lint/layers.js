@@ -26,7 +26,17 @@ export const LAYERS = [
   { name: "intake", parts: ["intake", "orthanc/install"] },
   {
     name: "parts",
-    parts: ["inference", "flags", "notify", "jobs", "report", "model", "imaging", "synthetic"],
+    parts: [
+      "inference",
+      "flags",
+      "notify",
+      "jobs",
+      "report",
+      "model",
+      "imaging",
+      "synthetic",
+      "drift",
+    ],
     peers: true,
   },
   { name: "PACS clients", parts: ["orthanc", "dicomweb"] },

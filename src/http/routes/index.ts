@@ -2,13 +2,14 @@
  * The worklist's HTTP surface (issue 6), in two routers that createApi mounts:
  *
  *   publicRouter  the page and its static files (before the token gate)
- *   apiRouter     /api/studies…, /api/jobs…, /api/notifications, /api/events,
+ *   apiRouter     /api/studies…, /api/jobs…, /api/notifications, /api/events, /api/drift,
  *                 /api/openapi.json (after the gate: token or session cookie;
  *                 non-GET routes need role admin, feedback role reviewer)
  */
 import express, { type Request, type Response, type Router } from "express";
 import { EventBus } from "../events.js";
 import { openApiDocument } from "../openapi.js";
+import { registerDriftRoutes } from "./drift.js";
 import { registerEventRoutes } from "./events.js";
 import { registerFeedbackRoutes } from "./feedback.js";
 import { registerIdentityRoutes } from "./identity.js";
@@ -36,6 +37,7 @@ export function createWorklistRouters(
   registerFeedbackRoutes(apiRouter, deps);
   registerIdentityRoutes(apiRouter, deps);
   registerEventRoutes(apiRouter, deps, deps.events ?? new EventBus());
+  registerDriftRoutes(apiRouter, deps);
   const doc = openApiDocument();
   apiRouter.get("/api/openapi.json", (_req: Request, res: Response) => {
     res.json(doc);

@@ -1,3 +1,4 @@
+import type { DriftSnapshot } from "../../drift/index.js";
 import type {
   FeedbackEntry,
   FeedbackFilter,
@@ -53,4 +54,6 @@ export interface WorklistRouteDeps {
   readonly sseHeartbeatMs?: number | undefined;
   /** Most concurrent SSE clients (default 100). */
   readonly maxEventClients?: number | undefined;
+  /** Drift monitoring (GET /api/drift; absent: drift.enabled is false). */
+  readonly drift?: { snapshot(): DriftSnapshot } | undefined;
 }

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import type { Express } from "express";
 import { expect } from "chai";
 import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
+import { DriftMonitor, DriftStore } from "../../../src/drift/index.js";
 import { createApi } from "../../../src/http/app.js";
 import { EventBus } from "../../../src/http/events.js";
 import { openApiDocument } from "../../../src/http/openapi.js";
@@ -76,6 +77,7 @@ describe("http/openapi: the document matches the real responses of every route",
   let work: string;
   let store: SqliteJobStore;
   let log: NotificationLog;
+  let driftStore: DriftStore;
   let api: RunningApi;
   let doc: Doc;
   let ajv: Ajv2020;
@@ -88,8 +90,31 @@ describe("http/openapi: the document matches the real responses of every route",
     store = new SqliteJobStore({ path: dbPath });
     for (const id of [S0, S1, S2, S3]) store.enqueue(id, "changes");
     const urgent = completeNext(store, S0, result("urgent", { pneumothorax: 0.91 }), Date.now());
-    completeNext(store, S1, result("routine", {}), Date.now());
+    const routine = completeNext(store, S1, result("routine", {}), Date.now());
     failNext(store, S2, Date.now());
+    // Drift: two studies make the reference, a third (pneumothorax 0.91 again) the current window
+    // (sizes this small only here): pneumothorax PSI 0.275, past the alert level.
+    driftStore = new DriftStore({ path: dbPath });
+    const drift = new DriftMonitor({
+      store: driftStore,
+      settings: {
+        referenceSize: 2,
+        windowSize: 1,
+        minWindowSize: 1,
+        bins: 2,
+        watchLevel: 0.1,
+        alertLevel: 0.25,
+      },
+      referenceKey: "abcd",
+      labels: [
+        { id: "pneumothorax", display: "Pneumothorax" },
+        { id: "nodule", display: "Nodule" },
+      ],
+      logger: silentLogger(),
+    });
+    drift.observe(urgent);
+    drift.observe(routine);
+    drift.observe({ ...urgent, id: 999 });
     log = new NotificationLog({ path: dbPath });
     const base = { event: "study.urgent", jobId: urgent.id, orthancStudyId: S0, body: "{}" };
     log.create({ ...base, eventId: "7c3e1a52-2a8e-4e44-9a59-6f1f0f2f3b01" });
@@ -124,6 +149,7 @@ describe("http/openapi: the document matches the real responses of every route",
           }),
         },
         studyExists: async () => false,
+        drift,
       },
       {
         metrics: async () => ({ contentType: "text/plain; version=0.0.4", body: "radz_up 1\n" }),
@@ -148,6 +174,7 @@ describe("http/openapi: the document matches the real responses of every route",
   });
   after(async () => {
     await api.close();
+    driftStore.close();
     log.close();
     store.close();
     rmSync(work, { recursive: true, force: true });
@@ -331,6 +358,16 @@ describe("http/openapi: the document matches the real responses of every route",
     await check("GET", "/api/studies/nope/identity", 400);
     await check("GET", `/api/studies/${STUDY_IDS[5]}/identity`, 404);
     await check("GET", `/api/studies/${S0}/identity`, 401, { token: null });
+  });
+
+  it("drift route: per-label PSI, level and history", async () => {
+    const body = (await check("GET", "/api/drift", 200)) as {
+      labels: { label: string; psi: number | null; level: string }[];
+    };
+    expect(body.labels.map((l) => l.label)).to.deep.equal(["pneumothorax", "nodule"]);
+    expect(body.labels[0]!.psi).to.be.closeTo(0.275, 0.001);
+    expect(body.labels[0]!.level).to.equal("alert");
+    expect(body.labels[1]!.psi).to.equal(0); // 0.05 every time: one bin
   });
 
   it("the live event stream", async () => {
