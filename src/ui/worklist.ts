@@ -29,6 +29,14 @@ import {
   type StudyPage,
   type StudyRow,
 } from "./format.js";
+// Issue 21: who the study is (Patient column) and feedback on its findings.
+import {
+  feedbackButton,
+  feedbackDialogOpen,
+  forgetSession,
+  loadRole,
+  patientCell,
+} from "./review.js";
 
 const PAGE_SIZE = 50;
 const RELOAD_DEBOUNCE_MS = 250;
@@ -101,6 +109,7 @@ function showLogin(message = ""): void {
   ui.login.hidden = false;
   ui.loginError.textContent = message;
   setLive("Not logged in");
+  forgetSession();
   state.events?.close();
   state.events = null;
   ui.token.focus();
@@ -190,6 +199,7 @@ async function load(): Promise<void> {
     return;
   }
   const page = (await res.json()) as StudyPage;
+  if (state.events === null) await loadRole();
   ui.login.hidden = true;
   ui.main.hidden = false;
   render(page);
@@ -324,7 +334,9 @@ function row(s: StudyRow, isNew: boolean): UiElement {
     b.addEventListener("click", () => showPreview(previewUrl, who));
     open.append(b);
   }
-  tr.append(pri, findings, st, arrived, study, open);
+  const feedback = feedbackButton(s, who);
+  if (feedback !== null) open.append(feedback);
+  tr.append(pri, patientCell(s), findings, st, arrived, study, open);
   return tr;
 }
 
@@ -393,7 +405,8 @@ function moveFocus(from: UiElement | null, step: 1 | -1): void {
 }
 
 doc.addEventListener("keydown", (event: UiKeyboardEvent) => {
-  if (event.altKey || event.ctrlKey || event.metaKey || ui.preview.open) return;
+  if (event.altKey || event.ctrlKey || event.metaKey || ui.preview.open || feedbackDialogOpen())
+    return;
   const target = event.target as UiElement | null;
   const typing = target !== null && /^(INPUT|SELECT|TEXTAREA)$/.test(target.tagName);
   if (typing) return;
