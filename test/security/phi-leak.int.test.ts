@@ -8,8 +8,11 @@
  * injects the faults. The service logs at trace level to a captured stream;
  * stdout/stderr (console, dcmjs) are captured too. Then every log line,
  * console line, the /metrics text, every API response (authenticated or not,
- * errors included, the live event stream), every error message, and the
- * bytes of the SQLite job store are scanned: no marker may appear.
+ * errors included, the live event stream, feedback given and listed), every
+ * error message, and the bytes of the SQLite job store are scanned: no marker
+ * may appear. The one exception is who a study is (GET
+ * /api/studies/:id/identity, issue 21): read from Orthanc on demand, its
+ * answers must hold the markers, and nothing else may after it was read.
  */
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import {
@@ -291,6 +294,7 @@ describe("security: no PHI in logs, metrics, errors, API responses or job record
     process.stderr.write = capture;
 
     const apiTexts: string[] = [];
+    const identityTexts: string[] = [];
     const errorTexts: string[] = [];
     const events: string[] = [];
     const eventsAbort = new AbortController();
@@ -387,6 +391,30 @@ describe("security: no PHI in logs, metrics, errors, API responses or job record
         await get(`/api/studies/${id}/preview`);
         expect(await get(`/api/studies/${id}`, {})).to.equal(401);
       }
+      // Issue 21: who each study is — the one answer that must carry the markers (read from
+      // Orthanc on demand); kept apart from the scanned answers, and checked to hold them.
+      for (const id of ids.values()) {
+        const res = await fetch(`${svc.url}/api/studies/${id}/identity`, {
+          headers: authHeaders("read"),
+        });
+        expect(res.status).to.equal(200);
+        expect(res.headers.get("cache-control")).to.equal("no-store");
+        identityTexts.push(await res.text());
+        await get(`/api/studies/${id}/feedback`);
+        expect(await get(`/api/studies/${id}/identity`, {})).to.equal(401);
+      }
+      await get("/api/studies/ffffffff-ffffffff-ffffffff-ffffffff-ffffffff/identity");
+      // Feedback from a reviewer and an admin on the study that was read, and the feedback lists.
+      for (const role of ["reviewer", "admin"] as const) {
+        const res = await fetch(`${svc.url}/api/studies/${ids.get(ok)}/feedback`, {
+          method: "POST",
+          headers: authHeaders(role, { "content-type": "application/json" }),
+          body: JSON.stringify({ findings: [{ label: "pneumothorax", verdict: "absent" }] }),
+        });
+        expect(res.status).to.equal(201);
+        apiTexts.push(await res.text());
+      }
+      expect(await get("/api/feedback?all=1")).to.equal(200);
       await get("/api/studies/not-an-id");
       await get("/api/studies/ffffffff-ffffffff-ffffffff-ffffffff-ffffffff");
       await get(`/api/studies?state=${MARK.name}`);
@@ -437,6 +465,15 @@ describe("security: no PHI in logs, metrics, errors, API responses or job record
     expect(findMarkers(consoleChunks.join("")), "stdout/stderr").to.deep.equal([]);
     expect(findMarkers(events.join("")), "event stream").to.deep.equal([]);
     for (const t of apiTexts) expect(findMarkers(t), `API: ${t.slice(0, 200)}`).to.deep.equal([]);
+    // The identity answers did carry them (so the scans above would have found a leak of them).
+    expect(identityTexts).to.have.length(ids.size);
+    const shown = JSON.parse(identityTexts[[...ids.keys()].indexOf(ok)]!) as Record<string, string>;
+    expect(shown).to.deep.include({
+      patientName: `${MARK.name}^Given`,
+      patientId: MARK.id,
+      accessionNumber: MARK.accession,
+      studyDescription: `CHEST ${FREE_TEXT.description}`,
+    });
     for (const t of errorTexts)
       expect(findMarkers(t), `error: ${t.slice(0, 200)}`).to.deep.equal([]);
     // The Orthanc password (from a *_FILE secret) is never logged either.
