@@ -382,6 +382,7 @@ describe("security: no PHI in logs, metrics, errors, API responses or job record
         "/api/studies?limit=1000",
         "/api/jobs/failed",
         "/api/notifications",
+        "/api/drift",
         "/api/openapi.json",
       ]) {
         await get(p);
