@@ -18,6 +18,7 @@ export type AuditEventName =
   | "admin.action"
   | "admin.denied"
   | "feedback.recorded"
+  | "identity.read"
   | "auth.failed"
   | "auth.rate_limited"
   | "session.login"
@@ -92,7 +93,10 @@ export function remoteOf(req: Request): string | null {
 /** Writes one audit line. */
 export function writeAudit(logger: Logger, e: AuditEvent): void {
   const level =
-    e.event === "admin.action" || e.event === "feedback.recorded" || e.event.startsWith("session.")
+    e.event === "admin.action" ||
+    e.event === "feedback.recorded" ||
+    e.event === "identity.read" ||
+    e.event.startsWith("session.")
       ? "info"
       : "warn";
   logger[level]({ audit: true, at: new Date().toISOString(), ...e }, `audit ${e.event}`);

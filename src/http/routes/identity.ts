@@ -10,10 +10,13 @@
  * answers are parsed by field name and only field names are ever reported),
  * never in metrics, live events or notifications. `Cache-Control: no-store`,
  * as every API answer. Only studies RadZ has a job for are looked up, so the
- * route is no general Orthanc lookup.
+ * route is no general Orthanc lookup. Each answer is audit-logged
+ * (identity.read: who, which Orthanc study; never the values).
  */
 import type { Request, Response, Router } from "express";
 import { RadzError } from "../../errors.js";
+import { auditEventFor, writeAudit } from "../audit.js";
+import { principalOf } from "../auth.js";
 import { orthancIdParam } from "./params.js";
 import type { WorklistRouteDeps } from "./types.js";
 
@@ -26,6 +29,8 @@ export function registerIdentityRoutes(router: Router, deps: WorklistRouteDeps):
       throw new RadzError("ROUTE_NOT_FOUND", "this service does not look studies up in Orthanc");
     }
     const identity = await source.identity(id);
+    // Who looked at which study's patient data: the actor and the Orthanc ID, never the values.
+    writeAudit(deps.logger, auditEventFor(req, "identity.read", principalOf(res), 200));
     res.setHeader("Cache-Control", "no-store");
     res.json({ orthancStudyId: id, ...identity });
   });

@@ -223,5 +223,12 @@ describe("http/routes/feedback and identity", function () {
     expect(lookups).to.have.length(2);
     const text = lines.join("\n");
     for (const v of Object.values(PHI)) expect(text).to.not.include(v);
+    // Each read is audit-logged: who, which study.
+    const reads = lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.event === "identity.read");
+    expect(reads.map((r) => [r.audit, r.actor, r.route, r.studies])).to.deep.equal(
+      Array(2).fill([true, "reader", "/api/studies/:id/identity", [S0]]),
+    );
   });
 });
