@@ -150,7 +150,8 @@ async function confirmLoginLink(token: string): Promise<"accept" | "cancel" | "i
     showLogin("The login link's token is not valid.");
     return "invalid";
   }
-  const role = who.role === "admin" ? "administrator" : "read-only";
+  const role =
+    who.role === "admin" ? "administrator" : who.role === "reviewer" ? "reviewer" : "read-only";
   ui.main.hidden = true;
   ui.login.hidden = true;
   ui.loginLinkText.textContent = `This link logs you in as “${who.name}” (${role}). Log in as “${who.name}”?`;

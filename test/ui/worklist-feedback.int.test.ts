@@ -187,7 +187,14 @@ describe("worklist feedback and who the study is, in headless Chromium (real Ort
 
     // ---- A reviewer: the Patient column, then the Feedback dialog.
     const page = await newPage();
-    await login(page, svc.url, TEST_REVIEWER_TOKEN);
+    // The one-time login link names the role before logging in.
+    await page.goto(`${svc.url}/#login=${TEST_REVIEWER_TOKEN}`);
+    await page.waitForSelector("#login-link:not([hidden])");
+    expect(await page.locator("#login-link-text").textContent()).to.contain(
+      "“test-reviewer” (reviewer)",
+    );
+    await page.click("#login-link-accept");
+    await page.waitForSelector("#rows tr[data-id]");
     const row = page.locator(`#rows tr[data-study="${orthancId}"]`);
     await row.locator(".patient-name", { hasText: phi.name }).waitFor();
     expect(await row.locator(".patient-name").textContent()).to.equal(`SYNTHETIC, CASE${caseNo}`);
