@@ -30,6 +30,8 @@ export interface StudyCandidates {
   readonly rejectedSeries: SeriesRejection[];
   /** Instances in the study, all series together. */
   readonly instanceCount: number;
+  /** Every series of the study with its Modality (from the same index listing). */
+  readonly series: readonly { readonly seriesInstanceUid: string; readonly modality?: string }[];
 }
 
 export interface ReadCandidatesOptions {
@@ -50,7 +52,8 @@ export async function readStudyCandidates(
   const candidates: ImageCandidate[] = [];
   const rejectedSeries: SeriesRejection[] = [];
   let instanceCount = 0;
-  for (const series of await sources.orthanc.studySeries(orthancStudyId)) {
+  const listed = await sources.orthanc.studySeries(orthancStudyId);
+  for (const series of listed) {
     instanceCount += series.instanceIds.length;
     const summary = {
       seriesInstanceUid: series.seriesInstanceUid,
@@ -86,5 +89,13 @@ export async function readStudyCandidates(
       }
     }
   }
-  return { candidates, rejectedSeries, instanceCount };
+  return {
+    candidates,
+    rejectedSeries,
+    instanceCount,
+    series: listed.map((s) => ({
+      seriesInstanceUid: s.seriesInstanceUid,
+      ...(s.modality ? { modality: s.modality } : {}),
+    })),
+  };
 }

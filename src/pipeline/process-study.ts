@@ -121,7 +121,9 @@ export function createStudyProcessor(deps: StudyProcessorDeps): StudyProcessor {
       clock,
     );
     const earlier = await clock.timeAsync("results", () =>
-      findEarlierResults(dicomweb, studyUid, reportUids(studyUid, model.identity)),
+      // The series listing above (Orthanc's index) names the SR and OT series, if any:
+      // a new study costs no query here.
+      findEarlierResults(dicomweb, studyUid, reportUids(studyUid, model.identity), found.series),
     );
     const { sr: report, summary } = await buildReport(
       analysis,

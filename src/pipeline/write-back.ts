@@ -2,13 +2,14 @@
  * Writing a study's result objects (SR + summary image) back into the PACS,
  * idempotently:
  *
- * 1. findEarlierResults: QIDO-RS for the study's SR- and OT-modality series
- *    (the SR; the summary image, in a series of its own since localisation), then
- *    their instances with SOP Class, Manufacturer's Model Name and Content
- *    Date/Time; report/previous-results.ts picks the earlier RadZ objects
- *    (not the current key's own UIDs) and the newest earlier SR, which the
- *    new SR names as predecessor. Only SR and OT series are read, so a large
- *    non-chest study costs two series queries.
+ * 1. findEarlierResults: the study's SR- and OT-modality series (the SR; the
+ *    summary image, in a series of its own since localisation) — from the
+ *    series listing the job made before selection (Orthanc's index), else
+ *    with two QIDO-RS series searches — then their instances with SOP Class,
+ *    Manufacturer's Model Name and Content Date/Time; report/previous-results.ts
+ *    picks the earlier RadZ objects (not the current key's own UIDs) and the
+ *    newest earlier SR, which the new SR names as predecessor. Only SR and OT
+ *    series are read: a new study (no SR or OT series yet) costs no request.
  * 2. storeResultObjects: one STOW-RS request with every object, sent to the
  *    study's own URL (/studies/{uid}: a server stores there only instances of
  *    that study). An object listed in the response's Referenced SOP Sequence
@@ -82,19 +83,35 @@ function instanceInfo(json: DicomJsonObject, studyUid: string): StudyInstanceInf
   };
 }
 
-/** Earlier RadZ results in the study (see the file comment, step 1). */
+/** The Modalities of the series RadZ writes its results into (SR; OT for the summary image). */
+const RESULT_MODALITIES: readonly string[] = ["SR", "OT"];
+
+/**
+ * Earlier RadZ results in the study (see the file comment, step 1).
+ * `studySeries`: the study's series with their Modality as the job already
+ * listed them (Orthanc's index, read before selection); given, the SR and OT
+ * series are taken from it and no QIDO-RS series search is made — a study
+ * without SR or OT series (a new study) costs no request at all.
+ */
 export async function findEarlierResults(
   dicomweb: Pick<DicomWebClient, "searchForSeries" | "seriesInstances">,
   studyUid: string,
   current: { readonly sopInstanceUid: string; readonly summarySopInstanceUid: string },
+  studySeries?: readonly { readonly seriesInstanceUid: string; readonly modality?: string }[],
 ): Promise<PreviousResults> {
-  const series = [
-    ...(await dicomweb.searchForSeries(studyUid, { [Tag.Modality]: "SR" })),
-    ...(await dicomweb.searchForSeries(studyUid, { [Tag.Modality]: "OT" })),
-  ];
+  const seriesUids = studySeries
+    ? studySeries
+        .filter((s) => s.modality !== undefined && RESULT_MODALITIES.includes(s.modality))
+        .map((s) => s.seriesInstanceUid)
+    : (
+        await Promise.all(
+          RESULT_MODALITIES.map((m) => dicomweb.searchForSeries(studyUid, { [Tag.Modality]: m })),
+        )
+      )
+        .flat()
+        .map((s) => firstString(s, Tag.SeriesInstanceUID));
   const instances: StudyInstanceInfo[] = [];
-  for (const s of series) {
-    const seriesUid = firstString(s, Tag.SeriesInstanceUID);
+  for (const seriesUid of seriesUids) {
     if (!seriesUid) continue;
     for (const json of await dicomweb.seriesInstances(studyUid, seriesUid, RESULT_INCLUDE_FIELDS)) {
       const info = instanceInfo(json, studyUid);

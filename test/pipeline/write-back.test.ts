@@ -236,6 +236,50 @@ describe("pipeline/write-back", () => {
     });
   });
 
+  describe("findEarlierResults with the job's series listing", () => {
+    it("reads the SR and OT series the listing names, with no series search", async () => {
+      const queries: string[] = [];
+      const dicomweb: Parameters<typeof findEarlierResults>[0] = {
+        searchForSeries: async () => {
+          queries.push("series search");
+          return [];
+        },
+        seriesInstances: async (_studyUid, seriesUid) => {
+          queries.push(`instances ${seriesUid}`);
+          return seriesUid === "2.25.7"
+            ? [
+                instanceJson("2.25.7.1", {
+                  "0020000E": seriesUid,
+                  "00081090": RADZ_EQUIPMENT_MODEL_NAME,
+                  "00080016": SopClassUid.Comprehensive3DSRStorage,
+                  "00080023": "20240101",
+                  "00080033": "100000",
+                }),
+              ]
+            : [];
+        },
+      };
+      const current = { sopInstanceUid: "2.25.9.1", summarySopInstanceUid: "2.25.9.2" };
+      const found = await findEarlierResults(dicomweb, STUDY, current, [
+        { seriesInstanceUid: "2.25.5", modality: "DX" },
+        { seriesInstanceUid: "2.25.6" },
+        { seriesInstanceUid: "2.25.7", modality: "SR" },
+        { seriesInstanceUid: "2.25.8", modality: "OT" },
+      ]);
+      expect(queries).to.deep.equal(["instances 2.25.7", "instances 2.25.8"]);
+      expect(found.predecessor?.sopInstanceUid).to.equal("2.25.7.1");
+
+      // A new study: images only, so no request at all.
+      queries.length = 0;
+      const none = await findEarlierResults(dicomweb, STUDY, current, [
+        { seriesInstanceUid: "2.25.5", modality: "DX" },
+      ]);
+      expect(queries).to.deep.equal([]);
+      expect(none.objects).to.deep.equal([]);
+      expect(none.predecessor).to.equal(null);
+    });
+  });
+
   describe("deleteEarlierResults", () => {
     it("deletes exactly the earlier objects through Orthanc's REST API", async () => {
       const deleted: string[] = [];
