@@ -435,6 +435,12 @@ export const ConfigSchema = z
           .enum(["disabled", "basic", "extended", "all"])
           .default("all")
           .describe("onnxruntime graph optimisation level."),
+        spinning: z
+          .boolean()
+          .default(false)
+          .describe(
+            "Let onnxruntime's pool threads spin while they wait for work (session.intra_op.allow_spinning / session.inter_op.allow_spinning). Off by default: spinning threads burn CPU the decode workers, the event loop and Orthanc need on a CPU node (docs/benchmarks.md, End to end); on a node where the model has cores of its own it may save a little latency.",
+          ),
         maxBatch: z
           .number()
           .int()

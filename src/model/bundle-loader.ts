@@ -89,6 +89,8 @@ export interface LoadModelOptions {
   /** onnxruntime intra-op threads (0 or absent: onnxruntime's default). */
   readonly intraOpThreads?: number;
   readonly graphOptimization?: GraphOptimization;
+  /** Whether onnxruntime's pool threads spin while waiting (default false; onnx-session.ts). */
+  readonly spinning?: boolean;
 }
 
 export interface ZeroShotModel {
@@ -375,10 +377,11 @@ async function labelEmbeddingSources(
 
 function sessionTuning(
   opts: LoadModelOptions,
-): Pick<LoadModelOptions, "intraOpThreads" | "graphOptimization"> {
+): Pick<LoadModelOptions, "intraOpThreads" | "graphOptimization" | "spinning"> {
   return {
     ...(opts.intraOpThreads !== undefined ? { intraOpThreads: opts.intraOpThreads } : {}),
     ...(opts.graphOptimization !== undefined ? { graphOptimization: opts.graphOptimization } : {}),
+    ...(opts.spinning !== undefined ? { spinning: opts.spinning } : {}),
   };
 }
 

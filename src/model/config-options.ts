@@ -25,6 +25,7 @@ export function modelOptionsFromConfig(
     ...(model.adaptation !== undefined ? { adaptation: model.adaptation } : {}),
     intraOpThreads: model.intraOpThreads,
     graphOptimization: model.graphOptimization,
+    spinning: model.spinning,
     ...overrides,
   };
 }

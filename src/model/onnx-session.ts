@@ -18,7 +18,7 @@ export interface OpenedSession {
 export interface SessionOptions {
   readonly executionProviders: readonly ExecutionProviderName[];
   readonly requireGpu: boolean;
-  readonly logger: Logger;
+  readonly logger: Pick<Logger, "info" | "warn">;
   /** For log lines and messages, e.g. "image encoder". */
   readonly role: string;
   /** Bundle-relative file name, for messages. */
@@ -27,6 +27,14 @@ export interface SessionOptions {
   readonly intraOpThreads?: number;
   /** Graph optimisation level (default "all"). */
   readonly graphOptimization?: GraphOptimization;
+  /**
+   * Whether onnxruntime's pool threads spin while they wait for work (default
+   * false: they sleep). Spinning buys a little latency per operator on cores
+   * nothing else needs; on a CPU node the decode workers, the event loop and
+   * Orthanc need them, and the spinning threads burnt CPU-seconds in their
+   * way (docs/benchmarks.md, "End to end").
+   */
+  readonly spinning?: boolean;
 }
 
 function message(err: unknown): string {
@@ -54,6 +62,13 @@ export async function openSession(modelPath: string, opts: SessionOptions): Prom
         executionProviders: [ep],
         graphOptimizationLevel: opts.graphOptimization ?? "all",
         ...(opts.intraOpThreads ? { intraOpNumThreads: opts.intraOpThreads } : {}),
+        // session.intra_op.allow_spinning / session.inter_op.allow_spinning
+        extra: {
+          session: {
+            intra_op: { allow_spinning: opts.spinning ? "1" : "0" },
+            inter_op: { allow_spinning: opts.spinning ? "1" : "0" },
+          },
+        },
         // The CUDA provider bridge logs its own load failure at error level; ours below says it once.
         logSeverityLevel: ep === "cuda" ? 4 : 2,
       });
@@ -62,6 +77,7 @@ export async function openSession(modelPath: string, opts: SessionOptions): Prom
           role: opts.role,
           executionProvider: ep,
           intraOpThreads: opts.intraOpThreads || "default",
+          spinning: opts.spinning ?? false,
           graphOptimization: opts.graphOptimization ?? "all",
         },
         `${opts.role}: onnxruntime session on ${ep}`,
@@ -102,7 +118,7 @@ export type TensorMetadata = Extract<ort.InferenceSession.ValueMetadata, { isTen
 
 /** The metadata of a named input or output, or a BUNDLE_MODEL_MISMATCH naming what exists. */
 export function tensorMetadata(
-  session: ort.InferenceSession,
+  session: Pick<ort.InferenceSession, "inputMetadata" | "outputMetadata">,
   kind: "input" | "output",
   name: string,
   file: string,

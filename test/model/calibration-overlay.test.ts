@@ -191,7 +191,7 @@ describe("calibration overlays and load options", () => {
     }
   });
 
-  it("onnxruntime threads and graph optimisation are applied and logged; scores identical within 1e-5", async () => {
+  it("onnxruntime threads, spinning and graph optimisation are applied and logged; scores identical within 1e-5", async () => {
     const lines: string[] = [];
     const sink = new Writable({
       write(chunk: Buffer, _e, done) {
@@ -204,6 +204,7 @@ describe("calibration overlays and load options", () => {
       ...CPU,
       intraOpThreads: 1,
       graphOptimization: "disabled",
+      spinning: true,
       logger: createLogger({ level: "info", destination: sink }),
     });
     try {
@@ -217,6 +218,7 @@ describe("calibration overlays and load options", () => {
       );
       const log = lines.join("");
       expect(log).to.contain('"intraOpThreads":1');
+      expect(log).to.contain('"spinning":true');
       expect(log).to.contain('"graphOptimization":"disabled"');
       expect(log).to.contain('"executionProvider":"cpu"');
     } finally {
