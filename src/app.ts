@@ -119,7 +119,11 @@ export async function createService(
   try {
     loaded = await loadModel(
       config.model.bundle,
-      modelOptionsFromConfig(config.model, logger.child({ component: "model" })),
+      // On a thread of its own (model.sessionThread): the event loop keeps transfers,
+      // decode hand-offs and write-back going during inference.
+      modelOptionsFromConfig(config.model, logger.child({ component: "model" }), {
+        sessionThread: config.model.sessionThread,
+      }),
     );
   } catch (err) {
     store.close();

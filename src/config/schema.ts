@@ -441,6 +441,12 @@ export const ConfigSchema = z
           .describe(
             "Let onnxruntime's pool threads spin while they wait for work (session.intra_op.allow_spinning / session.inter_op.allow_spinning). Off by default: spinning threads burn CPU the decode workers, the event loop and Orthanc need on a CPU node (docs/benchmarks.md, End to end); on a node where the model has cores of its own it may save a little latency.",
           ),
+        sessionThread: z
+          .boolean()
+          .default(true)
+          .describe(
+            "Run the image encoder's onnxruntime session on a worker thread of its own, so that transfers, decode hand-offs and write-back go on during inference (onnxruntime-node's run holds the calling thread for the whole batch). false: on the event loop's thread.",
+          ),
         maxBatch: z
           .number()
           .int()

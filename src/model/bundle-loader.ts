@@ -58,6 +58,7 @@ import {
   type ExecutionProviderName,
   type GraphOptimization,
 } from "./onnx-session.js";
+import { openSessionThread, type EncoderSession, type SessionOutput } from "./session-thread.js";
 import { BundleTextEncoder } from "./text-encoder.js";
 import type { ImageEncoding, LabelScore, ModelIdentity, PatchGrid } from "./types.js";
 import { patchLogits, scoreEmbedding, type ScoringLabel } from "./zero-shot.js";
@@ -91,6 +92,13 @@ export interface LoadModelOptions {
   readonly graphOptimization?: GraphOptimization;
   /** Whether onnxruntime's pool threads spin while waiting (default false; onnx-session.ts). */
   readonly spinning?: boolean;
+  /**
+   * Run the image encoder's session on a worker thread of its own, so that
+   * the calling thread's event loop runs during inference (session-thread.ts;
+   * the service sets it from model.sessionThread). Default false: on the
+   * calling thread.
+   */
+  readonly sessionThread?: boolean;
 }
 
 export interface ZeroShotModel {
@@ -202,7 +210,7 @@ class OnnxZeroShotModel implements ZeroShotModel {
   constructor(
     readonly identity: ModelIdentity,
     readonly manifest: BundleManifest,
-    private readonly session: ort.InferenceSession,
+    private readonly session: EncoderSession,
     private readonly scoringLabels: readonly ScoringLabel[],
     readonly patchGrid: readonly [number, number] | null,
   ) {
@@ -241,7 +249,7 @@ class OnnxZeroShotModel implements ZeroShotModel {
     });
     const { inputName, outputName, spatialOutputName } = this.manifest.imageEncoder;
     const fetches = spatial && spatialOutputName ? [outputName, spatialOutputName] : [outputName];
-    let result: ort.InferenceSession.OnnxValueMapType;
+    let result: Readonly<Record<string, SessionOutput>>;
     try {
       result = await this.session.run(
         { [inputName]: new ort.Tensor("float32", batch, [inputs.length, c, h, w]) },
@@ -467,7 +475,9 @@ export async function loadModel(dir: string, opts: LoadModelOptions): Promise<Ze
     logger,
   );
 
-  const { session, executionProvider } = await openSession(imagePath, {
+  const { session, executionProvider } = await (
+    opts.sessionThread ? openSessionThread : openSession
+  )(imagePath, {
     executionProviders: opts.executionProviders,
     requireGpu: opts.requireGpu,
     logger,

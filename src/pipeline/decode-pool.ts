@@ -17,12 +17,11 @@
  * - Runs from src (tsx; see workerEntry) and from dist (the compiled
  *   decode-worker.js beside this file).
  */
-import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
-import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { exactArrayBuffer } from "../bytes.js";
 import { RadzError, toRadzError, type ErrorCode } from "../errors.js";
+import { workerEntry, type WorkerEntry } from "../worker-entry.js";
 import type { Logger } from "../observability/index.js";
 import { BufferPool } from "./buffer-pool.js";
 import { prepareImage, type PrepareImageRequest, type PreparedImage } from "./prepare-image.js";
@@ -75,38 +74,6 @@ interface Slot {
 }
 
 /**
- * How to start a worker: from dist, the compiled decode-worker.js beside this
- * file; from src (tsx), a small bootstrap that registers tsx inside the worker
- * before importing decode-worker.ts (Node checks a worker's entry file
- * extension before `--import tsx` hooks apply, so a .ts entry cannot be
- * started directly).
- */
-interface WorkerEntry {
-  readonly script: URL | string;
-  readonly eval: boolean;
-}
-
-function workerEntry(): WorkerEntry {
-  const self = import.meta.url;
-  if (!self.endsWith(".ts")) return { script: new URL("./decode-worker.js", self), eval: false };
-  // createRequire, not import.meta.resolve: tsx may run this file as CommonJS
-  // (mocha). The package's "import" entry of tsx/esm/api is wanted, so it is
-  // read from tsx's package.json rather than require.resolve'd (the "require" one).
-  const require = createRequire(self);
-  const pkgPath = require.resolve("tsx/package.json");
-  const pkg = require(pkgPath) as {
-    exports: Record<string, { import: { default: string } }>;
-  };
-  const entry = pkg.exports["./esm/api"]?.import.default ?? "./dist/esm/api/index.mjs";
-  const tsx = new URL(entry, pathToFileURL(pkgPath)).href;
-  const worker = new URL("./decode-worker.ts", self).href;
-  return {
-    script: `import(${JSON.stringify(tsx)}).then((t) => { t.register(); return import(${JSON.stringify(worker)}); });`,
-    eval: true,
-  };
-}
-
-/**
  * The bytes in an ArrayBuffer the worker may own: a pooled buffer as it is
  * (the view keeps its offset and length), a view spanning its whole buffer as
  * it is, anything else (a view of a larger or shared buffer) copied.
@@ -136,7 +103,7 @@ export class DecodePool {
     });
     if (n > 0) {
       try {
-        const entry = workerEntry();
+        const entry = workerEntry(import.meta.url, "decode-worker");
         for (let i = 0; i < n; i++) this.slots.push(this.spawn(entry));
       } catch (err) {
         this.fallBack(err);

@@ -43,7 +43,7 @@ export const LAYERS = [
   { name: "security", parts: ["security"] },
   {
     name: "base",
-    parts: ["config", "observability", "errors.ts", "bytes.ts", "version.ts"],
+    parts: ["config", "observability", "errors.ts", "bytes.ts", "version.ts", "worker-entry.ts"],
     peers: true,
   },
   // The DICOM vocabulary: tags, VRs, UIDs, DICOM JSON, coding schemes. A leaf: imports nothing.
