@@ -122,6 +122,30 @@ function procCpuSeconds(pid: number): number {
   return ticks / 100; // USER_HZ
 }
 
+/**
+ * CPU seconds of this process's threads now alive (/proc/self/task), the
+ * busiest first; "main" is the event loop's thread. Worker threads, the
+ * session's and the decode pool's, and onnxruntime's pool threads all read
+ * "node" in /proc, so they are told apart by their share.
+ */
+function threadCpuSeconds(): { name: string; cpuS: number }[] {
+  const out: { name: string; cpuS: number }[] = [];
+  for (const tid of fs.readdirSync("/proc/self/task")) {
+    try {
+      const name = fs.readFileSync(`/proc/self/task/${tid}/comm`, "utf8").trim();
+      const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      out.push({
+        name: Number(tid) === process.pid ? "main" : name,
+        cpuS: (Number(fields[11]) + Number(fields[12])) / 100,
+      });
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return out.sort((a, b) => b.cpuS - a.cpuS);
+}
+
 function selfCpuSeconds(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
@@ -172,6 +196,8 @@ interface ServicePhaseOutput {
   readonly maxRssMb: number;
   /** CPU seconds the service process used (all threads, incl. the decode pool) from enqueue to the last SR. */
   readonly cpuS: number;
+  /** The same by thread, from /proc (since the process started: incl. the model's load and warm-up). */
+  readonly threads: { name: string; cpuS: number }[];
 }
 
 async function servicePhase(inputFile: string, outputFile: string): Promise<void> {
@@ -200,6 +226,7 @@ async function servicePhase(inputFile: string, outputFile: string): Promise<void
     failed: jobs.filter((j) => j.state !== "done").length,
     maxRssMb: process.resourceUsage().maxRSS / 1024,
     cpuS: ((c) => (c.user + c.system) / 1e6)(process.cpuUsage(cpu0)),
+    threads: threadCpuSeconds(),
   };
   await service.stop();
   fs.writeFileSync(outputFile, JSON.stringify(out));
@@ -532,6 +559,13 @@ async function main(): Promise<void> {
       `**Floor = ${(floorMs / 1000).toFixed(1)} s (${floorName}); end-to-end wall ${(e2e.wallMs / 1000).toFixed(1)} s; ratio = ${ratio.toFixed(2)}** (target ≤ 1.15). ${cpuLine}`,
       "",
       `cpuOverhead = ${cpuOverhead.toFixed(2)}, coresBusy = ${busy.toFixed(2)}, ratio = ${ratio.toFixed(2)}`,
+      "",
+      "Service CPU by thread, busiest first (/proc/PID/task; since the process started, so incl. the model's load and warm-up; threads above 0.5 s): " +
+        e2e.threads
+          .filter((t) => t.cpuS >= 0.5)
+          .map((t) => `${t.name} ${t.cpuS.toFixed(1)} s`)
+          .join(", ") +
+        ".",
       "",
       "Stage breakdown (sum over all jobs of the per-job timings, seconds; stages overlap across concurrent jobs, so the sum exceeds the wall time):",
       "",
