@@ -227,6 +227,8 @@ export async function createService(
   // Parse/decode/preprocess on worker threads (imaging.decodeThreads; idle workers never hold the process).
   const decodePool = new DecodePool({
     threads: config.imaging.decodeThreads ?? defaultDecodeThreads(),
+    // Below the model's threads (imaging.decodeNice): they decode with what inference leaves.
+    nice: config.imaging.decodeNice,
     logger: logger.child({ component: "decode" }),
     maxBufferBytes: config.dicomweb.maxInstanceBytes,
   });

@@ -401,6 +401,15 @@ export const ConfigSchema = z
           .describe(
             "Worker threads that parse, decode and preprocess images (0 = on the main thread). Default: CPU cores - 1, at least 1.",
           ),
+        decodeNice: z
+          .number()
+          .int()
+          .min(0)
+          .max(19)
+          .default(5)
+          .describe(
+            "Nice value of the decode worker threads (Linux; 0 = the process's priority). Above 0 they give way to the model's onnxruntime threads, whose parallel sections wait busy for a thread pushed off its core, and use what those leave; too high and decoding starves while inference runs (docs/benchmarks.md, End to end: 5 measured best on 2 cores).",
+          ),
       })
       .strict()
       .prefault({}),

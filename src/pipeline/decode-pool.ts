@@ -12,6 +12,8 @@
  *   BufferPool); the Float32 tensor and thumbnail come back transferred, and
  *   so does a pooled buffer, which goes back to the pool for the next image
  *   (`allocate`: retrieve into it; buffer-pool.ts says why).
+ * - `nice` (config imaging.decodeNice): the workers run at a lower priority
+ *   than the rest of the process, using the CPU the model's threads leave.
  * - `threads: 0`, or no worker able to start (e.g. a runtime without worker
  *   threads), runs prepareImage() on the calling thread instead: same result.
  * - Runs from src (tsx; see workerEntry) and from dist (the compiled
@@ -54,6 +56,18 @@ export interface DecodePoolOptions {
    * 256 MiB). Idle buffers kept: twice the threads, at least 2.
    */
   readonly maxBufferBytes?: number;
+  /**
+   * The workers' scheduling priority as a nice value (0–19, Linux; default 0:
+   * the process's). Above 0 they give way to the rest of the process —
+   * onnxruntime's threads above all, whose parallel sections wait, busy, for a
+   * thread a decode worker pushed off its core (docs/benchmarks.md, "End to end").
+   */
+  readonly nice?: number;
+}
+
+/** What a worker is started with. */
+export interface DecodeWorkerData {
+  readonly nice: number;
 }
 
 /** cores − 1 (one left for the event loop, Orthanc I/O and inference), at least 1. */
@@ -153,7 +167,10 @@ export class DecodePool {
   }
 
   private spawn(entry: WorkerEntry): Slot {
-    const worker = new Worker(entry.script, { eval: entry.eval });
+    const worker = new Worker(entry.script, {
+      eval: entry.eval,
+      workerData: { nice: this.o.nice ?? 0 } satisfies DecodeWorkerData,
+    });
     const slot: Slot = { worker, current: null };
     worker.unref(); // an idle pool never keeps the process alive
     worker.on("message", (msg: WorkerReply | { ready: boolean }) => {

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RadzError } from "../../src/errors.js";
@@ -45,6 +45,38 @@ describe("pipeline/decode-pool", function () {
 
   it("sizes the default pool to the machine (cores − 1, at least 1)", () => {
     expect(defaultDecodeThreads()).to.be.at.least(1);
+  });
+
+  /** The nice values of this process's threads (Linux, /proc/self/task/N/stat field 19), by thread ID. */
+  const threadNiceValues = (): Map<number, number> =>
+    new Map(
+      readdirSync("/proc/self/task").map((tid) => {
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+        return [Number(tid), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16])];
+      }),
+    );
+  const countNice = (n: number): number =>
+    [...threadNiceValues().values()].filter((v) => v === n).length;
+
+  it("runs its workers at the nice value it is given, and only them (Linux)", async function () {
+    if (process.platform !== "linux") this.skip();
+    const before = countNice(13);
+    const pool = new DecodePool({ threads: 2, nice: 13 });
+    try {
+      // A decode has run on each worker, so both have set their priority.
+      await Promise.all([pool.prepare(request(rle.slice())), pool.prepare(request(rle.slice()))]);
+      expect(countNice(13) - before).to.equal(2);
+      expect(threadNiceValues().get(process.pid)).to.not.equal(13); // the main thread
+    } finally {
+      await pool.close();
+    }
+    const plain = new DecodePool({ threads: 1 });
+    try {
+      await plain.prepare(request(rle.slice()));
+      expect(countNice(13)).to.equal(before);
+    } finally {
+      await plain.close();
+    }
   });
 
   it("a worker returns the same tensor, thumbnail and header (no Pixel Data) as the calling thread", async () => {
