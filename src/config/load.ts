@@ -84,7 +84,11 @@ function readSecretFile(variable: string, file: string): string {
 export function envToObject(env: NodeJS.ProcessEnv): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, rawValue] of Object.entries(env)) {
-    if (!key.startsWith(ENV_PREFIX) || rawValue === undefined || key === "RADZ_CONFIG") continue;
+    // Every option sits in a section, so a config variable always has a "__";
+    // RADZ_ names without one (RADZ_CONFIG, and the test harness's and
+    // benchmarks' own: RADZ_ORTHANC_1_12_ROOT, RADZ_OHIF_DIST, RADZ_CRASH_SEED …)
+    // are not config and must not make a child `radz` refuse to start.
+    if (!key.startsWith(ENV_PREFIX) || rawValue === undefined || !key.includes("__")) continue;
     let raw = rawValue;
     let path = key.slice(ENV_PREFIX.length).split("__").map(camel);
     // RADZ_X__Y_FILE: the content of the file is the value of x.y (unless x.yFile is itself an option).

@@ -61,7 +61,9 @@ export function configReferenceMarkdown(): string {
     "verbatim, others are parsed as JSON (numbers, booleans, arrays). A variable ending in `_FILE`",
     "(e.g. `RADZ_ORTHANC__PASSWORD_FILE`) sets its option to the content of the named file, for",
     "secrets (docs/security.md). The environment wins over the file. Unknown keys are errors, and",
-    "every problem is reported at once.",
+    "every problem is reported at once. `RADZ_` names without `__` are not options and are ignored",
+    "(`RADZ_CONFIG`, and the variables of the test harness and benchmarks such as",
+    "`RADZ_ORTHANC_1_12_ROOT`); so `RADZ_ORTHANC_URL` is not a typo the service can catch: use `__`.",
     "",
   ];
   for (const [section, node] of Object.entries(schema.properties ?? {})) {

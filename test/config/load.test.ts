@@ -38,6 +38,22 @@ describe("config", () => {
     });
   });
 
+  it("leaves RADZ_ names without a section separator alone (RADZ_CONFIG, the test harness's own)", () => {
+    const env = {
+      RADZ_CONFIG: "/nonexistent.json",
+      RADZ_ORTHANC_1_12_ROOT: "/srv/trixie",
+      RADZ_CRASH_SEED: "7",
+      RADZ_JOBS__MAX_ATTEMPTS: "3",
+    };
+    expect(envToObject(env)).to.deep.equal({ jobs: { maxAttempts: 3 } });
+    const c = loadConfig({ env: { RADZ_ORTHANC_1_12_ROOT: "/srv/trixie", RADZ_OHIF_SKIP: "1" } });
+    expect(c.orthanc.url).to.be.a("string");
+  });
+
+  it("still refuses an unknown option given as RADZ_SECTION__KEY", () => {
+    expect(() => loadConfig({ env: { RADZ_ORTHANC__URLL: "http://x" } })).to.throw(/orthanc/);
+  });
+
   it("reports every problem at once", () => {
     try {
       loadConfig({
