@@ -33,6 +33,11 @@
  *    Orthanc CPU-s of all bare stages); coresBusy = (service + Orthanc CPU-s
  *    end to end) / (cores x wall). `--json`: those three (and the run's
  *    size) as one JSON object on the last line of stdout.
+ * 4. Localisation cost (issue 19; bundles with a spatial output): the same
+ *    studies' tensors scored and reported with and without the spatial
+ *    output (bench/e2e-localisation.ts); the CPU it adds per study, and as a
+ *    share of a study's end-to-end CPU without it (`localisationPct` in the
+ *    --json object).
  */
 import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
@@ -61,6 +66,7 @@ import { Stopwatch } from "../src/pipeline/stopwatch.js";
 import { storeResultObjects } from "../src/pipeline/write-back.js";
 import { RADZ_VERSION } from "../src/version.js";
 import { makeTestInstance } from "../test/helpers/orthanc.js";
+import { measureLocalisationCost, type LocalisationCost } from "./e2e-localisation.js";
 
 const ROWS = 2500;
 const COLUMNS = 2048;
@@ -520,6 +526,23 @@ async function main(): Promise<void> {
         });
       }),
     );
+    // Localisation's cost (issue 19): the same tensors with and without the spatial output.
+    let localisation: LocalisationCost | null = null;
+    if (model.patchGrid !== null) {
+      log("localisation cost: every study scored and reported with and without the spatial output");
+      localisation = await measureLocalisationCost(
+        studies.map((s, k) => {
+          const hs = headersOf(k);
+          return {
+            images: s.files.map((f, j) => ({ instance: hs[j]!, tensor: tensorOf.get(f)! })),
+            thumbnail: thumbnailOf.get(s.files[0]!)!,
+            source: hs[0]!,
+          };
+        }),
+        model,
+        config,
+      );
+    }
     await model.close();
 
     const bareCpuS = transfer.cpuS + decode.cpuS + inference.cpuS + writeBack.cpuS;
@@ -534,6 +557,16 @@ async function main(): Promise<void> {
     const [floorName, floorMs] = Object.entries(floors).sort((a, b) => b[1] - a[1])[0]!;
     const ratio = e2e.wallMs / floorMs;
     const cpuOverhead = (e2e.cpuS + orthancCpuE2e) / bareCpuS;
+
+    // Per study: end-to-end CPU (service + Orthanc) with localisation, the CPU it adds, and that
+    // as a share of the study's CPU without it.
+    const e2eCpuPerStudyMs = ((e2e.cpuS + orthancCpuE2e) / count) * 1000;
+    const loc = localisation && {
+      inferenceMs: ((localisation.inferenceWith - localisation.inferenceWithout) / count) * 1000,
+      reportMs: ((localisation.reportWith - localisation.reportWithout) / count) * 1000,
+    };
+    const locAddedMs = loc ? loc.inferenceMs + loc.reportMs : 0;
+    const locPct = (100 * locAddedMs) / (e2eCpuPerStudyMs - locAddedMs);
 
     const lat = e2e.latenciesMs;
     const lines: string[] = [];
@@ -567,6 +600,20 @@ async function main(): Promise<void> {
           .join(", ") +
         ".",
       "",
+      ...(localisation && loc
+        ? [
+            `Localisation cost (the same ${count} studies with and without the spatial output, CPU ms per study):`,
+            "",
+            "| per study | with | without | added |",
+            "|---|---:|---:|---:|",
+            `| inference (encoder run, scoring; maps and regions) | ${((localisation.inferenceWith / count) * 1000).toFixed(1)} | ${((localisation.inferenceWithout / count) * 1000).toFixed(1)} | ${loc.inferenceMs.toFixed(1)} |`,
+            `| report (SR + summary image) | ${((localisation.reportWith / count) * 1000).toFixed(1)} | ${((localisation.reportWithout / count) * 1000).toFixed(1)} | ${loc.reportMs.toFixed(1)} |`,
+            `| end to end (service + Orthanc; without = with − added) | ${e2eCpuPerStudyMs.toFixed(0)} | ${(e2eCpuPerStudyMs - locAddedMs).toFixed(0)} | ${locAddedMs.toFixed(1)} |`,
+            "",
+            `localisation adds ${locAddedMs.toFixed(1)} ms CPU per study = ${locPct.toFixed(1)} % (${(localisation.regions / count).toFixed(1)} regions per study)`,
+            "",
+          ]
+        : []),
       "Stage breakdown (sum over all jobs of the per-job timings, seconds; stages overlap across concurrent jobs, so the sum exceeds the wall time):",
       "",
       "| stage | total s | per study ms |",
@@ -586,6 +633,7 @@ async function main(): Promise<void> {
         cpuOverhead: round(cpuOverhead),
         coresBusy: round(busy),
         ratio: round(ratio),
+        ...(localisation ? { localisationPct: round(locPct) } : {}),
       };
       console.log(JSON.stringify(summary));
     }

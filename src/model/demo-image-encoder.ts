@@ -34,7 +34,7 @@ import { GraphBuilder } from "./onnx-graph.js";
 export const DEMO_IMAGE_SIZE = 224;
 export const DEMO_FEATURE_COUNT = 5;
 /** Side of a patch of the spatial output, in input pixels. */
-export const DEMO_PATCH_STRIDE = 2;
+export const DEMO_PATCH_STRIDE = 4;
 export const DEMO_PATCH_GRID = DEMO_IMAGE_SIZE / DEMO_PATCH_STRIDE;
 
 type Predicate = (x: number, y: number) => boolean;

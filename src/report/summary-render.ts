@@ -485,19 +485,30 @@ function pageSvg(input: SummaryPictureInput, renderer: TextRenderer, height: num
   );
 }
 
+/** How far the overlay's strokes and peak dots may reach beyond the thumbnail (page pixels). */
+const OVERLAY_MARGIN = 6;
+
 /**
  * The regions of positive findings on the thumbnail's image, as an SVG the
- * size of the page (transparent elsewhere): contour outline, dashed box, a dot
- * at the peak, each in its finding's colour. Composited over the thumbnail.
+ * size of the thumbnail plus OVERLAY_MARGIN on each side (transparent
+ * elsewhere; a page-sized one cost several times the rendering and
+ * compositing for the same pixels): contour outline, dashed box, a dot at the
+ * peak, each in its finding's colour. Composited over the thumbnail at
+ * (left, top).
  */
-function overlaySvg(input: SummaryPictureInput, height: number): string | null {
+function overlaySvg(input: SummaryPictureInput): { svg: string; left: number; top: number } | null {
   const source = input.thumbnailSource;
   if (source?.columns === undefined || source.rows === undefined) return null;
   const place = thumbnailPlacement(input.thumbnail);
   const sx = place.width / source.columns;
   const sy = place.height / source.rows;
-  const px = (x: number): string => (place.left + x * sx).toFixed(1);
-  const py = (y: number): string => (place.top + y * sy).toFixed(1);
+  // Whole page pixels, so the shapes fall on the same pixels as on a page-sized overlay.
+  const left = Math.max(0, place.left - OVERLAY_MARGIN);
+  const top = Math.max(0, place.top - OVERLAY_MARGIN);
+  const width = place.left + place.width + OVERLAY_MARGIN - left;
+  const height = place.top + place.height + OVERLAY_MARGIN - top;
+  const px = (x: number): string => (place.left - left + x * sx).toFixed(1);
+  const py = (y: number): string => (place.top - top + y * sy).toFixed(1);
   const colours = findingColours(input.findings);
   const shapes: string[] = [];
   for (const f of input.findings) {
@@ -519,11 +530,11 @@ function overlaySvg(input: SummaryPictureInput, height: number): string | null {
     }
   }
   if (shapes.length === 0) return null;
-  return (
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${SUMMARY_LAYOUT.width}" height="${height}">` +
-    shapes.join("") +
-    `</svg>`
-  );
+  return {
+    svg: `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${shapes.join("")}</svg>`,
+    left,
+    top,
+  };
 }
 
 function utcStamp(date: Date): string {
@@ -544,7 +555,7 @@ export async function renderSummaryPicture(input: SummaryPictureInput): Promise<
     wanted === "auto" ? ((await systemFontsRenderText()) ? "font" : "bitmap") : wanted;
   const height = summaryHeight(input.findings.length, legendEntries(input).length);
   const place = thumbnailPlacement(thumbnail);
-  const overlay = overlaySvg(input, height);
+  const overlay = overlaySvg(input);
   try {
     const picture = await sharp(
       Buffer.from(
@@ -561,7 +572,9 @@ export async function renderSummaryPicture(input: SummaryPictureInput): Promise<
     const { data, info } = await sharp(Buffer.from(pageSvg(input, renderer, height)))
       .composite([
         { input: picture, left: place.left, top: place.top },
-        ...(overlay === null ? [] : [{ input: Buffer.from(overlay), left: 0, top: 0 }]),
+        ...(overlay === null
+          ? []
+          : [{ input: Buffer.from(overlay.svg), left: overlay.left, top: overlay.top }]),
       ])
       .flatten({ background: COLOURS.background })
       .removeAlpha()

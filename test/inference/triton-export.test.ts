@@ -164,7 +164,7 @@ describe("inference/Triton model repository export", function () {
       output: [
         { name: "embedding", data_type: "TYPE_FP32", dims: [32] },
         // The bundle's spatial output (schemaVersion 2): [h, w, D] patch embeddings.
-        { name: "patch_embeddings", data_type: "TYPE_FP32", dims: [112, 112, 32] },
+        { name: "patch_embeddings", data_type: "TYPE_FP32", dims: [56, 56, 32] },
       ],
       dynamic_batching: { max_queue_delay_microseconds: 2500 },
       instance_group: [{ count: 2, kind: "KIND_GPU" }],

@@ -124,7 +124,7 @@ describe("pipeline: where the findings are (demo bundle's spatial output)", func
     const without = await loadModel(plain, { ...CPU, executionProviders: ["cpu"] });
     try {
       expect(without.patchGrid).to.equal(null);
-      expect(model.patchGrid).to.deep.equal([112, 112]);
+      expect(model.patchGrid).to.deep.equal([56, 56]);
       const studies = generateSyntheticStudies({ count: 4, seed: 77, rows: 192, columns: 192 });
       for (const s of studies) {
         const a = await analyse(model, s);

@@ -6,6 +6,13 @@ outputs the 768-d CLS embedding, exported to ONNX; plus a RadZ bundle around
 it with random precomputed label embeddings (no text encoder). Nothing here
 recognises anything: it has the size and cost of a real encoder.
 
+Like the real exports (export_chexzero.py's SpatialImageTower), the encoder
+also has a spatial output, patch_embeddings [batch, 14, 14, 768]: the patch
+tokens through the same final layer norm and projection as the class token
+(MaskCLIP-style; the projection is the removed head, an identity here), so
+bench:e2e can measure what localisation costs. The embedding is the one
+vit_b_16's own forward gives (same weights, same seed: same scores).
+
   /usr/bin/python3 tools/bench/export_vit_b16.py --out bench-output/vit-b16
 
 Writes image-encoder.onnx (~330 MB), label-embeddings.bin and bundle.json.
@@ -27,6 +34,29 @@ from torchvision.models import vit_b_16  # noqa: E402
 import radz_bundle as rb  # noqa: E402
 
 
+class SpatialViT(torch.nn.Module):
+    """image [B, 3, 224, 224] -> (embedding [B, 768], patch embeddings [B, 14, 14, 768]).
+
+    torchvision's VisionTransformer.forward, step by step, keeping the patch
+    tokens: the encoder ends with its final LayerNorm (CLIP's ln_post), and
+    `heads` is the final projection (removed: an identity), applied to the
+    class token and to every patch token alike."""
+
+    def __init__(self, vit):
+        super().__init__()
+        self.vit = vit
+        self.grid = vit.image_size // vit.patch_size
+
+    def forward(self, image: torch.Tensor):
+        vit = self.vit
+        x = vit._process_input(image)
+        x = torch.cat([vit.class_token.expand(x.shape[0], -1, -1), x], dim=1)
+        tokens = vit.encoder(x)
+        embedding = vit.heads(tokens[:, 0])
+        patches = vit.heads(tokens[:, 1:])
+        return embedding, patches.reshape(patches.shape[0], self.grid, self.grid, patches.shape[-1])
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", default="bench-output/vit-b16")
@@ -37,12 +67,12 @@ def main(argv=None):
     model = vit_b_16(weights=None)
     model.heads = torch.nn.Identity()
     rb.export_onnx(
-        model,
+        SpatialViT(model),
         (torch.zeros(2, 3, 224, 224),),
         os.path.join(args.out, "image-encoder.onnx"),
         ["image"],
-        ["embedding"],
-        {"image": {0: "batch"}, "embedding": {0: "batch"}},
+        ["embedding", "patch_embeddings"],
+        {"image": {0: "batch"}, "embedding": {0: "batch"}, "patch_embeddings": {0: "batch"}},
     )
     labels = rb.load_labels(None)
     dim = 768
@@ -63,7 +93,7 @@ def main(argv=None):
             "source": "torchvision.models.vit_b_16(weights=None), exported by tools/bench/export_vit_b16.py",
             "synthetic": True,
         },
-        image_encoder={**rb.file_ref(args.out, "image-encoder.onnx"), "inputName": "image", "outputName": "embedding", "embeddingSize": dim},
+        image_encoder={**rb.file_ref(args.out, "image-encoder.onnx"), "inputName": "image", "outputName": "embedding", "spatialOutputName": "patch_embeddings", "embeddingSize": dim},
         label_embeddings={**rb.file_ref(args.out, "label-embeddings.bin"), "shape": [2 * len(labels), dim], "labelIds": ids, "negativeLabelIds": ids},
         preprocess=rb.Preprocess(size=224, channels=3, resize="bilinear", fit="pad", scale="unit", quantize8=False, mean=(0.485, 0.456, 0.406), std=(0.229, 0.224, 0.225)),
         scoring={"similarity": "cosine", "logitScale": 100.0, "mode": "posneg-softmax", "bias": 0},
