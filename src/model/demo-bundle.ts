@@ -25,6 +25,8 @@ import { sha256Bytes } from "./bundle-files.js";
 import { FINDING_CONCEPTS, RADZ_CODING_SCHEME } from "./concepts.js";
 import {
   DEMO_FEATURE_COUNT,
+  DEMO_GRADED_COUNT,
+  DEMO_GRADED_FEATURES,
   DEMO_IMAGE_SIZE,
   buildDemoImageEncoder,
 } from "./demo-image-encoder.js";
@@ -138,6 +140,29 @@ export const DEMO_FEATURE_POINTS: Record<SyntheticLabel, { floor: number; midpoi
   consolidation: { floor: 0.05, midpoint: 0.095 },
   nodule: { floor: 0.075, midpoint: 0.115 },
 };
+
+/**
+ * The graded image statistics beyond the finding measurements (DEMO_GRADED_FEATURES after the
+ * five findings), each recorded as (value - offset) * gain: offset about the `default` site's
+ * median, gain about one unit across its range (measured on `default`, seed 8001).
+ */
+const DEMO_IMAGE_STATISTICS: Record<
+  Exclude<(typeof DEMO_GRADED_FEATURES)[number], SyntheticLabel>,
+  { offset: number; gain: number }
+> = {
+  chest_mean: { offset: 0.3, gain: 10 },
+  chest_mean_square: { offset: 0.12, gain: 10 },
+  pneumothorax_soft: { offset: 0.3, gain: 3 },
+  nodule_ungated: { offset: 0.2, gain: 5 },
+  cardiac_band_mean: { offset: 0.5, gain: 5 },
+};
+/**
+ * Length of the graded part relative to the finding part (a graded finding measurement at its
+ * midpoint is GRADED_SCALE times the decision boundary long). Kept moderate: the loader
+ * L2-normalises the embedding, so the graded part lengthens every cosine's denominator (zero-shot
+ * macro AUROC on `shifted` 0.811 -> 0.807; `default` 1.000 as before).
+ */
+const GRADED_SCALE = 0.5;
 
 /**
  * Per label: Platt calibration on the raw logit (fitted by test/model/fit-demo-calibration.ts on
@@ -277,10 +302,39 @@ export async function demoBundleFiles(): Promise<Map<string, Uint8Array>> {
     ]),
   ];
   const patchFill = orthogonalComplementVector(axisVector(DEMO_EMBEDDING_SIZE - 1), used);
+  // The graded features' directions: further free directions, orthogonal to all of the above,
+  // to the patch fill and to each other (from the next axes down).
+  const gradedProjection = new Float32Array(DEMO_GRADED_COUNT * DEMO_EMBEDDING_SIZE);
+  const taken: Float32Array[] = [...used, patchFill];
+  for (let k = 0; k < DEMO_GRADED_COUNT; k++) {
+    const u = orthogonalComplementVector(axisVector(DEMO_EMBEDDING_SIZE - 2 - k), taken);
+    taken.push(u);
+    gradedProjection.set(u, k * DEMO_EMBEDDING_SIZE);
+  }
+  const statistics = DEMO_GRADED_FEATURES.slice(DEMO_FEATURE_COUNT).map(
+    (f) => DEMO_IMAGE_STATISTICS[f as keyof typeof DEMO_IMAGE_STATISTICS],
+  );
+  const graded = {
+    offsets: [
+      ...SYNTHETIC_LABELS.map((id) => DEMO_FEATURE_POINTS[id].floor),
+      ...statistics.map((p) => p.offset),
+    ],
+    gains: [...gains, ...statistics.map((p) => p.gain)].map((v) => v * GRADED_SCALE),
+    projection: gradedProjection,
+  };
   files.set(
     FILES.imageEncoder,
     buildDemoImageEncoder(
-      { embeddingSize: DEMO_EMBEDDING_SIZE, thresholds, gains, caps, projection, bias, patchFill },
+      {
+        embeddingSize: DEMO_EMBEDDING_SIZE,
+        thresholds,
+        gains,
+        caps,
+        projection,
+        bias,
+        patchFill,
+        graded,
+      },
       "RadZ demo image encoder: fixed filters and region masks for the synthetic phantom's findings. Synthetic; not a medical device.",
     ),
   );

@@ -15,7 +15,13 @@
  *  - consolidation: peak of a 15 x 15 local mean in the mid zones minus the zone mean (max of sides);
  *  - nodule: peak of a centre-surround filter inside dark lung (gated by a dark-neighbourhood map).
  * Each is thresholded (ReLU), scaled, saturated (Min), and mapped by one Gemm onto its finding
- * direction, plus a constant along the "normal" direction.
+ * direction, plus a constant along the "normal" direction: the part the text readout sees.
+ *
+ * Like a real CLIP embedding, it records more than its zero-shot readout uses: graded versions
+ * (no floor, no saturation) of the five measurements and a few image statistics
+ * (DEMO_GRADED_FEATURES), along directions orthogonal to every label text, the finding and
+ * normal directions and the patch fill. They change no image-text dot product (only, a little,
+ * the length the loader normalises by); a few-shot site adaptation (radz adapt) can use them.
  *
  * Output patch_embeddings [batch, G, G, D] (G = 224 / DEMO_PATCH_STRIDE): the spatial output.
  * Per finding a local map in [0, 1] at input resolution says "this pixel shows the finding":
@@ -27,12 +33,34 @@
  * The maps are averaged over DEMO_PATCH_STRIDE-pixel patches and projected like the image
  * embedding (saturated feature value along each finding direction, plus the normal bias), so a
  * patch that is all finding k has the embedding of an image with a saturated feature k. The
- * image embedding does not depend on this branch.
+ * image embedding does not depend on this branch, and patch embeddings have no graded part (zero
+ * along its directions).
  */
 import { GraphBuilder } from "./onnx-graph.js";
 
 export const DEMO_IMAGE_SIZE = 224;
 export const DEMO_FEATURE_COUNT = 5;
+/**
+ * The graded features the embedding records beyond its zero-shot readout: the
+ * five raw finding measurements (before floor and saturation); the mean and
+ * mean square of the chest's display values (exposure, contrast); a
+ * lower-floor pneumothorax measurement (dark rather than very dark pixels along
+ * chest wall and apex); the nodule filter's peak without the dark-lung gate;
+ * and the mean display value across the cardiac band.
+ */
+export const DEMO_GRADED_FEATURES = [
+  "pleural_effusion",
+  "pneumothorax",
+  "cardiomegaly",
+  "consolidation",
+  "nodule",
+  "chest_mean",
+  "chest_mean_square",
+  "pneumothorax_soft",
+  "nodule_ungated",
+  "cardiac_band_mean",
+] as const;
+export const DEMO_GRADED_COUNT = DEMO_GRADED_FEATURES.length;
 /** Side of a patch of the spatial output, in input pixels. */
 export const DEMO_PATCH_STRIDE = 4;
 export const DEMO_PATCH_GRID = DEMO_IMAGE_SIZE / DEMO_PATCH_STRIDE;
@@ -84,6 +112,10 @@ export const DEMO_REGIONS = {
     (t >= 0.62 && t <= 0.78 && y >= -0.55 && y <= -0.2) ||
     (t >= 0.25 && t <= 0.55 && y >= apexY(t) - 0.02 && y <= apexY(t) + 0.08),
   midZone: (t: number, y: number): boolean => t >= 0.28 && t <= 0.64 && y >= -0.42 && y <= -0.16,
+  chest: (x: number, y: number): boolean => {
+    const t = Math.abs(x);
+    return t >= 0.15 && t <= 0.75 && y >= -0.6 && y <= 0.3;
+  },
   noduleSearch: (x: number, y: number): boolean => {
     const t = Math.abs(x);
     return t >= 0.14 && t <= 0.72 && y >= -0.45 && y <= 0.3;
@@ -171,6 +203,19 @@ export interface DemoImageEncoderSpec {
    * normalisation would otherwise let, say, the heart raise every label's map).
    */
   readonly patchFill: Float32Array;
+  /**
+   * What the zero-shot readout ignores: graded measurements placed along
+   * directions orthogonal to every text embedding (so they change no
+   * image-text dot product), as a real CLIP embedding records far more than
+   * its text directions read. Per graded feature (DEMO_GRADED_FEATURES order):
+   * value = (measurement - offset) * gain, no floor, no saturation.
+   */
+  readonly graded: {
+    readonly offsets: readonly number[];
+    readonly gains: readonly number[];
+    /** Row-major [DEMO_GRADED_COUNT, D]: unit directions, orthogonal to the label texts, bias, findings and patchFill. */
+    readonly projection: Float32Array;
+  };
 }
 
 export function buildDemoImageEncoder(spec: DemoImageEncoderSpec, docString: string): Uint8Array {
@@ -286,10 +331,56 @@ export function buildDemoImageEncoder(spec: DemoImageEncoderSpec, docString: str
     ]),
     g.floats(spec.caps, [1, DEMO_FEATURE_COUNT], "caps"),
   ]);
-  const embedding = g.op("Gemm", [
-    shaped,
-    g.floats(spec.projection, [DEMO_FEATURE_COUNT, D], "projection"),
-    g.floats(spec.bias, [D], "normal_bias"),
+  // What the zero-shot readout ignores: the raw measurements and the chest's exposure and
+  // contrast, graded, along directions orthogonal to every label text.
+  const chestMask = g.floats(mask(DEMO_REGIONS.chest, true), [1, 1, ...full], "chest");
+  const chestMean = g.op("Flatten", [g.op("Conv", [x, chestMask])]);
+  const chestMeanSquare = g.op("Flatten", [g.op("Conv", [g.op("Mul", [x, x]), chestMask])]);
+  const softDark = g.op("Sigmoid", [
+    g.op("Mul", [g.op("Sub", [g.scalar(0.2), smooth3]), g.scalar(30)]),
+  ]);
+  const pneumothoraxSoft = maxOverSides(
+    g.op("Conv", [
+      softDark,
+      g.floats(sided(DEMO_REGIONS.chestWallAndApex, true), [2, 1, ...full], "chest_wall_apex_soft"),
+    ]),
+  );
+  const noduleUngated = g.op("Flatten", [
+    g.op("GlobalMaxPool", [
+      g.op("Mul", [
+        g.op("Mul", [cs, notAir]),
+        g.floats(mask(DEMO_REGIONS.noduleSearch, false), [1, 1, ...full], "nodule_search_all"),
+      ]),
+    ]),
+  ]);
+  const cardiacMean = g.op("Flatten", [
+    g.op("Conv", [
+      x,
+      g.floats(mask(DEMO_REGIONS.cardiacBand, true), [1, 1, ...full], "cardiac_band_mean"),
+    ]),
+  ]);
+  const gradedRaw = g.op(
+    "Concat",
+    [raw, chestMean, chestMeanSquare, pneumothoraxSoft, noduleUngated, cardiacMean],
+    { axis: 1 },
+  );
+  const graded = g.op("Mul", [
+    g.op("Sub", [
+      gradedRaw,
+      g.floats(spec.graded.offsets, [1, DEMO_GRADED_COUNT], "graded_offsets"),
+    ]),
+    g.floats(spec.graded.gains, [1, DEMO_GRADED_COUNT], "graded_gains"),
+  ]);
+  const embedding = g.op("Add", [
+    g.op("Gemm", [
+      shaped,
+      g.floats(spec.projection, [DEMO_FEATURE_COUNT, D], "projection"),
+      g.floats(spec.bias, [D], "normal_bias"),
+    ]),
+    g.op("MatMul", [
+      graded,
+      g.floats(spec.graded.projection, [DEMO_GRADED_COUNT, D], "graded_projection"),
+    ]),
   ]);
   // ---- spatial output: one local map per finding, pooled to patches, projected ----
   const mapMask = (pred: Predicate, name: string): string =>

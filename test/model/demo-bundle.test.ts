@@ -2,7 +2,12 @@ import { readFileSync, readdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { Tokenizer } from "@huggingface/tokenizers";
 import { expect } from "chai";
-import { readBundleManifest, writeDemoBundle } from "../../src/model/index.js";
+import * as ort from "onnxruntime-node";
+import {
+  computeLabelEmbeddings,
+  readBundleManifest,
+  writeDemoBundle,
+} from "../../src/model/index.js";
 import {
   AXIS,
   DEMO_EMBEDDING_SIZE,
@@ -12,7 +17,8 @@ import {
   rotate,
 } from "../../src/model/demo-text.js";
 import { BundleTextEncoder } from "../../src/model/text-encoder.js";
-import { cosine } from "../../src/model/zero-shot.js";
+import { DEMO_IMAGE_SIZE } from "../../src/model/demo-image-encoder.js";
+import { cosine, dot } from "../../src/model/zero-shot.js";
 import { silentLogger } from "../../src/observability/logger.js";
 import { sha256, tempDir } from "./bundle-fixtures.js";
 
@@ -106,6 +112,50 @@ describe("demo bundle", () => {
       expect(cosine(onnxOut[0]!, normal)).to.be.below(0.05);
       expect(cosine(onnxOut[2]!, axis(AXIS.cardiomegaly))).to.be.above(0.7);
     } finally {
+      await encoder.close();
+    }
+  });
+
+  it("records image content its zero-shot readout ignores, orthogonal to every label text", async () => {
+    const m = await readBundleManifest(a);
+    const encoder = await BundleTextEncoder.open(a, m.textEncoder!, DEMO_EMBEDDING_SIZE, {
+      executionProviders: ["cpu"],
+      requireGpu: false,
+      logger: silentLogger(),
+    });
+    const session = await ort.InferenceSession.create(path.join(a, "image-encoder.onnx"));
+    try {
+      const texts = m.labels.flatMap((l) => [
+        ...l.prompts.positive,
+        ...l.prompts.negative,
+        ...l.knowledge,
+      ]);
+      const textEmbeddings = await encoder.embed(texts);
+      // Two uniform images darker than every finding's floor: the finding part of their
+      // embeddings is the same (the normal bias); only the graded exposure statistics differ.
+      const n = DEMO_IMAGE_SIZE * DEMO_IMAGE_SIZE;
+      const image = new Float32Array(2 * n);
+      image.fill(0.22, 0, n);
+      image.fill(0.3, n);
+      const out = await session.run({
+        image: new ort.Tensor("float32", image, [2, 1, DEMO_IMAGE_SIZE, DEMO_IMAGE_SIZE]),
+      });
+      const e = out.embedding!.data as Float32Array;
+      const d = Float32Array.from(
+        { length: DEMO_EMBEDDING_SIZE },
+        (_, j) => e[j]! - e[DEMO_EMBEDDING_SIZE + j]!,
+      );
+      const length = Math.sqrt(dot(d, d));
+      expect(length).to.be.above(0.3);
+      // Orthogonal to every label's positive and negative embedding (what scoring reads)...
+      const labels = await computeLabelEmbeddings(m.labels, (ts) => encoder.embed(ts));
+      for (const l of m.labels)
+        for (const t of [labels.positive.get(l.id)!, labels.negative.get(l.id)!])
+          expect(Math.abs(dot(d, t))).to.be.below(1e-5);
+      // ...and nearly so to each single prompt and description (their word textures span the space).
+      for (const t of textEmbeddings) expect(Math.abs(dot(d, t)) / length).to.be.below(0.05);
+    } finally {
+      await session.release();
       await encoder.close();
     }
   });
