@@ -170,11 +170,11 @@ const GRADED_SCALE = 0.5;
  */
 export const DEMO_CALIBRATION: Record<SyntheticLabel, { a: number; b: number; threshold: number }> =
   {
-    pleural_effusion: { a: 1.9553, b: -0.6554, threshold: 0.5 },
-    pneumothorax: { a: 1.6695, b: -1.706, threshold: 0.5 },
-    cardiomegaly: { a: 2.0131, b: -0.61, threshold: 0.5 },
-    consolidation: { a: 1.6288, b: -2.0318, threshold: 0.5 },
-    nodule: { a: 1.7785, b: -0.4804, threshold: 0.5 },
+    pleural_effusion: { a: 2.7642, b: -0.7364, threshold: 0.5 },
+    pneumothorax: { a: 2.3797, b: -1.7216, threshold: 0.5 },
+    cardiomegaly: { a: 2.8309, b: -0.7229, threshold: 0.5 },
+    consolidation: { a: 2.3045, b: -2.1347, threshold: 0.5 },
+    nodule: { a: 2.5228, b: -0.3128, threshold: 0.5 },
   };
 
 export const DEMO_LOGIT_SCALE = 20;
