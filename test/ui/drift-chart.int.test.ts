@@ -9,7 +9,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
-import { chromium, type Browser } from "playwright-core";
+import { type Browser } from "playwright-core";
+import { CHROMIUM, launchChromium } from "../helpers/chromium.js";
 import { DriftMonitor, DriftStore } from "../../src/drift/index.js";
 import { SqliteJobStore, type Job } from "../../src/jobs/index.js";
 import { silentLogger } from "../../src/observability/index.js";
@@ -21,8 +22,6 @@ import {
   type RunningApi,
 } from "../http/routes/helpers.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"];
 const SCREENSHOT = "test-output/drift-chart.png";
 
 describe("worklist drift chart in headless Chromium", function () {
@@ -79,7 +78,7 @@ describe("worklist drift chart in headless Chromium", function () {
   });
 
   it("draws one chart per label after login, with the levels and the PSI history", async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     const page = await (await browser.newContext()).newPage();
     const errors: string[] = [];
     const driftRequests: number[] = [];

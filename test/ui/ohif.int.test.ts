@@ -24,7 +24,8 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { expect } from "chai";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { type Browser, type Page } from "playwright-core";
+import { CHROMIUM, launchChromium } from "../helpers/chromium.js";
 import sharp from "sharp";
 import { readStudyReport } from "../../src/report/index.js";
 import { OrthancClient } from "../../src/orthanc/index.js";
@@ -34,17 +35,6 @@ import { ORTHANC_VERSIONS, useOrthanc } from "../helpers/orthanc.js";
 import { useService } from "../helpers/service.js";
 import { waitFor } from "../helpers/wait.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--disable-quic",
-  "--no-first-run",
-];
 const VIEWPORT = { width: 1280, height: 800 };
 /** Series numbers of RadZ's results (report.seriesNumber, report.summarySeriesNumber defaults). */
 const SR_SERIES = 9900;
@@ -214,7 +204,7 @@ describe("OHIF Viewer 3.13 shows RadZ's SR and summary (headless Chromium, real 
         await radz.stop(svc); // OHIF reads Orthanc alone from here
 
         ohif = await serveOhif({ dist, orthancUrl: orthanc.url });
-        browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+        browser = await launchChromium();
         const page = await browser.newPage({ viewport: VIEWPORT });
         page.setDefaultTimeout(120_000);
         const pageErrors: string[] = [];

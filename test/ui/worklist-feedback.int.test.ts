@@ -18,7 +18,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { expect } from "chai";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { type Browser, type Page } from "playwright-core";
+import { CHROMIUM, launchChromium } from "../helpers/chromium.js";
 import type { Service } from "../../src/app.js";
 import { createLogger } from "../../src/observability/index.js";
 import { OrthancClient } from "../../src/orthanc/index.js";
@@ -29,17 +30,6 @@ import { useService } from "../helpers/service.js";
 import { waitFor } from "../helpers/wait.js";
 import { authHeaders, TEST_READ_TOKEN, TEST_REVIEWER_TOKEN } from "../security/fixtures.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--disable-quic",
-  "--no-first-run",
-];
 const SCREENSHOT = "test-output/worklist-feedback.png";
 
 /** The first synthetic study (seed 5) whose drawn findings are exactly `labels`. */
@@ -150,7 +140,7 @@ describe("worklist feedback and who the study is, in headless Chromium (real Ort
     const missed = job.result!.findings.find((f) => !f.positive)!.labelId;
     await waitFor(() => hook!.requests.length > 0, 60_000, "the urgent-study webhook");
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     const pageErrors: string[] = [];
     const newPage = async () => {
       const context = await browser!.newContext({ viewport: { width: 1366, height: 768 } });

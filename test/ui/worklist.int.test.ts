@@ -7,7 +7,8 @@
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { expect } from "chai";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { type Browser, type Page } from "playwright-core";
+import { CHROMIUM, launchChromium } from "../helpers/chromium.js";
 import { OrthancClient } from "../../src/orthanc/index.js";
 import { generateSyntheticStudy, type SyntheticStudy } from "../../src/synthetic/index.js";
 import { useOrthanc } from "../helpers/orthanc.js";
@@ -15,17 +16,6 @@ import { useService } from "../helpers/service.js";
 import { waitFor } from "../helpers/wait.js";
 import { TEST_READ_TOKEN } from "../security/fixtures.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--disable-quic",
-  "--no-first-run",
-];
 export const SCREENSHOT = "test-output/worklist.png";
 
 /** The first synthetic study (seed 5) whose drawn findings are exactly `labels`. */
@@ -99,7 +89,7 @@ describe("worklist in headless Chromium (real Orthanc)", function () {
     await waitFor(() => svc.store.getByStudy(urgentId)?.state === "done", 90_000, "urgent");
     expect(svc.store.getByStudy(urgentId)?.result?.priority).to.equal("urgent");
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
     const page: Page = await context.newPage();
     const pageErrors: string[] = [];
