@@ -10,9 +10,8 @@
  * processed again under the same key is not counted twice. No PHI: job ids and
  * scores only.
  */
-import Database from "better-sqlite3";
-import { RadzError } from "../errors.js";
-import { SqliteJobStore } from "../jobs/index.js";
+import type Database from "better-sqlite3";
+import { openJobStoreFile } from "../jobs/index.js";
 
 export interface DriftSample {
   readonly id: number;
@@ -50,24 +49,7 @@ export class DriftStore {
 
   constructor(options: DriftStoreOptions) {
     this.#now = options.now ?? Date.now;
-    if (options.path === ":memory:") {
-      throw new RadzError(
-        "CONFIG_INVALID",
-        "drift monitoring needs a job store file: jobs.dbPath cannot be :memory: (or set drift.enabled false)",
-      );
-    }
-    // Opening the job store applies its migrations (v5 creates the tables).
-    new SqliteJobStore({ path: options.path }).close();
-    try {
-      this.#db = new Database(options.path);
-      this.#db.pragma("busy_timeout = 5000");
-    } catch (err) {
-      throw new RadzError(
-        "STORE_FAILED",
-        `cannot open ${options.path}: ${(err as Error).message}`,
-        { cause: err },
-      );
-    }
+    this.#db = openJobStoreFile(options.path, "drift monitoring (drift.enabled)");
   }
 
   /** Records a scored study; null when this job already has a sample under `key`. */

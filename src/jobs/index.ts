@@ -8,7 +8,7 @@ export type {
   EnqueueResult,
   ResultRegion,
 } from "./types.js";
-export { SqliteJobStore } from "./sqlite-store.js";
+export { openJobStoreFile, SqliteJobStore } from "./sqlite-store.js";
 export { backoffDelay } from "./backoff.js";
 export {
   FEEDBACK_VERDICTS,

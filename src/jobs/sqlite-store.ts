@@ -551,3 +551,28 @@ export class SqliteJobStore implements JobStore {
     if (this.db.open) this.db.close();
   }
 }
+
+/**
+ * A connection to the job store's file for a table that lives beside the jobs
+ * (the notification log, the drift store): opening the job store first applies
+ * the migrations that create those tables. `needs` says, in the error for an
+ * in-memory store, what requires the file.
+ */
+export function openJobStoreFile(path: string, needs: string): Database.Database {
+  if (path === ":memory:") {
+    throw new RadzError(
+      "CONFIG_INVALID",
+      `${needs} needs a job store file: jobs.dbPath cannot be :memory:`,
+    );
+  }
+  new SqliteJobStore({ path }).close();
+  try {
+    const db = new Database(path);
+    db.pragma("busy_timeout = 5000");
+    return db;
+  } catch (err) {
+    throw new RadzError("STORE_FAILED", `cannot open ${path}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+}

@@ -5,9 +5,9 @@
  * migrations have run; an in-memory job store (":memory:") cannot be shared
  * and is refused.
  */
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 import { RadzError } from "../errors.js";
-import { SqliteJobStore } from "../jobs/index.js";
+import { openJobStoreFile } from "../jobs/index.js";
 
 export const NOTIFICATION_STATES = ["pending", "delivered", "failed"] as const;
 export type NotificationState = (typeof NOTIFICATION_STATES)[number];
@@ -91,26 +91,7 @@ export class NotificationLog {
 
   constructor(options: NotificationLogOptions) {
     this.#now = options.now ?? Date.now;
-    if (options.path === ":memory:") {
-      throw new RadzError(
-        "CONFIG_INVALID",
-        "notify.webhookUrl needs a job store file: jobs.dbPath cannot be :memory:",
-      );
-    }
-    // Opening the job store applies its migrations (v3 creates the table).
-    new SqliteJobStore({ path: options.path }).close();
-    try {
-      this.#db = new Database(options.path);
-      this.#db.pragma("busy_timeout = 5000");
-    } catch (err) {
-      throw new RadzError(
-        "STORE_FAILED",
-        `cannot open ${options.path}: ${(err as Error).message}`,
-        {
-          cause: err,
-        },
-      );
-    }
+    this.#db = openJobStoreFile(options.path, "notify.webhookUrl");
   }
 
   create(input: {
