@@ -47,8 +47,10 @@ import {
 import {
   createStudyProcessor,
   DecodePool,
+  CoreTurns,
   defaultDecodeThreads,
   JobRunner,
+  takesTurns,
 } from "./pipeline/index.js";
 import { reportUids } from "./report/index.js";
 import {
@@ -169,6 +171,14 @@ export async function createService(
     },
     version: RADZ_VERSION,
   });
+  // Decoding and the image encoder take turns on the cores where the encoder runs here on the
+  // CPU (imaging.yieldToInference; pipeline/core-turns.ts).
+  const turns = takesTurns(config.imaging.yieldToInference, {
+    remote,
+    executionProvider: loaded.identity.executionProvider,
+  })
+    ? new CoreTurns()
+    : null;
   // Images of concurrent studies share image-encoder runs (model.maxBatch, model.maxBatchWaitMs).
   const model = createBatchedModel(remote ? bindBackend(loaded, backend) : loaded, {
     maxBatch: config.model.maxBatch,
@@ -176,6 +186,7 @@ export async function createService(
     // Remote: keep every endpoint busy (one batch running, one queued).
     maxInFlight: remote ? 2 * config.inference.endpoints.length : 1,
     onBatch: (b) => metrics.observeBatch(b.size),
+    ...(turns ? { turn: <T>(run: () => Promise<T>) => turns.inference(run) } : {}),
   });
   metrics.setModel(model.identity);
   // Worklist (issue 6): live updates, study links, signed webhook when a study is flagged urgent.
@@ -226,12 +237,19 @@ export async function createService(
   }
   // Parse/decode/preprocess on worker threads (imaging.decodeThreads; idle workers never hold the process).
   const decodePool = new DecodePool({
-    threads: config.imaging.decodeThreads ?? defaultDecodeThreads(),
-    // Below the model's threads (imaging.decodeNice): they decode with what inference leaves.
+    threads: config.imaging.decodeThreads ?? defaultDecodeThreads(turns !== null),
+    // Below the event loop and the model's threads (imaging.decodeNice).
     nice: config.imaging.decodeNice,
+    ...(turns ? { turns } : {}),
     logger: logger.child({ component: "decode" }),
     maxBufferBytes: config.dicomweb.maxInstanceBytes,
   });
+  logger.info(
+    { decodeThreads: decodePool.threads, takesTurns: turns !== null },
+    turns
+      ? "decode workers and the image encoder take turns on the CPU (imaging.yieldToInference)"
+      : "decode workers run beside the image encoder",
+  );
   const runner = new JobRunner({
     store,
     process: createStudyProcessor({

@@ -399,7 +399,7 @@ export const ConfigSchema = z
           .max(256)
           .optional()
           .describe(
-            "Worker threads that parse, decode and preprocess images (0 = on the main thread). Default: CPU cores - 1, at least 1.",
+            "Worker threads that parse, decode and preprocess images (0 = on the main thread). Default: one per CPU core where decoding takes turns with the image encoder (imaging.yieldToInference), otherwise CPU cores - 1; at least 1.",
           ),
         decodeNice: z
           .number()
@@ -408,7 +408,13 @@ export const ConfigSchema = z
           .max(19)
           .default(5)
           .describe(
-            "Nice value of the decode worker threads (Linux; 0 = the process's priority). Above 0 they give way to the model's onnxruntime threads, whose parallel sections wait busy for a thread pushed off its core, and use what those leave; too high and decoding starves while inference runs (docs/benchmarks.md, End to end: 5 measured best on 2 cores).",
+            "Nice value of the decode worker threads (Linux; 0 = the process's priority). Above 0 they give way to the event loop, Orthanc's requests and the model's onnxruntime threads (an image a worker started before an encoder run finishes beside it).",
+          ),
+        yieldToInference: z
+          .union([z.literal("auto"), z.boolean()])
+          .default("auto")
+          .describe(
+            'Decode workers start no image while an image-encoder run is in flight, so that decoding and inference take turns on the cores instead of sharing them (onnxruntime waits for the slowest of its threads: a decode worker on one of their cores held each operator up). "auto": on where the encoder runs in this process on the CPU execution provider, off with CUDA or a remote inference backend, where decoding goes on during runs. docs/benchmarks.md, End to end.',
           ),
       })
       .strict()

@@ -261,6 +261,12 @@ export interface BatchedModelOptions {
   readonly maxWaitMs: number;
   readonly maxInFlight?: number;
   readonly onBatch?: (info: BatchInfo) => void;
+  /**
+   * Each encoder run goes through this (default: run as it is): the service
+   * passes CoreTurns.inference (pipeline/core-turns.ts) where the encoder runs
+   * on this machine's CPU, so that decode workers wait while it runs.
+   */
+  readonly turn?: <T>(run: () => Promise<T>) => Promise<T>;
 }
 
 type EmbedOutcome = { readonly encoding: ImageEncoding } | { readonly error: unknown };
@@ -281,9 +287,11 @@ export function createBatchedModel(
 ): BatchedZeroShotModel {
   const [c, h, w] = model.inputShape;
   const per = c * h * w;
+  const turn = options.turn ?? (<T>(run: () => Promise<T>) => run());
+  const encode = (inputs: Float32Array[]) => turn(() => model.encodeImages(inputs));
   const runAlone = async (x: Float32Array): Promise<EmbedOutcome> => {
     try {
-      const [encoding] = await model.encodeImages([x]);
+      const [encoding] = await encode([x]);
       return { encoding: encoding! };
     } catch (error) {
       return { error };
@@ -296,7 +304,7 @@ export function createBatchedModel(
     ...(options.onBatch ? { onBatch: options.onBatch } : {}),
     run: async (inputs) => {
       try {
-        const rows = await model.encodeImages(inputs);
+        const rows = await encode(inputs);
         return rows.map((encoding) => ({ encoding }));
       } catch (error) {
         if (inputs.length === 1) return [{ error }];

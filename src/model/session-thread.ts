@@ -131,6 +131,9 @@ class ThreadSession implements EncoderSession {
     const worker = new Worker(entry.script, {
       eval: entry.eval,
       workerData: { modelPath: this.modelPath, options } satisfies SessionWorkerData,
+      // Tensors travel as transferred typed arrays and onnxruntime allocates outside V8:
+      // the thread's own JS objects are few (see DecodePool's workers).
+      resourceLimits: { maxYoungGenerationSizeMb: 4 },
     });
     this.worker = worker;
     const opening = new Promise<void>((resolve, reject) => {

@@ -13,7 +13,9 @@
  *   so does a pooled buffer, which goes back to the pool for the next image
  *   (`allocate`: retrieve into it; buffer-pool.ts says why).
  * - `nice` (config imaging.decodeNice): the workers run at a lower priority
- *   than the rest of the process, using the CPU the model's threads leave.
+ *   than the rest of the process (the event loop, the model's threads).
+ * - `turns` (config imaging.yieldToInference; core-turns.ts): no worker starts
+ *   an image while the image encoder runs on this machine's CPU.
  * - `threads: 0`, or no worker able to start (e.g. a runtime without worker
  *   threads), runs prepareImage() on the calling thread instead: same result.
  * - Runs from src (tsx; see workerEntry) and from dist (the compiled
@@ -26,6 +28,7 @@ import { RadzError, toRadzError, type ErrorCode } from "../errors.js";
 import { workerEntry, type WorkerEntry } from "../worker-entry.js";
 import type { Logger } from "../observability/index.js";
 import { BufferPool } from "./buffer-pool.js";
+import type { CoreTurns } from "./core-turns.js";
 import { prepareImage, type PrepareImageRequest, type PreparedImage } from "./prepare-image.js";
 
 /** Main → worker. */
@@ -63,16 +66,33 @@ export interface DecodePoolOptions {
    * thread a decode worker pushed off its core (docs/benchmarks.md, "End to end").
    */
   readonly nice?: number;
+  /** Taking turns with the image encoder (core-turns.ts): absent, workers start images whenever free. */
+  readonly turns?: Pick<CoreTurns, "decodeMayStart" | "whenDecodeMayStart">;
 }
+
+/**
+ * A decode worker's V8 heap: its pixels live in typed arrays and WebAssembly
+ * memory outside the heap, and its few JS objects (the parsed header) die
+ * young, so a small young generation does (V8's default lets it grow to
+ * 48 MB, committed in every worker): ~24 MB less RSS per worker
+ * (docs/benchmarks.md, End to end).
+ */
+const WORKER_HEAP_LIMITS = { maxYoungGenerationSizeMb: 4 } as const;
 
 /** What a worker is started with. */
 export interface DecodeWorkerData {
   readonly nice: number;
 }
 
-/** cores − 1 (one left for the event loop, Orthanc I/O and inference), at least 1. */
-export function defaultDecodeThreads(): number {
-  return Math.max(1, availableParallelism() - 1);
+/**
+ * The default imaging.decodeThreads. Taking turns with an encoder on this
+ * CPU (core-turns.ts): one per core, as decoding has every core between runs.
+ * Otherwise (a GPU, a remote backend) cores − 1, one left for the event loop
+ * and Orthanc I/O; at least 1.
+ */
+export function defaultDecodeThreads(turns: boolean): number {
+  const cores = availableParallelism();
+  return Math.max(1, turns ? cores : cores - 1);
 }
 
 interface Pending {
@@ -106,11 +126,13 @@ export class DecodePool {
   private readonly queue: Pending[] = [];
   private nextId = 1;
   private closed = false;
+  /** Waiting for the encoder's turn to end (dispatch() resumes then). */
+  private waitingForTurn = false;
   /** The buffers instances are received into and decoded from (buffer-pool.ts). */
   readonly buffers: BufferPool;
 
   constructor(private readonly o: DecodePoolOptions = {}) {
-    const n = o.threads ?? defaultDecodeThreads();
+    const n = o.threads ?? defaultDecodeThreads(o.turns !== undefined);
     this.buffers = new BufferPool({
       maxBuffers: Math.max(2, 2 * n),
       maxBufferBytes: o.maxBufferBytes ?? 256 * 2 ** 20,
@@ -170,6 +192,7 @@ export class DecodePool {
     const worker = new Worker(entry.script, {
       eval: entry.eval,
       workerData: { nice: this.o.nice ?? 0 } satisfies DecodeWorkerData,
+      resourceLimits: WORKER_HEAP_LIMITS,
     });
     const slot: Slot = { worker, current: null };
     worker.unref(); // an idle pool never keeps the process alive
@@ -241,6 +264,17 @@ export class DecodePool {
         } catch (e) {
           p.reject(toRadzError(e));
         }
+      }
+      return;
+    }
+    const turns = this.o.turns;
+    if (turns && this.queue.length > 0 && !turns.decodeMayStart) {
+      if (!this.waitingForTurn) {
+        this.waitingForTurn = true;
+        turns.whenDecodeMayStart(() => {
+          this.waitingForTurn = false;
+          this.dispatch();
+        });
       }
       return;
     }

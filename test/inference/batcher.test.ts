@@ -270,6 +270,47 @@ describe("inference/batcher: the demo model behind the batcher", () => {
     await batched.close();
   });
 
+  it("runs every encoder run, the one-by-one retries of a failed batch too, inside the turn it was given", async () => {
+    const c = counted(model);
+    const poisoned = new Float32Array(inputs[0]!.length).fill(Number.NaN);
+    const nanAware = wrap(c.model, {
+      encodeImages: async (x) => {
+        expect(inTurn, "encoder run outside its turn").to.equal(true);
+        if (x.some((t) => Number.isNaN(t[0]!)))
+          throw new RadzError("INFERENCE_BAD_OUTPUT", "image encoder output contains NaN or Inf");
+        return c.model.encodeImages(x);
+      },
+    });
+    let inTurn = false;
+    const turns: number[] = [];
+    const batched = createBatchedModel(nanAware, {
+      maxBatch: 8,
+      maxWaitMs: 30,
+      turn: async (run) => {
+        inTurn = true;
+        try {
+          const out = await run();
+          turns.push(1);
+          return out;
+        } catch (err) {
+          turns.push(0);
+          throw err;
+        } finally {
+          inTurn = false;
+        }
+      },
+    });
+    const results = await Promise.allSettled([
+      batched.scoreImages([inputs[0]!, inputs[1]!]),
+      batched.scoreImages([poisoned]),
+    ]);
+    expect(results.map((r) => r.status)).to.deep.equal(["fulfilled", "rejected"]);
+    // The batch of three (failed: it holds the NaN image), then each image alone, in turns too.
+    expect(turns).to.deep.equal([0, 1, 1, 0]);
+    expect(c.runs).to.deep.equal([1, 1]);
+    await batched.close();
+  });
+
   it("keeps the model's identity and closes the model after draining", async () => {
     let closed = false;
     const batched = createBatchedModel(wrap(model, { close: async () => void (closed = true) }), {

@@ -1,10 +1,11 @@
 import { expect } from "chai";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { RadzError } from "../../src/errors.js";
 import { initCodecs, PreprocessSpecSchema } from "../../src/imaging/index.js";
+import { CoreTurns } from "../../src/pipeline/core-turns.js";
 import { DecodePool, defaultDecodeThreads } from "../../src/pipeline/decode-pool.js";
 import { prepareImage, type PrepareImageRequest } from "../../src/pipeline/prepare-image.js";
 import { makeTestInstance } from "../helpers/orthanc.js";
@@ -43,8 +44,10 @@ describe("pipeline/decode-pool", function () {
   });
   after(() => rmSync(work, { recursive: true, force: true }));
 
-  it("sizes the default pool to the machine (cores − 1, at least 1)", () => {
-    expect(defaultDecodeThreads()).to.be.at.least(1);
+  it("sizes the default pool to the machine: a worker per core when taking turns with the encoder, else cores − 1, at least 1", () => {
+    const cores = availableParallelism();
+    expect(defaultDecodeThreads(true)).to.equal(cores);
+    expect(defaultDecodeThreads(false)).to.equal(Math.max(1, cores - 1));
   });
 
   /** The nice values of this process's threads (Linux, /proc/self/task/N/stat field 19), by thread ID. */
@@ -97,6 +100,34 @@ describe("pipeline/decode-pool", function () {
         expect(got.instance.dataset.Rows).to.equal(expected.instance.dataset.Rows);
         expect(got.timings).to.have.keys("parse", "decode", "thumbnail", "preprocess");
       }
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("taking turns (CoreTurns): starts no image while an encoder run is in flight, and finishes one it had started", async () => {
+    const turns = new CoreTurns();
+    const pool = new DecodePool({ threads: 1, turns });
+    try {
+      // Started before the run: it goes on beside it.
+      const started = pool.prepare(request(rle.slice()));
+      expect(pool.queued).to.equal(0);
+      let endRun!: () => void;
+      const run = turns.inference(() => new Promise<void>((resolve) => (endRun = resolve)));
+      const startedResult = await started;
+      expect(startedResult.tensor.length).to.equal(32 * 32);
+
+      // Asked for during the run: it waits for the run to end.
+      let settled = false;
+      const held = pool.prepare(request(rle.slice())).finally(() => (settled = true));
+      await new Promise((r) => setTimeout(r, 150));
+      expect(pool.queued, "held while the encoder runs").to.equal(1);
+      expect(settled).to.equal(false);
+      endRun();
+      await run;
+      const heldResult = await held;
+      expect(pool.queued).to.equal(0);
+      expect(Array.from(heldResult.tensor)).to.deep.equal(Array.from(startedResult.tensor));
     } finally {
       await pool.close();
     }
