@@ -59,6 +59,7 @@ import type { Job } from "../src/jobs/index.js";
 import { loadModel, writeDemoBundle } from "../src/model/index.js";
 import { silentLogger } from "../src/observability/index.js";
 import { OrthancClient, startLocalOrthanc } from "../src/orthanc/index.js";
+import { takesTurns } from "../src/pipeline/core-turns.js";
 import { DecodePool, defaultDecodeThreads } from "../src/pipeline/decode-pool.js";
 import { buildReport, scorePreparedImages, type StudyAnalysis } from "../src/pipeline/analyze.js";
 import { headerOnly, type PreparedImage } from "../src/pipeline/prepare-image.js";
@@ -368,8 +369,13 @@ async function main(): Promise<void> {
         ],
         {
           stdio: ["ignore", "inherit", "inherit"],
-          // As deploy/radz.service runs the service (docs/deploy.md, "Memory").
-          env: { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? "2" },
+          // glibc as deploy/radz.service sets it for the service (docs/deploy.md, "Memory"),
+          // unless the environment says otherwise; Orthanc and the bare stages keep the default.
+          env: {
+            ...process.env,
+            MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? "2",
+            MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? "131072",
+          },
         },
       );
       child.on("exit", (code) =>
@@ -447,7 +453,15 @@ async function main(): Promise<void> {
       requireGpu: config.model.requireGpu,
       logger: silentLogger(),
     });
-    const threads = config.imaging.decodeThreads ?? defaultDecodeThreads();
+    // As many workers as the service had (its default depends on whether decoding took turns).
+    const threads =
+      config.imaging.decodeThreads ??
+      defaultDecodeThreads(
+        takesTurns(config.imaging.yieldToInference, {
+          remote: config.inference.backend !== "local",
+          executionProvider: model.identity.executionProvider,
+        }),
+      );
     const pool = new DecodePool({ threads });
     const fileBytes = new Map<string, Buffer>();
     for (const s of studies)
