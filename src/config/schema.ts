@@ -411,7 +411,7 @@ export const ConfigSchema = z
             "Nice value of the decode worker threads (Linux; 0 = the process's priority). Above 0 they give way to the event loop, Orthanc's requests and the model's onnxruntime threads (an image a worker started before an encoder run finishes beside it).",
           ),
         yieldToInference: z
-          .union([z.literal("auto"), z.boolean()])
+          .union([z.literal("auto"), z.boolean()], { error: 'expected "auto", true or false' })
           .default("auto")
           .describe(
             'Decode workers start no image while an image-encoder run is in flight, so that decoding and inference take turns on the cores instead of sharing them (onnxruntime waits for the slowest of its threads: a decode worker on one of their cores held each operator up). "auto": on where the encoder runs in this process on the CPU execution provider, off with CUDA or a remote inference backend, where decoding goes on during runs. docs/benchmarks.md, End to end.',

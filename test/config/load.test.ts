@@ -71,6 +71,20 @@ describe("config", () => {
     }
   });
 
+  it('takes imaging.yieldToInference as "auto", true or false (also from the environment) and says so otherwise', () => {
+    expect(loadConfig({ env: {} }).imaging.yieldToInference).to.equal("auto");
+    expect(
+      loadConfig({ env: { RADZ_IMAGING__YIELD_TO_INFERENCE: "false" } }).imaging.yieldToInference,
+    ).to.equal(false);
+    expect(
+      loadConfig({ env: {}, overrides: { imaging: { yieldToInference: true } } }).imaging
+        .yieldToInference,
+    ).to.equal(true);
+    expect(() => loadConfig({ env: { RADZ_IMAGING__YIELD_TO_INFERENCE: "maybe" } }))
+      .to.throw(RadzError, 'imaging.yieldToInference: expected "auto", true or false')
+      .with.property("code", "CONFIG_INVALID");
+  });
+
   it("names an unreadable file", () => {
     expect(() => loadConfig({ file: "/nonexistent/radz.json", env: {} }))
       .to.throw(RadzError)
