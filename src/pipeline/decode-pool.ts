@@ -1,10 +1,10 @@
 /**
  * A pool of worker threads for the CPU-side image work (parse → decode →
  * preprocess → thumbnail; prepare-image.ts), so decoding scales with cores and
- * runs beside inference instead of on the event loop.
+ * runs off the event loop (beside inference, or in turns with it).
  *
- * - `threads` workers (config imaging.decodeThreads; default cores − 1, at
- *   least 1); each holds at most one image at a time, so at most `threads`
+ * - `threads` workers (config imaging.decodeThreads; default
+ *   defaultDecodeThreads below); each holds at most one image at a time, so at most `threads`
  *   decodes are in flight and memory stays flat. Further requests wait in a
  *   FIFO queue (callers are bounded by jobs.concurrency × images per study).
  * - The Part-10 bytes are transferred to the worker (not copied when the
