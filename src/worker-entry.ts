@@ -10,6 +10,16 @@
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 
+/**
+ * V8 heap limits for both kinds of worker: their data lives in typed arrays
+ * and WebAssembly or onnxruntime memory outside the V8 heap, and their few JS
+ * objects (a parsed header, a message) die young, so a small young generation
+ * does. V8's default lets it grow to 48 MB, committed in every worker; capped,
+ * peak RSS fell ~35–60 MB with two decode workers and the session thread
+ * (docs/benchmarks.md, End to end), at no measurable CPU.
+ */
+export const WORKER_RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 4 } as const;
+
 export interface WorkerEntry {
   readonly script: URL | string;
   readonly eval: boolean;

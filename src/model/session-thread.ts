@@ -19,7 +19,7 @@
 import { Worker } from "node:worker_threads";
 import type * as ort from "onnxruntime-node";
 import { RadzError, type ErrorCode } from "../errors.js";
-import { workerEntry } from "../worker-entry.js";
+import { WORKER_RESOURCE_LIMITS, workerEntry } from "../worker-entry.js";
 import type { ExecutionProviderName, SessionOptions } from "./onnx-session.js";
 
 /** An output tensor as the model reads it. */
@@ -131,9 +131,7 @@ class ThreadSession implements EncoderSession {
     const worker = new Worker(entry.script, {
       eval: entry.eval,
       workerData: { modelPath: this.modelPath, options } satisfies SessionWorkerData,
-      // Tensors travel as transferred typed arrays and onnxruntime allocates outside V8:
-      // the thread's own JS objects are few (see DecodePool's workers).
-      resourceLimits: { maxYoungGenerationSizeMb: 4 },
+      resourceLimits: WORKER_RESOURCE_LIMITS,
     });
     this.worker = worker;
     const opening = new Promise<void>((resolve, reject) => {

@@ -25,7 +25,7 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { exactArrayBuffer } from "../bytes.js";
 import { RadzError, toRadzError, type ErrorCode } from "../errors.js";
-import { workerEntry, type WorkerEntry } from "../worker-entry.js";
+import { WORKER_RESOURCE_LIMITS, workerEntry, type WorkerEntry } from "../worker-entry.js";
 import type { Logger } from "../observability/index.js";
 import { BufferPool } from "./buffer-pool.js";
 import type { CoreTurns } from "./core-turns.js";
@@ -69,15 +69,6 @@ export interface DecodePoolOptions {
   /** Taking turns with the image encoder (core-turns.ts): absent, workers start images whenever free. */
   readonly turns?: Pick<CoreTurns, "decodeMayStart" | "whenDecodeMayStart">;
 }
-
-/**
- * A decode worker's V8 heap: its pixels live in typed arrays and WebAssembly
- * memory outside the heap, and its few JS objects (the parsed header) die
- * young, so a small young generation does (V8's default lets it grow to
- * 48 MB, committed in every worker): ~24 MB less RSS per worker
- * (docs/benchmarks.md, End to end).
- */
-const WORKER_HEAP_LIMITS = { maxYoungGenerationSizeMb: 4 } as const;
 
 /** What a worker is started with. */
 export interface DecodeWorkerData {
@@ -192,7 +183,7 @@ export class DecodePool {
     const worker = new Worker(entry.script, {
       eval: entry.eval,
       workerData: { nice: this.o.nice ?? 0 } satisfies DecodeWorkerData,
-      resourceLimits: WORKER_HEAP_LIMITS,
+      resourceLimits: WORKER_RESOURCE_LIMITS,
     });
     const slot: Slot = { worker, current: null };
     worker.unref(); // an idle pool never keeps the process alive
