@@ -1,11 +1,10 @@
 import { readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { Writable } from "node:stream";
 import { expect } from "chai";
 import { RadzError, type ErrorCode } from "../../src/errors.js";
 import { loadModel, type LoadModelOptions, type ZeroShotModel } from "../../src/model/index.js";
 import { GraphBuilder } from "../../src/model/onnx-graph.js";
-import { createLogger, silentLogger } from "../../src/observability/logger.js";
+import { silentLogger } from "../../src/observability/logger.js";
 import {
   copyBundle,
   demoBundleDir,
@@ -14,6 +13,7 @@ import {
   tempDir,
   type Json,
 } from "./bundle-fixtures.js";
+import { logSink } from "../helpers/log.js";
 
 const CPU: LoadModelOptions = {
   executionProviders: ["cpu"],
@@ -73,16 +73,10 @@ describe("loadModel", () => {
   });
 
   it("loads the demo bundle on the CPU with its identity, and logs the execution provider", async () => {
-    const lines: string[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        lines.push(chunk.toString());
-        done();
-      },
-    });
+    const log = logSink();
     const model = await loadModel(demo, {
       ...CPU,
-      logger: createLogger({ level: "info", destination: sink }),
+      logger: log.logger,
     });
     try {
       expect(model.identity.id).to.equal("radz-demo-synthetic");
@@ -92,9 +86,9 @@ describe("loadModel", () => {
       expect(model.labels).to.have.length(5);
       expect(model.inputShape).to.deep.equal([1, 224, 224]);
       expect(model.embeddingSize).to.equal(32);
-      const log = lines.join("");
-      expect(log).to.contain('"executionProvider":"cpu"');
-      expect(log).to.contain("model bundle loaded");
+      const text = log.text();
+      expect(text).to.contain('"executionProvider":"cpu"');
+      expect(text).to.contain("model bundle loaded");
     } finally {
       await model.close();
     }
@@ -287,21 +281,15 @@ describe("loadModel", () => {
     const a = await first.scoreImages([input]);
     await first.close();
     expect(readdirSync(cache).filter((f) => f.startsWith("label-embeddings-"))).to.have.length(1);
-    const lines: string[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _e, done) {
-        lines.push(chunk.toString());
-        done();
-      },
-    });
+    const log = logSink();
     const second = await loadModel(demo, {
       ...CPU,
       embeddingCacheDir: cache,
-      logger: createLogger({ level: "info", destination: sink }),
+      logger: log.logger,
     });
     const b = await second.scoreImages([input]);
     await second.close();
-    expect(lines.join("")).to.contain("label embeddings read from cache");
+    expect(log.text()).to.contain("label embeddings read from cache");
     expect(b).to.deep.equal(a);
   });
 

@@ -5,7 +5,6 @@
  */
 import { rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { Writable } from "node:stream";
 import { expect } from "chai";
 import type { RadzError } from "../../src/errors.js";
 import {
@@ -20,10 +19,11 @@ import {
   type CalibrationOverlay,
   type LoadModelOptions,
 } from "../../src/model/index.js";
-import { createLogger, silentLogger } from "../../src/observability/logger.js";
+import { silentLogger } from "../../src/observability/logger.js";
 import { generateSyntheticStudies } from "../../src/synthetic/index.js";
 import { demoBundleDir, tempDir } from "./bundle-fixtures.js";
 import { tensorFromPart10 } from "./helpers.js";
+import { logSink } from "../helpers/log.js";
 
 const CPU: LoadModelOptions = {
   executionProviders: ["cpu"],
@@ -192,20 +192,14 @@ describe("calibration overlays and load options", () => {
   });
 
   it("onnxruntime threads, spinning and graph optimisation are applied and logged; scores identical within 1e-5", async () => {
-    const lines: string[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _e, done) {
-        lines.push(chunk.toString());
-        done();
-      },
-    });
+    const log = logSink();
     const base = await loadModel(demo, CPU);
     const tuned = await loadModel(demo, {
       ...CPU,
       intraOpThreads: 1,
       graphOptimization: "disabled",
       spinning: true,
-      logger: createLogger({ level: "info", destination: sink }),
+      logger: log.logger,
     });
     try {
       const a = await base.scoreImages(inputs);
@@ -216,11 +210,11 @@ describe("calibration overlays and load options", () => {
           expect(b[i]![k]!.probability).to.be.closeTo(s.probability, 1e-5);
         }),
       );
-      const log = lines.join("");
-      expect(log).to.contain('"intraOpThreads":1');
-      expect(log).to.contain('"spinning":true');
-      expect(log).to.contain('"graphOptimization":"disabled"');
-      expect(log).to.contain('"executionProvider":"cpu"');
+      const text = log.text();
+      expect(text).to.contain('"intraOpThreads":1');
+      expect(text).to.contain('"spinning":true');
+      expect(text).to.contain('"graphOptimization":"disabled"');
+      expect(text).to.contain('"executionProvider":"cpu"');
     } finally {
       await base.close();
       await tuned.close();

@@ -5,7 +5,6 @@
  */
 import { readdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { Writable } from "node:stream";
 import { expect } from "chai";
 import { RadzError } from "../../src/errors.js";
 import {
@@ -16,7 +15,7 @@ import {
   type LoadModelOptions,
   type ZeroShotModel,
 } from "../../src/model/index.js";
-import { createLogger, silentLogger } from "../../src/observability/logger.js";
+import { silentLogger } from "../../src/observability/logger.js";
 import { generateSyntheticStudies } from "../../src/synthetic/index.js";
 import {
   copyBundle,
@@ -27,6 +26,7 @@ import {
   type Json,
 } from "./bundle-fixtures.js";
 import { tensorFromPart10 } from "./helpers.js";
+import { logSink } from "../helpers/log.js";
 
 const CPU: LoadModelOptions = {
   executionProviders: ["cpu"],
@@ -43,28 +43,6 @@ async function loadError(dir: string, opts: LoadModelOptions): Promise<RadzError
     return err as RadzError;
   }
   throw new Error("expected loadModel to fail");
-}
-
-function logSink(): {
-  logger: ReturnType<typeof createLogger>;
-  lines: () => Record<string, unknown>[];
-} {
-  const chunks: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _e, done) {
-      chunks.push(chunk.toString());
-      done();
-    },
-  });
-  return {
-    logger: createLogger({ level: "info", destination: sink }),
-    lines: () =>
-      chunks
-        .join("")
-        .split("\n")
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as Record<string, unknown>),
-  };
 }
 
 const ATELECTASIS: LabelDefinition = {
@@ -229,7 +207,7 @@ describe("labels from configuration (model.labels)", () => {
     const [sa] = await a.scoreImages([input]);
     await a.close();
     const computed1 = first
-      .lines()
+      .records()
       .find((l) => l.msg === "label embeddings computed with the text encoder")!;
     expect(computed1.fromCache).to.equal(0);
     const total = computed1.texts as number;
@@ -245,7 +223,7 @@ describe("labels from configuration (model.labels)", () => {
     const [sb] = await b.scoreImages([input]);
     await b.close();
     const computed2 = second
-      .lines()
+      .records()
       .find((l) => l.msg === "label embeddings computed with the text encoder")!;
     // "the lungs are fully expanded" is already a pneumothorax prompt: 4 of the 5 new texts are new.
     expect(computed2.computed).to.equal(4);
@@ -264,7 +242,9 @@ describe("labels from configuration (model.labels)", () => {
       labels: [ATELECTASIS],
     });
     await c.close();
-    expect(third.lines().some((l) => l.msg === "label embeddings read from cache")).to.equal(true);
+    expect(third.records().some((l) => l.msg === "label embeddings read from cache")).to.equal(
+      true,
+    );
   });
 
   it("merges without loading: unchanged definitions leave the manifest as it is", async () => {

@@ -1,10 +1,9 @@
 import { rmSync } from "node:fs";
-import { Writable } from "node:stream";
 import { expect } from "chai";
 import { RadzError } from "../../src/errors.js";
 import { loadModel, type LoadModelOptions } from "../../src/model/index.js";
 import { GraphBuilder } from "../../src/model/onnx-graph.js";
-import { createLogger, silentLogger } from "../../src/observability/logger.js";
+import { silentLogger } from "../../src/observability/logger.js";
 import {
   copyBundle,
   demoBundleDir,
@@ -12,6 +11,7 @@ import {
   replaceFile,
   type Json,
 } from "./bundle-fixtures.js";
+import { logSink } from "../helpers/log.js";
 
 const CPU: LoadModelOptions = {
   executionProviders: ["cpu"],
@@ -44,18 +44,12 @@ describe("the image encoder on its session thread (model.sessionThread)", () => 
   });
 
   it("gives the same embeddings, patch grids and scores as the session on the calling thread", async () => {
-    const lines: string[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _e, done) {
-        lines.push(chunk.toString());
-        done();
-      },
-    });
+    const log = logSink();
     const here = await loadModel(demo, CPU);
     const threaded = await loadModel(demo, {
       ...CPU,
       sessionThread: true,
-      logger: createLogger({ level: "info", destination: sink }),
+      logger: log.logger,
     });
     try {
       const x = inputs(3);
@@ -71,9 +65,9 @@ describe("the image encoder on its session thread (model.sessionThread)", () => 
       });
       expect(await threaded.scoreImages(x)).to.deep.equal(await here.scoreImages(x));
       // The thread's log lines reach this thread's logger.
-      const log = lines.join("");
-      expect(log).to.contain("image encoder: onnxruntime session on cpu");
-      expect(log).to.contain('"spinning":false');
+      const text = log.text();
+      expect(text).to.contain("image encoder: onnxruntime session on cpu");
+      expect(text).to.contain('"spinning":false');
       expect(threaded.identity.executionProvider).to.equal("cpu");
     } finally {
       await here.close();
